@@ -1,0 +1,140 @@
+/**
+ * The shapes that cross a boundary at run time: the envelope on the bus, the message on an RPC queue,
+ * the delivery record in DynamoDB and the environment a worker is given.
+ *
+ * Pure types and constants: imported by functions, by the CDK constructs (environment variable names)
+ * and by the local runtime, so each side agrees without copying.
+ */
+
+/** `detail.metadata` of every event on the bus. */
+export interface EventMetadata {
+  /** Chosen by the publisher (or derived from an idempotency key by the publish API). */
+  readonly eventId: string;
+  /** ISO-8601 instant the fact happened. */
+  readonly occurredAt: string;
+  readonly correlationId: string;
+  /** eventId of the event whose handling published this one. */
+  readonly causationId?: string;
+  /** Service (or client) that published it. */
+  readonly publisher: string;
+  readonly schemaVersion: number;
+}
+
+/** The EventBridge `detail`. */
+export interface Envelope<P = unknown> {
+  readonly metadata: EventMetadata;
+  readonly payload: P;
+}
+
+/** An EventBridge event as delivered to targets (`<aws.events.event.json>`). */
+export interface BusEvent<P = unknown> {
+  readonly version: string;
+  readonly id: string;
+  readonly 'detail-type': string;
+  readonly source: string;
+  readonly account: string;
+  readonly time: string;
+  readonly region: string;
+  readonly resources: readonly string[];
+  readonly detail: Envelope<P>;
+}
+
+/**
+ * Body of a message on an RPC queue, as the rule's input transformer renders it:
+ * `{"rpc": "<Service/Method>", "event": <aws.events.event.json>}`.
+ *
+ * A message that EventBridge itself could not deliver lands in the RPC's DLQ as the bare event
+ * (no `rpc` wrapper); after a redrive the worker treats such a body as addressed to its own RPC.
+ */
+export interface QueueMessage<P = unknown> {
+  readonly rpc: string;
+  readonly event: BusEvent<P>;
+}
+
+/** EventBridge `source` of events published through event-router. */
+export const EVENT_SOURCE_PREFIX = 'event-router';
+
+/** Builds the InputTemplate of a rule target delivering to `rpcId`. */
+export function inputTemplateFor(rpcId: string): string {
+  return `{"rpc":${JSON.stringify(rpcId)},"event":<aws.events.event.json>}`;
+}
+
+export type DeliveryStatus = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | 'DEAD';
+
+/**
+ * One item per delivery in the deliveries table: PK `eventId`, SK `rpc`.
+ * A Query on `eventId` shows every RPC's state for that event.
+ */
+export interface DeliveryRecord {
+  readonly eventId: string;
+  readonly rpc: string;
+  readonly status: DeliveryStatus;
+  readonly eventName: string;
+  readonly correlationId?: string;
+  /** Handler runs started so far (claims taken). */
+  readonly attempts: number;
+  /** Epoch ms until which an IN_PROGRESS claim holds; after it another worker may take over. */
+  readonly lockExpiresAt?: number;
+  /** Epoch ms of the first claim. */
+  readonly firstAttemptAt?: number;
+  /** Epoch ms of the last change. */
+  readonly updatedAt: number;
+  /** Epoch ms, set with COMPLETED. */
+  readonly completedAt?: number;
+  /** JSON of the handler's result, truncated to a bounded size. */
+  readonly result?: string;
+  readonly lastError?: { readonly name: string; readonly message: string; readonly retryable: boolean };
+  /** Epoch ms the delivery was sent to the DLQ (status DEAD). */
+  readonly deadAt?: number;
+  /** Epoch seconds; the table's TTL attribute. Expiry is judged from the other timestamps, never from this. */
+  readonly expiresAt: number;
+}
+
+/** Table key attribute names and the TTL attribute. */
+export const DELIVERIES_TABLE = {
+  partitionKey: 'eventId',
+  sortKey: 'rpc',
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/** Environment variables the constructs give the functions (and the local runtime resolves). */
+export const ENV = {
+  app: 'ER_APP',
+  stage: 'ER_STAGE',
+  /** `Service/Method` this worker runs. */
+  rpc: 'ER_RPC',
+  deliveriesTable: 'ER_DELIVERIES_TABLE',
+  /** URL of this RPC's DLQ (poison messages are sent there directly). */
+  dlqUrl: 'ER_DLQ_URL',
+  /** Name of the bus, for follow-up events and the publish API. */
+  eventBus: 'ER_EVENT_BUS',
+  maxReceiveCount: 'ER_MAX_RECEIVE_COUNT',
+  /** Seconds a delivery record is kept. */
+  recordRetentionSeconds: 'ER_RECORD_RETENTION_SECONDS',
+  /** Remote RPCs: full Connect URL `POST <baseUrl>/<package>.<Service>/<Method>`. */
+  remoteUrl: 'ER_REMOTE_URL',
+  /** Remote RPCs: per-call timeout in ms (kept below the function timeout). */
+  remoteTimeoutMs: 'ER_REMOTE_TIMEOUT_MS',
+  /** Publish function: JSON `{ [eventName]: rpcId[] }` of subscriptions, for the status endpoint. */
+  subscriptions: 'ER_SUBSCRIPTIONS',
+} as const;
+
+/** Message attributes set on a message the worker sends to a DLQ. */
+export const DLQ_ATTRIBUTES = {
+  errorType: 'ErrorType',
+  errorMessage: 'ErrorMessage',
+  rpc: 'Rpc',
+  eventId: 'EventId',
+  attempts: 'Attempts',
+  failedAt: 'FailedAt',
+} as const;
+
+/**
+ * Compile-time constants the constructs inject into a function bundle with esbuild `define`
+ * (too large for the 4 KB Lambda environment). Code reads them through `typeof X !== 'undefined'`
+ * and falls back to the environment variable of the same name, which tests may set.
+ */
+export const BUNDLE_DEFINES = {
+  /** JSON string `{ [eventName]: JSONSchema }` of the events this function must validate. */
+  eventSchemas: 'ER_EVENT_SCHEMAS',
+} as const;

@@ -1,0 +1,80 @@
+/**
+ * The one naming convention for physical resource names.
+ *
+ * Every name derives from app, stage, service and RPC, so stacks find each other's resources without
+ * exports, the local runtime finds queues by name, and ops tools can compute a queue's URL from an RPC id.
+ * Names that would pass an AWS length limit are shortened deterministically (prefix + short hash).
+ */
+import { createHash } from 'node:crypto';
+
+export interface NameContext {
+  readonly app: string;
+  readonly stage: string;
+}
+
+/** `NotificationService` -> `notification-service`; `NotifyCardholder` -> `notify-cardholder`. */
+export function kebab(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .toLowerCase();
+}
+
+/** Shortens `name` to `max` characters, replacing the tail with a stable 8-character hash of the whole. */
+export function fitName(name: string, max: number): string {
+  if (name.length <= max) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${name.slice(0, max - 9).replace(/-+$/, '')}-${hash}`;
+}
+
+export function prefix(ctx: NameContext): string {
+  return `${ctx.app}-${ctx.stage}`;
+}
+
+/** Splits `Service/Method`. Throws on a malformed id (the loader rejects those before this is reached). */
+export function splitRpcId(rpcId: string): { service: string; method: string } {
+  const [service, method, ...rest] = rpcId.split('/');
+  if (!service || !method || rest.length > 0)
+    throw new Error(`Malformed RPC id "${rpcId}": expected Service/Method`);
+  return { service, method };
+}
+
+const LIMITS = {
+  queue: 80,
+  function: 64,
+  rule: 64,
+  stack: 128,
+  table: 255,
+  bus: 256,
+  alarm: 255,
+  topic: 256,
+};
+
+export const names = {
+  busName: (ctx: NameContext) => fitName(`${prefix(ctx)}-bus`, LIMITS.bus),
+  archiveName: (ctx: NameContext) => fitName(`${prefix(ctx)}-archive`, 48),
+  deliveriesTableName: (ctx: NameContext) => fitName(`${prefix(ctx)}-deliveries`, LIMITS.table),
+  alarmTopicName: (ctx: NameContext) => fitName(`${prefix(ctx)}-alarms`, LIMITS.topic),
+  coreStackName: (ctx: NameContext) => fitName(`${prefix(ctx)}-core`, LIMITS.stack),
+  /** Shard 0 is `<prefix>-<service>`; further shards get `-2`, `-3`, ... */
+  serviceStackName: (ctx: NameContext, service: string, shard = 0) =>
+    fitName(`${prefix(ctx)}-${kebab(service)}${shard > 0 ? `-${shard + 1}` : ''}`, LIMITS.stack),
+  /** Base name of everything that belongs to one RPC: `<app>-<stage>-<service>-<method>`. */
+  rpcBase: (ctx: NameContext, rpcId: string) => {
+    const { service, method } = splitRpcId(rpcId);
+    return `${prefix(ctx)}-${kebab(service)}-${kebab(method)}`;
+  },
+  queueName: (ctx: NameContext, rpcId: string) => fitName(names.rpcBase(ctx, rpcId), LIMITS.queue - 4),
+  dlqName: (ctx: NameContext, rpcId: string) => `${fitName(names.rpcBase(ctx, rpcId), LIMITS.queue - 4)}-dlq`,
+  functionName: (ctx: NameContext, rpcId: string) => fitName(names.rpcBase(ctx, rpcId), LIMITS.function),
+  dlqAlarmName: (ctx: NameContext, rpcId: string) =>
+    fitName(`${names.rpcBase(ctx, rpcId)}-dlq-depth`, LIMITS.alarm),
+  /** Rules are named after the event, the subscribing service and an index, e.g. `<prefix>-card-transaction-authorized-notification-service-1`. */
+  ruleName: (ctx: NameContext, eventName: string, service: string, index: number) =>
+    fitName(`${prefix(ctx)}-${kebab(eventName)}-${kebab(service)}-${index}`, LIMITS.rule),
+  publishFunctionName: (ctx: NameContext) => fitName(`${prefix(ctx)}-publish`, LIMITS.function),
+  statusFunctionName: (ctx: NameContext) => fitName(`${prefix(ctx)}-event-status`, LIMITS.function),
+  publishApiName: (ctx: NameContext) => fitName(`${prefix(ctx)}-publish-api`, 1024),
+};
