@@ -1,0 +1,50 @@
+/**
+ * Exponential backoff between retries: a failed message is made visible again after a delay that
+ * doubles with each receive, up to a cap, with ChangeMessageVisibility on the worker's own queue.
+ */
+import type { QueuePort } from './ports.ts';
+
+export interface BackoffOptions {
+  /** Delay after the first failed receive. @default 10 */
+  readonly baseSeconds: number;
+  /** Longest delay. SQS allows at most 43200 (12 h). @default 900 */
+  readonly maxSeconds: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { baseSeconds: 10, maxSeconds: 900 };
+
+/** SQS's limit on a visibility timeout. */
+const MAX_VISIBILITY_SECONDS = 43_200;
+
+/** Seconds until the next receive after the `receiveCount`-th receive failed: base x 2^(n-1), capped. */
+export function backoffSeconds(receiveCount: number, options: BackoffOptions = DEFAULT_BACKOFF): number {
+  const exponent = Math.max(0, receiveCount - 1);
+  const delay = options.baseSeconds * 2 ** Math.min(exponent, 30);
+  return Math.max(0, Math.min(delay, options.maxSeconds, MAX_VISIBILITY_SECONDS));
+}
+
+/**
+ * The URL of the queue a record came from. The DLQ is named `<queue name>-dlq` beside its queue
+ * (lib/naming.ts), so the queue's URL is the DLQ's with the last path segment replaced by the
+ * queue name from the record's `eventSourceARN`: right on AWS and on the local runtime alike.
+ */
+export function sourceQueueUrl(dlqUrl: string, eventSourceArn: string): string | undefined {
+  const queueName = eventSourceArn.split(':')[5];
+  const slash = dlqUrl.lastIndexOf('/');
+  if (!queueName || slash < 0) return undefined;
+  return `${dlqUrl.slice(0, slash + 1)}${queueName}`;
+}
+
+/** Makes the message visible again after `seconds`. */
+export async function delayRetry(
+  queue: QueuePort,
+  queueUrl: string,
+  receiptHandle: string,
+  seconds: number,
+): Promise<void> {
+  await queue.changeMessageVisibility({
+    QueueUrl: queueUrl,
+    ReceiptHandle: receiptHandle,
+    VisibilityTimeout: Math.round(seconds),
+  });
+}

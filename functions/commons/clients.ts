@@ -1,0 +1,32 @@
+/**
+ * SDK clients, created once per execution environment (module scope) and reused by every invocation.
+ * Region, credentials and `AWS_ENDPOINT_URL` (the local runtime) come from the environment.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { EventBusPort, QueuePort } from './ports.ts';
+
+/** Document client over DynamoDB; `undefined` attributes are left out rather than rejected. */
+export const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+
+const sqs = new SQSClient({});
+const eventBridge = new EventBridgeClient({});
+
+/** SQS for the worker: DLQ sends and visibility changes. */
+export const queue: QueuePort = {
+  async sendMessage(input) {
+    await sqs.send(new SendMessageCommand(input));
+  },
+  async changeMessageVisibility(input) {
+    await sqs.send(new ChangeMessageVisibilityCommand(input));
+  },
+};
+
+/** EventBridge for follow-up events. */
+export const eventBus: EventBusPort = {
+  putEvents: (input) => eventBridge.send(new PutEventsCommand(input)),
+};

@@ -1,0 +1,54 @@
+/**
+ * Sends a message that can never be handled to the RPC's DLQ, with the reason as message attributes
+ * (names in `DLQ_ATTRIBUTES`), so ops can see why without opening the body.
+ */
+import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { DLQ_ATTRIBUTES } from './contracts.ts';
+import type { ErrorSummary } from './errors.ts';
+import type { QueuePort } from './ports.ts';
+
+/** SQS limits a message attribute value to the message size; keep reasons short. */
+const MAX_ATTRIBUTE_CHARS = 1000;
+
+export interface DeadLetter {
+  /** The original message body, unchanged, so a redrive delivers exactly what was received. */
+  readonly body: string;
+  readonly error: ErrorSummary;
+  /** The RPC the message was addressed to (or this worker's, when unknown). */
+  readonly rpc: string;
+  /** Undefined when the body carried none. */
+  readonly eventId?: string;
+  /** Handler runs started (0 when rejected before running). */
+  readonly attempts: number;
+  /** Epoch ms. */
+  readonly failedAt: number;
+}
+
+function text(value: string): MessageAttributeValue {
+  return { DataType: 'String', StringValue: value.slice(0, MAX_ATTRIBUTE_CHARS) || '-' };
+}
+
+/** The SendMessage attributes of a dead letter. */
+export function deadLetterAttributes(letter: DeadLetter): Record<string, MessageAttributeValue> {
+  return {
+    [DLQ_ATTRIBUTES.errorType]: text(letter.error.name),
+    [DLQ_ATTRIBUTES.errorMessage]: text(letter.error.message),
+    [DLQ_ATTRIBUTES.rpc]: text(letter.rpc),
+    ...(letter.eventId ? { [DLQ_ATTRIBUTES.eventId]: text(letter.eventId) } : {}),
+    [DLQ_ATTRIBUTES.attempts]: { DataType: 'Number', StringValue: String(letter.attempts) },
+    [DLQ_ATTRIBUTES.failedAt]: text(new Date(letter.failedAt).toISOString()),
+  };
+}
+
+/** Sends `letter` to the DLQ at `dlqUrl`. The caller acknowledges the original message once this resolves. */
+export async function sendToDeadLetterQueue(
+  queue: QueuePort,
+  dlqUrl: string,
+  letter: DeadLetter,
+): Promise<void> {
+  await queue.sendMessage({
+    QueueUrl: dlqUrl,
+    MessageBody: letter.body,
+    MessageAttributes: deadLetterAttributes(letter),
+  });
+}

@@ -1,0 +1,143 @@
+/**
+ * Per-RPC settings as written in `defaults:` and on each RPC, with their ranges.
+ */
+import { isScalar, type Node } from 'yaml';
+import { formatDuration, parseDuration } from './durations.ts';
+import type { RpcSettings } from './types.ts';
+import { capitalize, type Entry, type YamlReader } from './yaml-reader.ts';
+
+interface SettingRule {
+  /** Field of RpcSettings it sets. */
+  readonly field: keyof RpcSettings;
+  readonly kind: 'duration' | 'integer';
+  readonly min: number;
+  readonly max: number;
+  /** What the setting is, for messages. */
+  readonly label: string;
+}
+
+const DAY = 86400;
+
+/** YAML key -> rule. The keys are the ones a user writes. */
+export const SETTING_RULES: Readonly<Record<string, SettingRule>> = {
+  timeout: { field: 'timeoutSeconds', kind: 'duration', min: 1, max: 900, label: 'function timeout' },
+  memory: { field: 'memoryMb', kind: 'integer', min: 128, max: 10240, label: 'function memory in MB' },
+  batchSize: { field: 'batchSize', kind: 'integer', min: 1, max: 10000, label: 'batch size' },
+  batchingWindow: {
+    field: 'batchingWindowSeconds',
+    kind: 'duration',
+    min: 0,
+    max: 300,
+    label: 'batching window',
+  },
+  maxConcurrency: {
+    field: 'maxConcurrency',
+    kind: 'integer',
+    min: 2,
+    max: 1000,
+    label: 'maximum concurrency',
+  },
+  maxReceiveCount: {
+    field: 'maxReceiveCount',
+    kind: 'integer',
+    min: 1,
+    max: 1000,
+    label: 'maximum receive count',
+  },
+  queueRetention: {
+    field: 'queueRetentionSeconds',
+    kind: 'duration',
+    min: 60,
+    max: 14 * DAY,
+    label: 'queue retention',
+  },
+  dlqRetention: {
+    field: 'dlqRetentionSeconds',
+    kind: 'duration',
+    min: 60,
+    max: 14 * DAY,
+    label: 'dead-letter queue retention',
+  },
+};
+
+export const SETTING_KEYS: readonly string[] = Object.keys(SETTING_RULES);
+
+/** Settings read from one mapping, with the node each came from (for cross-field messages). */
+export interface ReadSettings {
+  readonly values: Partial<Record<keyof RpcSettings, number>>;
+  readonly nodes: Partial<Record<keyof RpcSettings, Node>>;
+}
+
+/** Reads the setting keys among `entries`; invalid values are reported and left out. */
+export function readSettings(
+  reader: YamlReader,
+  entries: ReadonlyMap<string, Entry>,
+  owner: string,
+): ReadSettings {
+  const values: Partial<Record<keyof RpcSettings, number>> = {};
+  const nodes: Partial<Record<keyof RpcSettings, Node>> = {};
+  for (const [key, rule] of Object.entries(SETTING_RULES)) {
+    const entry = entries.get(key);
+    if (!entry) continue;
+    nodes[rule.field] = entry.value ?? entry.keyNode;
+    const what = `"${key}" (${rule.label}) of ${owner}`;
+    const value =
+      rule.kind === 'integer'
+        ? reader.integer(entry, what, rule.min, rule.max)
+        : readDuration(reader, entry, what, rule.min, rule.max);
+    if (value !== undefined) values[rule.field] = value;
+  }
+  return { values, nodes };
+}
+
+function readDuration(
+  reader: YamlReader,
+  entry: Entry,
+  what: string,
+  min: number,
+  max: number,
+): number | undefined {
+  const raw = isScalar(entry.value) ? entry.value.value : undefined;
+  const parsed = raw === undefined || raw === null ? { error: 'it is empty' } : parseDuration(raw);
+  const range = `${formatDuration(min)}..${formatDuration(max)}`;
+  if ('error' in parsed) {
+    reader.wrongType(
+      entry,
+      `a duration from ${range}`,
+      what,
+      'Write a number of seconds or a whole number with a unit: 30s, 5m, 12h, 4d.',
+    );
+    return undefined;
+  }
+  if (parsed.seconds < min || parsed.seconds > max) {
+    reader.diagnostics.error(
+      reader.loc(entry.value),
+      'out-of-range',
+      `${capitalize(what)} is ${formatDuration(parsed.seconds)}, outside the allowed range ${range}.`,
+      `Use a duration from ${formatDuration(min)} to ${formatDuration(max)}.`,
+    );
+    return undefined;
+  }
+  return parsed.seconds;
+}
+
+/**
+ * Cross-field rules on the effective settings of one RPC. `nodes` are where the values were written
+ * (the RPC's own first, then `defaults:`).
+ */
+export function checkSettingCombination(
+  reader: YamlReader,
+  settings: RpcSettings,
+  nodes: Partial<Record<keyof RpcSettings, Node>>,
+  owner: string,
+  fallback: Node,
+): void {
+  if (settings.batchSize > 10 && settings.batchingWindowSeconds < 1) {
+    reader.diagnostics.error(
+      reader.loc(nodes.batchSize ?? fallback),
+      'batching-window-required',
+      `${capitalize(owner)} has batchSize ${settings.batchSize} with no batching window; SQS event sources only accept a batch size above 10 with a batching window of at least 1s.`,
+      `Add "batchingWindow: 1s" (or more) next to batchSize, or lower batchSize to 10.`,
+    );
+  }
+}
