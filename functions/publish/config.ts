@@ -1,0 +1,106 @@
+/**
+ * The publish function's configuration: environment variables set by the PublishApi construct, and the
+ * event schemas (`BUNDLE_DEFINES.eventSchemas`, each with its `x-schema-version`) and subscriptions
+ * (`ENV.subscriptions`) compiled into the bundle, or the environment variables of the same names in tests.
+ */
+import { BUNDLE_DEFINES, ENV, EVENT_SOURCE_PREFIX } from '../commons/contracts.ts';
+import type { PayloadSchema } from './validate-payload.ts';
+
+declare const ER_EVENT_SCHEMAS: string | undefined;
+/** Subscriptions compiled into the bundle under the name of ENV.subscriptions (they can pass 4 KB). */
+declare const ER_SUBSCRIPTIONS: string | undefined;
+declare const ER_FILTERED_SUBSCRIPTIONS: string | undefined;
+
+/**
+ * Define (and test environment variable) holding JSON `{ [eventName]: rpcId[] }` of the subscriptions that
+ * have a content filter: the status marks those RPCs' PENDING as possibly final.
+ */
+export const FILTERED_SUBSCRIPTIONS = 'ER_FILTERED_SUBSCRIPTIONS';
+
+/** Schema version used when the schemas JSON gives none (`x-schema-version` on the schema). */
+export const DEFAULT_SCHEMA_VERSION = 1;
+
+/** Schema key the constructs may set to carry an event's `schemaVersion` alongside its schema. */
+export const SCHEMA_VERSION_KEY = 'x-schema-version';
+
+export interface PublishConfig {
+  /** Bus events are put on (needed for POST). */
+  readonly eventBus?: string;
+  /** Deliveries table (needed for GET). */
+  readonly deliveriesTable?: string;
+  /** EventBridge `source` of events published through the API. */
+  readonly source: string;
+  /** Event name -> payload schema. */
+  readonly schemas: Readonly<Record<string, PayloadSchema>>;
+  /** Event name -> schema version. */
+  readonly schemaVersions: Readonly<Record<string, number>>;
+  /** Event name -> RPC ids subscribed to it. */
+  readonly subscriptions: Readonly<Record<string, readonly string[]>>;
+  /** Event name -> RPC ids whose subscription has a content filter. */
+  readonly filtered: Readonly<Record<string, readonly string[]>>;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function parseObject(name: string, text: string, shape: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${name} is not valid JSON; it must be ${shape}.`, { cause: error });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error(`${name} must be a JSON object ${shape}.`);
+  return parsed as Record<string, unknown>;
+}
+
+/** Reads the configuration from `env` (default `process.env`). */
+export function loadPublishConfig(env: Env = process.env): PublishConfig {
+  const schemasText =
+    typeof ER_EVENT_SCHEMAS !== 'undefined' ? ER_EVENT_SCHEMAS : env[BUNDLE_DEFINES.eventSchemas];
+  const rawSchemas = schemasText
+    ? parseObject(BUNDLE_DEFINES.eventSchemas, schemasText, '{"<event name>": <JSON Schema>, ...}')
+    : {};
+  const schemas: Record<string, PayloadSchema> = {};
+  const schemaVersions: Record<string, number> = {};
+  for (const [name, value] of Object.entries(rawSchemas)) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new Error(`${BUNDLE_DEFINES.eventSchemas}: the schema of "${name}" must be a JSON object.`);
+    const { [SCHEMA_VERSION_KEY]: version, ...schema } = value as Record<string, unknown>;
+    schemas[name] = schema;
+    schemaVersions[name] = typeof version === 'number' ? version : DEFAULT_SCHEMA_VERSION;
+  }
+  const subscriptions = readRpcMap(
+    ENV.subscriptions,
+    typeof ER_SUBSCRIPTIONS !== 'undefined' ? ER_SUBSCRIPTIONS : env[ENV.subscriptions],
+  );
+  const filtered = readRpcMap(
+    FILTERED_SUBSCRIPTIONS,
+    typeof ER_FILTERED_SUBSCRIPTIONS !== 'undefined'
+      ? ER_FILTERED_SUBSCRIPTIONS
+      : env[FILTERED_SUBSCRIPTIONS],
+  );
+  const app = env[ENV.app];
+  return {
+    eventBus: env[ENV.eventBus] || undefined,
+    deliveriesTable: env[ENV.deliveriesTable] || undefined,
+    source: publishApiSource(app),
+    schemas,
+    schemaVersions,
+    subscriptions,
+    filtered,
+  };
+}
+
+/** Parses JSON `{ [eventName]: rpcId[] }`; empty when `text` is undefined. */
+function readRpcMap(name: string, text: string | undefined): Record<string, string[]> {
+  const raw = text ? parseObject(name, text, '{"<event name>": ["Service/Method", ...], ...}') : {};
+  const map: Record<string, string[]> = {};
+  for (const [event, rpcs] of Object.entries(raw)) map[event] = Array.isArray(rpcs) ? rpcs.map(String) : [];
+  return map;
+}
+
+/** EventBridge `source` of events published by the publish API of `app`. */
+export function publishApiSource(app: string | undefined): string {
+  return app ? `${EVENT_SOURCE_PREFIX}.${app}.publish-api` : `${EVENT_SOURCE_PREFIX}.publish-api`;
+}

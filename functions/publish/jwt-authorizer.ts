@@ -1,0 +1,68 @@
+/**
+ * Lambda TOKEN authorizer of the publish API when the YAML chooses `auth: jwt`: verifies the bearer
+ * token (issuer's key set, `iss`, `aud`, `exp`, `nbf`) and allows the whole API for its subject. API
+ * Gateway caches the decision per token; the subject reaches the publish function as
+ * `requestContext.authorizer.principalId` and becomes `metadata.publisher` (`jwt:<sub>`).
+ *
+ * Configuration: ER_JWT_ISSUER, ER_JWT_AUDIENCE (comma-separated).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import { InvalidTokenError, type JwtSettings, jwksResolver, type KeyResolver, verifyJwt } from './jwt.ts';
+
+/** Environment variables of the authorizer. */
+export const JWT_ENV = { issuer: 'ER_JWT_ISSUER', audience: 'ER_JWT_AUDIENCE' } as const;
+
+/** `arn:aws:execute-api:region:account:apiId/stage/METHOD/path` -> the same ARN for every method and path of the stage. */
+export function apiWideArn(methodArn: string): string {
+  const [base = '', stage = ''] = methodArn.split('/');
+  return `${base}/${stage}/*/*`;
+}
+
+/** An authorizer handler for `settings`, resolving keys with `resolveKey`. */
+export function createAuthorizer(
+  settings: JwtSettings,
+  resolveKey: KeyResolver,
+  logger: Pick<Logger, 'warn'>,
+) {
+  return async (event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
+    const match = /^Bearer\s+(\S+)$/i.exec(event.authorizationToken ?? '');
+    try {
+      if (!match?.[1]) throw new InvalidTokenError('The Authorization header is not "Bearer <token>".');
+      const claims = await verifyJwt(match[1], settings, resolveKey);
+      const subject = typeof claims.sub === 'string' && claims.sub ? claims.sub : 'unknown';
+      return {
+        principalId: subject,
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: apiWideArn(event.methodArn) },
+          ],
+        },
+        context: { sub: subject },
+      };
+    } catch (error) {
+      logger.warn('Token refused', { reason: (error as Error).message });
+      // API Gateway answers 401 for exactly this message.
+      throw new Error('Unauthorized');
+    }
+  };
+}
+
+let cached: ReturnType<typeof createAuthorizer> | undefined;
+
+/** The Lambda entry point. */
+export const handler = (event: APIGatewayTokenAuthorizerEvent) => {
+  if (!cached) {
+    const issuer = process.env[JWT_ENV.issuer] ?? '';
+    const audience = (process.env[JWT_ENV.audience] ?? '').split(',').filter(Boolean);
+    if (!issuer || audience.length === 0)
+      throw new Error(`The JWT authorizer is not configured: set ${JWT_ENV.issuer} and ${JWT_ENV.audience}.`);
+    cached = createAuthorizer(
+      { issuer, audience },
+      jwksResolver(issuer),
+      new Logger({ serviceName: 'publish-api-authorizer' }),
+    );
+  }
+  return cached(event);
+};

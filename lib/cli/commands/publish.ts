@@ -1,0 +1,148 @@
+/**
+ * `event-router publish <event> <json|@file>`: validates the payload against the event's schema, puts it
+ * on the router's bus with the same envelope as the publish API (PutEvents, FailedEntryCount checked,
+ * retried) and prints the eventId. `--endpoint` (or AWS_ENDPOINT_URL) points it at the local runtime.
+ */
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { EVENT_SOURCE_PREFIX } from '../../../functions/commons/contracts.ts';
+import { createEventPublisher, PublishError } from '../../../functions/publish/publisher.ts';
+import { loadRouterSpec } from '../../codegen/spec.ts';
+import type { RouterSpec } from '../../config/types.ts';
+import { names } from '../../naming.ts';
+
+export const summary = 'Publish one event to the bus (validated against its schema) and print its eventId';
+export const usage = `event-router publish <event> <json|@file> [options]
+
+  <event>                   the event name, e.g. card.transaction.authorized
+  <json|@file>              the payload as JSON, or @path of a JSON file
+  --idempotency-key <key>   the same key always yields the same eventId
+  --correlation-id <id>     default: the new eventId
+  --endpoint <url>          AWS endpoint, e.g. the local runtime (default: AWS_ENDPOINT_URL or AWS)
+  --bus <name>              default: the router's bus from event-router.yaml
+  --file <path>             the router file (default: event-router.yaml)
+  --json                    print {"eventId", "event"} as JSON`;
+
+/**
+ * SDK client settings for the CLI: an explicit endpoint wins over AWS_ENDPOINT_URL. Against an endpoint
+ * override with no credentials in the environment (the local runtime), placeholder credentials are used.
+ */
+export function clientSettings(endpoint: string | undefined): {
+  endpoint?: string;
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+} {
+  const target = endpoint ?? process.env.AWS_ENDPOINT_URL;
+  if (!target) return {};
+  return {
+    ...(endpoint ? { endpoint } : {}),
+    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    ...(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE
+      ? {}
+      : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+  };
+}
+
+/** Reads `<json|@file>`; throws an error written for the person at the terminal. */
+export function readPayload(argument: string): unknown {
+  const fromFile = argument.startsWith('@');
+  const text = fromFile ? readFileSync(argument.slice(1), 'utf8') : argument;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(
+      `The payload ${fromFile ? `in ${argument.slice(1)} ` : ''}is not valid JSON: ${(error as Error).message}. ` +
+        `Quote it for the shell, e.g. '{"transactionId":"t-1"}', or pass @payload.json.`,
+    );
+  }
+}
+
+/** The schemas and versions of every event in the spec, as the publisher wants them. */
+export function catalogOf(spec: RouterSpec) {
+  return {
+    schemas: Object.fromEntries(spec.events.map((event) => [event.name, event.schema])),
+    schemaVersions: Object.fromEntries(spec.events.map((event) => [event.name, event.schemaVersion])),
+  };
+}
+
+export async function run(args: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args,
+      options: {
+        'idempotency-key': { type: 'string' },
+        'correlation-id': { type: 'string' },
+        endpoint: { type: 'string' },
+        bus: { type: 'string' },
+        file: { type: 'string', short: 'f' },
+        json: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: true,
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\nUsage: ${usage}`);
+    return 2;
+  }
+  const [eventName, payloadArgument, ...extra] = positionals;
+  if (!eventName || payloadArgument === undefined || extra.length > 0) {
+    console.error(`publish takes an event name and a payload.\n\nUsage: ${usage}`);
+    return 2;
+  }
+  const loaded = loadRouterSpec(typeof values.file === 'string' ? values.file : undefined);
+  if (!loaded.spec) {
+    console.error(loaded.errors);
+    return 1;
+  }
+  const { spec } = loaded;
+  let payload: unknown;
+  try {
+    payload = readPayload(payloadArgument);
+  } catch (error) {
+    console.error((error as Error).message);
+    return 1;
+  }
+  const endpoint = typeof values.endpoint === 'string' ? values.endpoint : undefined;
+  const client = new EventBridgeClient(clientSettings(endpoint));
+  const source = `${EVENT_SOURCE_PREFIX}.${spec.app.name}.cli`;
+  const publisher = createEventPublisher<Record<string, unknown>>(catalogOf(spec), {
+    busName:
+      typeof values.bus === 'string'
+        ? values.bus
+        : names.busName({ app: spec.app.name, stage: spec.app.stage }),
+    source,
+    publisher: `cli:${safeUser()}`,
+    client,
+  });
+  try {
+    const eventId = await publisher.publish(eventName, payload, {
+      ...(typeof values['idempotency-key'] === 'string' ? { idempotencyKey: values['idempotency-key'] } : {}),
+      ...(typeof values['correlation-id'] === 'string' ? { correlationId: values['correlation-id'] } : {}),
+    });
+    console.log(values.json ? JSON.stringify({ eventId, event: eventName }) : eventId);
+    return 0;
+  } catch (error) {
+    if (error instanceof PublishError && error.problems.length > 0) {
+      console.error(`Not published: ${eventName} is refused.`);
+      for (const problem of error.problems)
+        console.error(`  ${problem.field.replace(/^entries\[0\]\./, '')}: ${problem.message}`);
+      return 1;
+    }
+    console.error(`Not published: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    client.destroy();
+  }
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

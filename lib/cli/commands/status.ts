@@ -1,0 +1,135 @@
+/**
+ * `event-router status <eventId>`: one Query on the deliveries table, then every RPC subscribed to the
+ * event with its state (PENDING, IN_PROGRESS, COMPLETED, FAILED, DEAD), as the publish API's
+ * `GET /events/{eventId}` shows it.
+ */
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  buildStatus,
+  type EventStatus,
+  queryDeliveries,
+  type RpcDeliveryState,
+} from '../../../functions/publish/status.ts';
+import { filteredSubscriptionsByEvent, loadRouterSpec, subscriptionsByEvent } from '../../codegen/spec.ts';
+import { names } from '../../naming.ts';
+import { clientSettings } from './publish.ts';
+
+export const summary = 'Show, RPC by RPC, whether an event was handled';
+export const usage = `event-router status <eventId> [options]
+
+  --event <name>     the event's name: lists its subscribers as PENDING before any has received it
+  --endpoint <url>   AWS endpoint, e.g. the local runtime (default: AWS_ENDPOINT_URL or AWS)
+  --table <name>     default: the router's deliveries table from event-router.yaml
+  --file <path>      the router file (default: event-router.yaml)
+  --json             print the status as JSON (the API's answer)
+
+Exit code: 0 when every subscribed RPC completed, 3 while some are pending or in progress,
+4 when some failed or are dead, 1 when the event is unknown.`;
+
+function detail(state: RpcDeliveryState): string {
+  switch (state.status) {
+    case 'PENDING':
+      return state.filtered
+        ? 'not received yet (content filter: stays PENDING if the event does not match it)'
+        : 'not received yet';
+    case 'IN_PROGRESS':
+      return `attempt ${state.attempts}${state.startedAt ? `, since ${state.startedAt}` : ''}${state.lockExpired ? ', claim expired (will be retried)' : ''}`;
+    case 'COMPLETED':
+      return `${state.completedAt ?? ''} (${state.attempts} attempt${state.attempts === 1 ? '' : 's'})`;
+    case 'FAILED':
+      return `${state.attempts} attempt${state.attempts === 1 ? '' : 's'}; last error ${state.lastError ? `${state.lastError.name}: ${state.lastError.message}` : 'unknown'}; will be retried`;
+    case 'DEAD':
+      return `in the DLQ since ${state.deadAt ?? '?'} after ${state.attempts} attempt${state.attempts === 1 ? '' : 's'}; ${state.lastError ? `${state.lastError.name}: ${state.lastError.message}` : ''}`;
+  }
+}
+
+/** The status as lines for a terminal. */
+export function formatStatus(status: EventStatus): string {
+  const width = Math.max(0, ...status.rpcs.map((state) => state.rpc.length));
+  const lines = [
+    `Event ${status.eventId}${status.event ? ` (${status.event})` : ''}${status.correlationId ? `, correlation ${status.correlationId}` : ''}`,
+    ...status.rpcs.map(
+      (state) => `  ${state.rpc.padEnd(width)}  ${state.status.padEnd(11)}  ${detail(state)}`,
+    ),
+    `${status.summary.COMPLETED} of ${status.rpcs.length} completed`,
+  ];
+  return lines.join('\n');
+}
+
+/** 0 all completed, 4 some failed or dead, 3 otherwise. */
+export function exitCodeOf(status: EventStatus): number {
+  if (status.completed) return 0;
+  return status.summary.FAILED + status.summary.DEAD > 0 ? 4 : 3;
+}
+
+export async function run(args: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args,
+      options: {
+        event: { type: 'string' },
+        endpoint: { type: 'string' },
+        table: { type: 'string' },
+        file: { type: 'string', short: 'f' },
+        json: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: true,
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\nUsage: ${usage}`);
+    return 2;
+  }
+  const [eventId, ...extra] = positionals;
+  if (!eventId || extra.length > 0) {
+    console.error(`status takes one eventId.\n\nUsage: ${usage}`);
+    return 2;
+  }
+  const loaded = loadRouterSpec(typeof values.file === 'string' ? values.file : undefined);
+  if (!loaded.spec) {
+    console.error(loaded.errors);
+    return 1;
+  }
+  const { spec } = loaded;
+  const subscriptions = subscriptionsByEvent(spec);
+  const hint = typeof values.event === 'string' ? values.event : undefined;
+  if (hint !== undefined && !spec.events.some((event) => event.name === hint)) {
+    console.error(`--event ${hint}: not an event of ${spec.file}.`);
+    return 1;
+  }
+  const client = new DynamoDBClient(
+    clientSettings(typeof values.endpoint === 'string' ? values.endpoint : undefined),
+  );
+  try {
+    const table =
+      typeof values.table === 'string'
+        ? values.table
+        : names.deliveriesTableName({ app: spec.app.name, stage: spec.app.stage });
+    const records = await queryDeliveries(DynamoDBDocumentClient.from(client), table, eventId);
+    const status = buildStatus(eventId, records, {
+      subscriptions,
+      filtered: filteredSubscriptionsByEvent(spec),
+      ...(hint !== undefined ? { eventHint: hint } : {}),
+    });
+    if (!status) {
+      console.error(
+        `No RPC has received event ${eventId} yet (no delivery records in ${table}). If it was just published, ` +
+          'retry in a moment, or pass --event <name> to list its subscribers.',
+      );
+      return 1;
+    }
+    console.log(values.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+    return exitCodeOf(status);
+  } catch (error) {
+    console.error(
+      `Could not read the delivery status: ${(error as Error).name}: ${(error as Error).message}`,
+    );
+    return 1;
+  } finally {
+    client.destroy();
+  }
+}

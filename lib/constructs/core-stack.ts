@@ -1,0 +1,33 @@
+/**
+ * The core stack: what every service stack relies on, found by name.
+ */
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { RouterSpec } from '../config/types.ts';
+import type { Plan } from '../plan/types.ts';
+import { PublishApi } from './publish-api.ts';
+import { RouterCore } from './router-core.ts';
+
+export interface CoreStackProps extends StackProps {
+  /** The loaded spec (the publish API reads events and subscriptions from it). */
+  readonly spec: RouterSpec;
+  /** The plan (names of the core resources). */
+  readonly plan: Plan;
+}
+
+/** Bus, archive, deliveries table, alarm topic, and the publish API. */
+export class CoreStack extends Stack {
+  readonly core: RouterCore;
+
+  constructor(scope: Construct, id: string, props: CoreStackProps) {
+    super(scope, id, {
+      description: `event-router ${props.plan.names.app}/${props.plan.names.stage}: bus, deliveries table, alarm topic, publish API`,
+      ...props,
+    });
+    this.core = new RouterCore(this, 'Router', { core: props.plan.core });
+
+    // ---- publish API -------------------------------------------------------------------------------
+    new PublishApi(this, 'PublishApi', { spec: props.spec, bus: this.core.bus, table: this.core.table });
+    // ---------------------------------------------------------------------------------------------------
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * Everything one RPC owns: its queue and dead-letter queue, its worker function fed by the queue, the
+ * worker's least-privilege rights and an alarm on the dead-letter queue's depth.
+ */
+import { Annotations, Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { BUNDLE_DEFINES, ENV } from '../../functions/commons/contracts.ts';
+import type { NameContext } from '../naming.ts';
+import { MAX_VISIBILITY_TIMEOUT_SECONDS } from '../plan/rpcs.ts';
+import type { RpcPlan } from '../plan/types.ts';
+import { RouterFunction } from './router-function.ts';
+import { queueArnFor, type RouterRefs } from './router-refs.ts';
+import { checkRange, failOnProblems } from './validation.ts';
+
+const FOURTEEN_DAYS = 14 * 24 * 3600;
+
+export interface RpcWorkerProps {
+  /** The RPC as planned (names, settings, entry, runner). */
+  readonly rpc: RpcPlan;
+  /** App and stage (stamped into the worker's environment). */
+  readonly names: NameContext;
+  /** Bus, deliveries table and alarm topic, found by name. */
+  readonly refs: RouterRefs;
+  /** Seconds a delivery record is kept (ER_RECORD_RETENTION_SECONDS). */
+  readonly recordRetentionSeconds: number;
+  /**
+   * Ready-made bundle of the worker.
+   * @default - the entry is bundled by esbuild at synth time
+   */
+  readonly code?: lambda.Code;
+  /**
+   * Retention of the worker's log group.
+   * @default - RouterFunction's default (one month)
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * One RPC's queue, DLQ, worker and alarm.
+ *
+ * Queues use SSE-SQS (EventBridge cannot deliver to a queue encrypted with the AWS-managed SQS KMS key)
+ * and deny any request not made over TLS. The queue moves a message to the DLQ after `maxReceiveCount`
+ * receives; the DLQ accepts only this queue as its source. Call `allowRules` with the ARNs of the rules
+ * that deliver here: only those rules may send to the queue and to the DLQ (their dead-letter target).
+ */
+export class RpcWorker extends Construct {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly function: RouterFunction;
+  readonly eventSource: lambda.EventSourceMapping;
+  readonly alarm: cloudwatch.Alarm;
+  readonly rpc: RpcPlan;
+  private readonly ruleArns: string[] = [];
+  private allowCalls = 0;
+
+  constructor(scope: Construct, id: string, props: RpcWorkerProps) {
+    super(scope, id);
+    failOnProblems(scope, `RpcWorker ${id} (${props.rpc.id})`, validateRpcWorkerProps(props));
+    const { rpc, refs } = props;
+    const settings = rpc.settings;
+    this.rpc = rpc;
+    if (settings.queueRetentionSeconds > settings.dlqRetentionSeconds) {
+      Annotations.of(this).addWarningV2(
+        '@event-router/dlq-retention',
+        `${rpc.id}: the queue keeps messages ${settings.queueRetentionSeconds} s but its DLQ only ${settings.dlqRetentionSeconds} s. A message keeps its original enqueue time when it moves to the DLQ, so it may expire there almost at once. Make dlqRetention at least queueRetention.`,
+      );
+    }
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      queueName: rpc.dlqName,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.seconds(settings.dlqRetentionSeconds),
+      // Only this RPC's queue may use it as its DLQ. The source is named by ARN (built from the queue's
+      // name), because referencing the queue itself would make the two queues depend on each other.
+      redriveAllowPolicy: {
+        redrivePermission: sqs.RedrivePermission.BY_QUEUE,
+        sourceQueues: [sqs.Queue.fromQueueArn(this, 'SourceQueue', queueArnFor(this, rpc.queueName))],
+      },
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      queueName: rpc.queueName,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.seconds(settings.queueRetentionSeconds),
+      visibilityTimeout: Duration.seconds(rpc.visibilityTimeoutSeconds),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
+    });
+
+    this.function = new RouterFunction(this, 'Worker', {
+      entry: rpc.entry,
+      functionName: rpc.functionName,
+      description: `Worker of ${rpc.id}`,
+      timeout: Duration.seconds(settings.timeoutSeconds),
+      memorySize: settings.memoryMb,
+      environment: this.environment(props),
+      constants: { [BUNDLE_DEFINES.eventSchemas]: JSON.stringify(rpc.eventSchemas) },
+      policyStatements: this.policyStatements(refs),
+      ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+      ...(props.code === undefined ? {} : { code: props.code }),
+    });
+
+    this.eventSource = new lambda.EventSourceMapping(this, 'QueueSource', {
+      target: this.function,
+      eventSourceArn: this.queue.queueArn,
+      batchSize: settings.batchSize,
+      ...(settings.batchingWindowSeconds > 0
+        ? { maxBatchingWindow: Duration.seconds(settings.batchingWindowSeconds) }
+        : {}),
+      maxConcurrency: settings.maxConcurrency,
+      reportBatchItemFailures: true,
+    });
+
+    this.alarm = new cloudwatch.Alarm(this, 'DeadLetterDepth', {
+      alarmName: rpc.alarmName,
+      alarmDescription: `Messages of ${rpc.id} are waiting in its dead-letter queue ${rpc.dlqName}: inspect and redrive them.`,
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarm.addAlarmAction(new actions.SnsAction(refs.alarmTopic));
+  }
+
+  /** ARNs of the rules allowed to send to the queue so far. */
+  get allowedRules(): readonly string[] {
+    return this.ruleArns;
+  }
+
+  /**
+   * Lets these rules (and only them) send to the queue, and to the DLQ as their dead-letter target.
+   * One statement per queue names every allowed rule in its `aws:SourceArn` condition.
+   */
+  allowRules(ruleArns: readonly string[]): void {
+    if (ruleArns.length === 0) return;
+    this.ruleArns.push(...ruleArns);
+    this.allowCalls += 1;
+    const suffix = this.allowCalls === 1 ? '' : String(this.allowCalls);
+    for (const [queue, sid] of [
+      [this.queue, 'DeliverFromRules'],
+      [this.deadLetterQueue, 'DeadLetterFromRules'],
+    ] as const) {
+      queue.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: `${sid}${suffix}`,
+          principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+          actions: ['sqs:SendMessage'],
+          resources: [queue.queueArn],
+          conditions: { ArnEquals: { 'aws:SourceArn': [...ruleArns] } },
+        }),
+      );
+    }
+  }
+
+  private environment(props: RpcWorkerProps): Record<string, string> {
+    const { rpc, refs, names } = props;
+    return {
+      [ENV.app]: names.app,
+      [ENV.stage]: names.stage,
+      [ENV.rpc]: rpc.id,
+      [ENV.deliveriesTable]: refs.tableName,
+      [ENV.dlqUrl]: this.deadLetterQueue.queueUrl,
+      [ENV.eventBus]: refs.bus.eventBusName,
+      [ENV.maxReceiveCount]: String(rpc.settings.maxReceiveCount),
+      [ENV.recordRetentionSeconds]: String(props.recordRetentionSeconds),
+      ...(rpc.runner.kind === 'remote'
+        ? { [ENV.remoteUrl]: rpc.runner.url, [ENV.remoteTimeoutMs]: String(rpc.runner.timeoutMs) }
+        : {}),
+    };
+  }
+
+  /** The worker's rights, written out: its own queue, its own DLQ, the deliveries table, and (maybe) the bus. */
+  private policyStatements(refs: RouterRefs): iam.PolicyStatement[] {
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'ConsumeOwnQueue',
+        actions: [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueAttributes',
+        ],
+        resources: [this.queue.queueArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'SendPoisonToOwnDeadLetterQueue',
+        actions: ['sqs:SendMessage'],
+        resources: [this.deadLetterQueue.queueArn],
+      }),
+      // IAM cannot limit an item's sort key (dynamodb:LeadingKeys covers only the partition key, which is
+      // the eventId chosen by publishers), so the worker may write any item of the deliveries table; the
+      // worker code only writes items whose `rpc` is its own.
+      new iam.PolicyStatement({
+        sid: 'RecordDeliveries',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [refs.tableArn],
+      }),
+    ];
+    if (this.rpc.publishes.length > 0) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'PublishDeclaredEvents',
+          actions: ['events:PutEvents'],
+          resources: [refs.bus.eventBusArn],
+          conditions: { StringEquals: { 'events:detail-type': [...this.rpc.publishes] } },
+        }),
+      );
+    }
+    return statements;
+  }
+}
+
+/** Every problem with the RPC's settings, each naming the field, the value and the fix. */
+export function validateRpcWorkerProps(props: RpcWorkerProps): string[] {
+  const { rpc } = props;
+  const s = rpc.settings;
+  const problems: string[] = [];
+  checkRange(problems, 'settings.timeoutSeconds', s.timeoutSeconds, 1, 900, ' s');
+  checkRange(problems, 'settings.memoryMb', s.memoryMb, 128, 10240, ' MB');
+  checkRange(problems, 'settings.batchSize', s.batchSize, 1, 10000, '');
+  checkRange(problems, 'settings.batchingWindowSeconds', s.batchingWindowSeconds, 0, 300, ' s');
+  checkRange(problems, 'settings.maxConcurrency', s.maxConcurrency, 2, 1000, '');
+  checkRange(problems, 'settings.maxReceiveCount', s.maxReceiveCount, 1, 1000, '');
+  checkRange(problems, 'settings.queueRetentionSeconds', s.queueRetentionSeconds, 60, FOURTEEN_DAYS, ' s');
+  checkRange(problems, 'settings.dlqRetentionSeconds', s.dlqRetentionSeconds, 60, FOURTEEN_DAYS, ' s');
+  if (s.batchSize > 10 && s.batchingWindowSeconds < 1) {
+    problems.push(
+      `settings.batchSize is ${s.batchSize} with no batching window; Lambda requires a batching window of at least 1 s for batches over 10. Set batchingWindow, or a batch size of 10 or less.`,
+    );
+  }
+  if (rpc.visibilityTimeoutSeconds < 6 * s.timeoutSeconds) {
+    problems.push(
+      `visibilityTimeoutSeconds is ${rpc.visibilityTimeoutSeconds} s, below 6 x the function timeout (${6 * s.timeoutSeconds} s): a slow batch would be delivered twice. Plan the RPC with visibilityTimeoutFor().`,
+    );
+  }
+  if (rpc.visibilityTimeoutSeconds > MAX_VISIBILITY_TIMEOUT_SECONDS) {
+    problems.push(
+      `visibilityTimeoutSeconds is ${rpc.visibilityTimeoutSeconds} s, over SQS's maximum of ${MAX_VISIBILITY_TIMEOUT_SECONDS} s (12 h).`,
+    );
+  }
+  if (rpc.runner.kind === 'remote' && rpc.runner.timeoutMs >= s.timeoutSeconds * 1000) {
+    problems.push(
+      `runner.timeoutMs is ${rpc.runner.timeoutMs} ms, not below the function timeout (${s.timeoutSeconds * 1000} ms): the worker could not record a timed-out call. Plan it with remoteTimeoutMsFor().`,
+    );
+  }
+  return problems;
+}

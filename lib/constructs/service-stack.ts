@@ -1,0 +1,83 @@
+/**
+ * A service stack (or one shard of a service): the RPCs of the service and the rules that feed them.
+ */
+import { Annotations, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { kebab } from '../naming.ts';
+import type { Plan, RpcPlan, ServiceStackPlan } from '../plan/types.ts';
+import { routerRefs } from './router-refs.ts';
+import { RpcWorker } from './rpc-worker.ts';
+import { SubscriptionRule } from './subscription-rule.ts';
+
+export interface ServiceStackProps extends StackProps {
+  /** The whole plan (core names, retention). */
+  readonly plan: Plan;
+  /** What this stack holds. */
+  readonly stack: ServiceStackPlan;
+  /**
+   * Ready-made worker code per RPC; an RPC for which it returns undefined is bundled by esbuild.
+   * @default - every worker is bundled by esbuild at synth time
+   */
+  readonly codeFor?: (rpc: RpcPlan) => lambda.Code | undefined;
+  /**
+   * Retention of the workers' log groups.
+   * @default - RouterFunction's default (one month)
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Declares, for each RPC of the shard, its RpcWorker, then the shard's rules, then lets each queue accept
+ * exactly the rules that target it. The bus, table and alarm topic are found by name (no exports).
+ */
+export class ServiceStack extends Stack {
+  readonly workers: ReadonlyMap<string, RpcWorker>;
+  readonly rules: readonly SubscriptionRule[];
+
+  constructor(scope: Construct, id: string, props: ServiceStackProps) {
+    const { plan, stack } = props;
+    super(scope, id, {
+      description: `event-router ${plan.names.app}/${plan.names.stage}: ${stack.service}${stack.shard > 0 ? ` (part ${stack.shard + 1})` : ''}, ${stack.rpcs.length} RPCs`,
+      ...props,
+    });
+    const refs = routerRefs(this, plan.core);
+
+    const workers = new Map<string, RpcWorker>();
+    for (const rpc of stack.rpcs) {
+      const code = props.codeFor?.(rpc);
+      workers.set(
+        rpc.id,
+        new RpcWorker(this, kebab(rpc.method), {
+          rpc,
+          names: plan.names,
+          refs,
+          recordRetentionSeconds: plan.dedupRetentionSeconds,
+          ...(code === undefined ? {} : { code }),
+          ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+        }),
+      );
+    }
+    this.workers = workers;
+
+    const ruleArns = new Map<string, string[]>();
+    this.rules = stack.rules.map((rule) => {
+      const construct = new SubscriptionRule(this, `Rule-${rule.name}`, { rule, bus: refs.bus, workers });
+      for (const target of rule.targets) {
+        ruleArns.set(target.rpc, [...(ruleArns.get(target.rpc) ?? []), construct.ruleArn]);
+      }
+      return construct;
+    });
+    for (const [rpcId, worker] of workers) {
+      const arns = ruleArns.get(rpcId) ?? [];
+      worker.allowRules(arns);
+      if (arns.length === 0) {
+        Annotations.of(worker).addWarningV2(
+          '@event-router/unreached-rpc',
+          `No event is delivered to ${rpcId}: its worker is deployed but will never run. Subscribe it to an event or remove it.`,
+        );
+      }
+    }
+  }
+}

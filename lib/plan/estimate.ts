@@ -1,0 +1,28 @@
+/**
+ * How many CloudFormation resources the constructs create, so the planner can keep every stack under
+ * CloudFormation's 500-resource limit. These numbers mirror lib/constructs/ exactly; the CDK tests check
+ * that each planned stack's estimate equals the synthesized template's resource count.
+ */
+
+/** CloudFormation's hard limit of resources per stack. */
+export const CLOUDFORMATION_STACK_RESOURCE_LIMIT = 500;
+
+/** Default budget per service stack: the limit minus a margin. */
+export const DEFAULT_STACK_RESOURCE_BUDGET = 450;
+
+/**
+ * Per RPC: queue, queue policy, dead-letter queue, dead-letter queue policy, function, execution role
+ * (policy inline), log group, event source mapping, DLQ-depth alarm.
+ */
+export const RESOURCES_PER_RPC = 9;
+
+/** Per rule: the rule itself (targets are inline; queue policy statements live in the RPCs' policies). */
+export const RESOURCES_PER_RULE = 1;
+
+/** Per stack: the CDK metadata resource. */
+export const RESOURCES_PER_STACK = 1;
+
+/** Resources of a service stack holding `rpcs` RPCs and `rules` rules. */
+export function estimateServiceStack(rpcs: number, rules: number): number {
+  return RESOURCES_PER_STACK + rpcs * RESOURCES_PER_RPC + rules * RESOURCES_PER_RULE;
+}

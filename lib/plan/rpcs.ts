@@ -1,0 +1,89 @@
+/**
+ * Per-RPC planning: names, queue timing, the worker's entry and what it is told about its events.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { JsonSchema, RouterSpec, RpcSettings, RpcSpec } from '../config/types.ts';
+import { type NameContext, names } from '../naming.ts';
+import type { RpcPlan, RpcRunner } from './types.ts';
+
+/** SQS's maximum visibility timeout (12 h). */
+export const MAX_VISIBILITY_TIMEOUT_SECONDS = 12 * 3600;
+
+/** Module run by the worker of a remote RPC. */
+export const DEFAULT_REMOTE_ENTRY = fileURLToPath(
+  new URL('../../functions/remote-rpc/index.ts', import.meta.url),
+);
+
+/** An RPC plan before it has been placed in a stack. */
+export type RpcDraft = Omit<RpcPlan, 'stackName'>;
+
+/**
+ * Visibility timeout of an RPC's queue: 6 x the function timeout (so a batch that runs to its timeout,
+ * plus retries of the invoke, never reappears while still being worked on) plus the batching window,
+ * capped at SQS's 12 h.
+ */
+export function visibilityTimeoutFor(settings: RpcSettings): number {
+  return Math.min(
+    MAX_VISIBILITY_TIMEOUT_SECONDS,
+    6 * settings.timeoutSeconds + settings.batchingWindowSeconds,
+  );
+}
+
+/**
+ * Timeout of one remote call: below the function timeout by 20 % (at least 250 ms, at most 5 s), so the
+ * worker still has time to record the failure before Lambda stops it.
+ */
+export function remoteTimeoutMsFor(settings: RpcSettings): number {
+  const budget = settings.timeoutSeconds * 1000;
+  const margin = Math.min(5000, Math.max(250, Math.round(budget * 0.2)));
+  return Math.max(100, budget - margin);
+}
+
+/** `POST <baseUrl>/<package>.<Service>/<Method>` (Connect protocol). */
+export function remoteUrlFor(baseUrl: string, pkg: string, service: string, method: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/${pkg}.${service}/${method}`;
+}
+
+function runnerFor(rpc: RpcSpec): RpcRunner {
+  if (rpc.target.kind === 'handler') return { kind: 'handler' };
+  return {
+    kind: 'remote',
+    url: remoteUrlFor(rpc.target.baseUrl, rpc.target.package, rpc.service, rpc.method),
+    timeoutMs: remoteTimeoutMsFor(rpc.settings),
+  };
+}
+
+function entryFor(spec: RouterSpec, rpc: RpcSpec, remoteEntry: string): string {
+  if (rpc.target.kind === 'remote') return remoteEntry;
+  return isAbsolute(rpc.target.handler) ? rpc.target.handler : resolve(spec.rootDir, rpc.target.handler);
+}
+
+/** Plans one RPC (everything except its stack). */
+export function planRpc(spec: RouterSpec, rpc: RpcSpec, ctx: NameContext, remoteEntry: string): RpcDraft {
+  const subscribedEvents = [
+    ...new Set(spec.subscriptions.filter((sub) => sub.rpc === rpc.id).map((sub) => sub.event)),
+  ];
+  const eventSchemas: Record<string, JsonSchema> = {};
+  for (const eventName of subscribedEvents) {
+    const event = spec.events.find((candidate) => candidate.name === eventName);
+    if (event) eventSchemas[eventName] = event.schema;
+  }
+  return {
+    id: rpc.id,
+    service: rpc.service,
+    method: rpc.method,
+    ...(rpc.description === undefined ? {} : { description: rpc.description }),
+    runner: runnerFor(rpc),
+    entry: entryFor(spec, rpc, remoteEntry),
+    settings: rpc.settings,
+    visibilityTimeoutSeconds: visibilityTimeoutFor(rpc.settings),
+    queueName: names.queueName(ctx, rpc.id),
+    dlqName: names.dlqName(ctx, rpc.id),
+    functionName: names.functionName(ctx, rpc.id),
+    alarmName: names.dlqAlarmName(ctx, rpc.id),
+    publishes: [...rpc.publishes],
+    subscribedEvents,
+    eventSchemas,
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * The plan: everything the CDK constructs need to declare a router, as plain data.
+ *
+ * The planner turns a RouterSpec into a Plan with pure functions; the constructs only read it. So every
+ * decision about grouping, limits, names and stack placement is testable without CDK.
+ */
+
+import type { JsonSchema, RpcSettings } from '../config/types.ts';
+import type { NameContext } from '../naming.ts';
+
+/** The core stack: what every service stack finds by name. */
+export interface CorePlan {
+  readonly stackName: string;
+  readonly busName: string;
+  readonly archiveName: string;
+  /** Days the archive keeps events; 0 = forever. */
+  readonly archiveRetentionDays: number;
+  readonly deliveriesTableName: string;
+  readonly alarmTopicName: string;
+}
+
+/** How one RPC's worker runs its RPC. */
+export type RpcRunner =
+  | { readonly kind: 'handler' }
+  | {
+      readonly kind: 'remote';
+      /** Full Connect URL: `<baseUrl>/<package>.<Service>/<Method>`. */
+      readonly url: string;
+      /** Per-call timeout, kept below the function timeout so the worker can record the failure. */
+      readonly timeoutMs: number;
+    };
+
+/** One RPC: its queue, dead-letter queue, worker and alarm. */
+export interface RpcPlan {
+  /** `Service/Method`. */
+  readonly id: string;
+  readonly service: string;
+  readonly method: string;
+  readonly description?: string;
+  readonly runner: RpcRunner;
+  /** Absolute path of the module the worker bundle is built from. */
+  readonly entry: string;
+  readonly settings: RpcSettings;
+  /** >= 6 x the function timeout (plus the batching window), <= 12 h. */
+  readonly visibilityTimeoutSeconds: number;
+  readonly queueName: string;
+  readonly dlqName: string;
+  readonly functionName: string;
+  readonly alarmName: string;
+  /** Event names this RPC may publish (its worker gets PutEvents for exactly these). */
+  readonly publishes: readonly string[];
+  /** Event names delivered to it, in declaration order, without duplicates. */
+  readonly subscribedEvents: readonly string[];
+  /** Payload schema of every subscribed event: the worker validates against them (bundle define). */
+  readonly eventSchemas: Readonly<Record<string, JsonSchema>>;
+  /** Name of the stack that holds it. */
+  readonly stackName: string;
+}
+
+/** One target of a rule: an RPC's queue. */
+export interface RuleTargetPlan {
+  /** Target id, unique within its rule. */
+  readonly id: string;
+  readonly rpc: string;
+  /** InputTemplate of the input transformer (`inputTemplateFor(rpc)`). */
+  readonly inputTemplate: string;
+  readonly queueName: string;
+  readonly dlqName: string;
+}
+
+/** One EventBridge rule: an event (with one filter) delivered to at most 5 RPCs of one service. */
+export interface RulePlan {
+  readonly name: string;
+  readonly eventName: string;
+  /** The subscribing service; the rule lives in (a shard of) its stack. */
+  readonly service: string;
+  readonly filter?: Record<string, unknown>;
+  /** The complete event pattern (`rulePatternFor(eventName, filter)`). */
+  readonly pattern: Record<string, unknown>;
+  /** 1..5 targets. */
+  readonly targets: readonly RuleTargetPlan[];
+  readonly stackName: string;
+}
+
+/** One service stack (or one shard of a service that did not fit one stack). */
+export interface ServiceStackPlan {
+  readonly stackName: string;
+  readonly service: string;
+  /** 0 for the first stack of a service, 1 for `-2`, ... */
+  readonly shard: number;
+  readonly rpcs: readonly RpcPlan[];
+  readonly rules: readonly RulePlan[];
+  /** CloudFormation resources the constructs will create in this stack (see estimate.ts). */
+  readonly estimatedResources: number;
+}
+
+/** Something worth telling the user that does not stop synthesis. */
+export interface PlanWarning {
+  /** Stable code, e.g. `bus-rule-quota`. */
+  readonly code: string;
+  readonly message: string;
+  readonly hint?: string;
+}
+
+export interface Plan {
+  readonly names: NameContext;
+  readonly core: CorePlan;
+  /** Seconds a delivery record is kept (ER_RECORD_RETENTION_SECONDS). */
+  readonly dedupRetentionSeconds: number;
+  /** Service stacks in service declaration order, shards in order. */
+  readonly stacks: readonly ServiceStackPlan[];
+  /** Every RPC, in declaration order. */
+  readonly rpcs: readonly RpcPlan[];
+  /** Every rule on the bus. */
+  readonly rules: readonly RulePlan[];
+  readonly warnings: readonly PlanWarning[];
+}
+
+/** Knobs of the planner; the defaults are what the CDK app uses. */
+export interface PlanOptions {
+  /**
+   * Resources a service stack may hold before the service is split into another shard. CloudFormation
+   * allows 500; the margin leaves room for resources added by hand or by a future version.
+   * @default 450
+   */
+  readonly stackResourceBudget?: number;
+  /**
+   * Rules the bus may hold before the planner warns (the default EventBridge quota per bus).
+   * @default 300
+   */
+  readonly busRuleQuota?: number;
+  /**
+   * Module run by the worker of a remote RPC.
+   * @default - `functions/remote-rpc/index.ts` of this package
+   */
+  readonly remoteEntry?: string;
+}

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { buildForTest } from '../support/cdk.ts';
+import { makeSpec } from '../support/specs.ts';
+
+const spec = makeSpec({
+  rpcs: [
+    { id: 'Ledger/Record', publishes: ['ledger.recorded'] },
+    { id: 'Notify/Holder', settings: { batchSize: 100, batchingWindowSeconds: 2 } },
+    { id: 'Fraud/Score', remote: { baseUrl: 'https://fraud.example.com', package: 'acme.v1' } },
+  ],
+  subscriptions: [
+    { event: 'card.used', rpc: 'Ledger/Record' },
+    { event: 'card.used', rpc: 'Notify/Holder', filter: { payload: { amount: [{ numeric: ['>', 0] }] } } },
+    { event: 'card.used', rpc: 'Fraud/Score' },
+    { event: 'ledger.recorded', rpc: 'Notify/Holder' },
+  ],
+});
+
+describe('cdk-nag AwsSolutions checks and CloudFormation validation', () => {
+  it('find nothing unacknowledged in any stack of the router', () => {
+    const router = buildForTest(spec, { cloudFormationValidation: true });
+    const assembly = router.app.synth();
+    const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as {
+      pluginReports: unknown[];
+    };
+    assert.deepEqual(report.pluginReports, []);
+    assert.equal(assembly.stacks.length, 4);
+  });
+
+  it('fail synthesis when a stack gains a non-compliant resource', () => {
+    // Given the same router plus a queue with no DLQ and no TLS-only policy
+    const router = buildForTest(spec);
+    const stack = router.serviceStacks[0];
+    assert.ok(stack);
+    new sqs.Queue(stack, 'Careless');
+
+    // Then synthesis stops, and the report names the rules
+    assert.throws(() => router.app.synth(), /Validation failed/);
+    const report = readFileSync(join(router.app.outdir, 'validation-report.json'), 'utf8');
+    assert.match(report, /AwsSolutions-SQS3/);
+    assert.match(report, /AwsSolutions-SQS4/);
+  });
+});

@@ -1,0 +1,377 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { loadPublishConfig } from '../../functions/publish/config.ts';
+import { type PublishDependencies, route } from '../../functions/publish/handler.ts';
+import { MAX_ENTRY_BYTES } from '../../functions/publish/limits.ts';
+import { PayloadValidator } from '../../functions/publish/validate-payload.ts';
+import { postEvents } from './support/api-events.ts';
+import { type EventBridgeStub, startEventBridgeStub } from './support/eventbridge-stub.ts';
+import { publishEnv, VALID_PAYLOAD } from './support/fixtures.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const NOW = new Date('2026-11-25T10:00:00.000Z');
+
+interface Problem {
+  field: string;
+  message: string;
+  pointer?: string;
+  suggestions?: string[];
+}
+interface Body {
+  message?: string;
+  errors?: Problem[];
+  eventId?: string;
+  event?: string;
+  status?: string;
+  error?: { code: string; retryable: boolean };
+  failedCount?: number;
+  entries?: { eventId: string; event: string; status: string; error?: { code: string } }[];
+}
+
+const silent = { info() {}, warn() {}, error() {} };
+let stub: EventBridgeStub;
+let deps: PublishDependencies;
+
+function parse(result: APIGatewayProxyResult): Body {
+  return JSON.parse(result.body) as Body;
+}
+
+function fieldsOf(result: APIGatewayProxyResult): string[] {
+  return (parse(result).errors ?? []).map((problem) => problem.field);
+}
+
+before(async () => {
+  stub = await startEventBridgeStub();
+});
+after(async () => {
+  await stub.close();
+});
+beforeEach(() => {
+  stub.calls.length = 0;
+  stub.accepted.length = 0;
+  stub.fate = () => undefined;
+  const config = loadPublishConfig(publishEnv());
+  deps = {
+    config,
+    eventBridge: stub.client(),
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+    validator: new PayloadValidator(config.schemas),
+    logger: silent,
+    send: { sleep: async () => {}, maxAttempts: 3 },
+    now: () => NOW,
+  };
+});
+
+describe('POST /events: one event', () => {
+  it('puts the envelope on the bus and answers 202 with the eventId', async () => {
+    // When
+    const result = await route(
+      postEvents(
+        { event: 'card.transaction.authorized', payload: VALID_PAYLOAD, correlationId: 'corr-1' },
+        { identity: { userArn: 'arn:aws:iam::123456789012:user/alice' } },
+      ),
+      deps,
+    );
+    // Then
+    assert.equal(result.statusCode, 202);
+    const body = parse(result);
+    assert.equal(body.status, 'ACCEPTED');
+    assert.equal(body.event, 'card.transaction.authorized');
+    assert.match(body.eventId ?? '', UUID);
+    assert.equal(stub.calls.length, 1);
+    const [entry] = stub.accepted;
+    assert.equal(entry?.EventBusName, 'cardflow-dev-bus');
+    assert.equal(entry?.DetailType, 'card.transaction.authorized');
+    assert.equal(entry?.Source, 'event-router.cardflow.publish-api');
+    assert.deepEqual(JSON.parse(entry?.Detail ?? '{}'), {
+      metadata: {
+        eventId: body.eventId,
+        occurredAt: NOW.toISOString(),
+        correlationId: 'corr-1',
+        publisher: 'arn:aws:iam::123456789012:user/alice',
+        schemaVersion: 2,
+      },
+      payload: VALID_PAYLOAD,
+    });
+  });
+
+  it('derives the same eventId from the same idempotency key, and a different one otherwise', async () => {
+    const publish = async (event: string, key: string, payload: unknown = VALID_PAYLOAD) =>
+      parse(await route(postEvents({ event, payload, idempotencyKey: key }), deps)).eventId;
+    const first = await publish('card.transaction.authorized', 'order-42');
+    const again = await publish('card.transaction.authorized', 'order-42');
+    const otherKey = await publish('card.transaction.authorized', 'order-43');
+    const otherEvent = await publish('card.transaction.settled', 'order-42', { transactionId: 't' });
+    assert.match(first ?? '', UUID);
+    assert.equal(again, first);
+    assert.notEqual(otherKey, first);
+    assert.notEqual(otherEvent, first);
+  });
+
+  it('defaults correlationId to the eventId and names the caller from the request context', async () => {
+    const cases: [Parameters<typeof postEvents>[1], string][] = [
+      [{ identity: { apiKeyId: 'key-123', apiKey: 'secret-value' } }, 'apiKey:key-123'],
+      [{ authorizer: { principalId: 'user-7' } }, 'jwt:user-7'],
+      [{ authorizer: { claims: { sub: 'sub-9' } } }, 'jwt:sub-9'],
+      [{}, 'publish-api'],
+    ];
+    for (const [options, publisher] of cases) {
+      stub.accepted.length = 0;
+      const body = parse(
+        await route(
+          postEvents({ event: 'card.transaction.settled', payload: { transactionId: 't' } }, options),
+          deps,
+        ),
+      );
+      const detail = JSON.parse(stub.accepted[0]?.Detail ?? '{}') as { metadata: Record<string, unknown> };
+      assert.equal(detail.metadata.publisher, publisher);
+      assert.equal(detail.metadata.correlationId, body.eventId);
+      assert.equal(detail.metadata.schemaVersion, 1);
+    }
+  });
+});
+
+describe('POST /events: bad requests are refused, naming the field, and nothing is sent', () => {
+  it('malformed JSON -> 400 on body', async () => {
+    const result = await route(postEvents('{"event": "card.transaction.authorized", '), deps);
+    assert.equal(result.statusCode, 400);
+    assert.deepEqual(fieldsOf(result), ['body']);
+    assert.match(parse(result).message ?? '', /not valid JSON/);
+  });
+
+  it('empty body -> 400 on body', async () => {
+    const result = await route(postEvents(''), deps);
+    assert.equal(result.statusCode, 400);
+    assert.deepEqual(fieldsOf(result), ['body']);
+  });
+
+  it('unknown event -> 400 with the closest known names', async () => {
+    const result = await route(
+      postEvents({ event: 'card.transaction.authorised', payload: VALID_PAYLOAD }),
+      deps,
+    );
+    assert.equal(result.statusCode, 400);
+    const [problem] = parse(result).errors ?? [];
+    assert.equal(problem?.field, 'event');
+    assert.equal(problem?.suggestions?.[0], 'card.transaction.authorized');
+    assert.match(problem?.message ?? '', /Closest known events: card\.transaction\.authorized/);
+  });
+
+  it('payload against the schema -> 400 with a JSON pointer and message per violation', async () => {
+    const payload = { transactionId: '', amount: -5, currency: 'eur', merchant: {}, tip: 1 };
+    const result = await route(postEvents({ event: 'card.transaction.authorized', payload }), deps);
+    assert.equal(result.statusCode, 400);
+    const problems = parse(result).errors ?? [];
+    assert.ok(problems.every((problem) => problem.field === 'payload'));
+    const byPointer = new Map(problems.map((problem) => [problem.pointer, problem.message]));
+    assert.match(byPointer.get('/transactionId') ?? '', /must be at least 1 character long/);
+    assert.match(byPointer.get('/amount') ?? '', /must be >= 0/);
+    assert.match(byPointer.get('/currency') ?? '', /must match pattern/);
+    assert.match(byPointer.get('/merchant/name') ?? '', /is required/);
+    assert.match(byPointer.get('/tip') ?? '', /is not allowed/);
+    assert.equal(stub.calls.length, 0);
+  });
+
+  it('a payload of the wrong type -> 400 pointing at the payload itself', async () => {
+    const result = await route(postEvents({ event: 'card.transaction.authorized', payload: [1, 2] }), deps);
+    assert.equal(result.statusCode, 400);
+    assert.equal(parse(result).errors?.[0]?.pointer, '');
+  });
+
+  it('missing event and payload, unknown field, bad ids and occurredAt -> 400 per field', async () => {
+    const result = await route(
+      postEvents({ idempotencyKey: '', correlationId: 7, occurredAt: 'yesterday', colour: 'red' }),
+      deps,
+    );
+    assert.equal(result.statusCode, 400);
+    assert.deepEqual(fieldsOf(result).sort(), [
+      'colour',
+      'correlationId',
+      'event',
+      'idempotencyKey',
+      'occurredAt',
+      'payload',
+    ]);
+  });
+
+  it('an entry over 1 MB -> 413 naming the entry', async () => {
+    const payload = { ...VALID_PAYLOAD, note: 'x'.repeat(MAX_ENTRY_BYTES) };
+    const result = await route(
+      postEvents({ entries: [{ event: 'card.transaction.authorized', payload }] }),
+      deps,
+    );
+    assert.equal(result.statusCode, 413);
+    assert.deepEqual(fieldsOf(result), ['entries[0]']);
+    assert.match(parse(result).message ?? '', /limit is 1048576 bytes/);
+    assert.equal(stub.calls.length, 0);
+  });
+
+  it('more than 100 entries -> 400 on entries', async () => {
+    const entries = Array.from({ length: 101 }, () => ({
+      event: 'card.transaction.settled',
+      payload: { transactionId: 't' },
+    }));
+    const result = await route(postEvents({ entries }), deps);
+    assert.equal(result.statusCode, 400);
+    assert.deepEqual(fieldsOf(result), ['entries']);
+    assert.match(parse(result).message ?? '', /at most 100/);
+  });
+
+  it('empty entries, or entries next to event -> 400', async () => {
+    const empty = await route(postEvents({ entries: [] }), deps);
+    assert.equal(empty.statusCode, 400);
+    assert.deepEqual(fieldsOf(empty), ['entries']);
+    const mixed = await route(
+      postEvents({ event: 'x', entries: [{ event: 'card.transaction.settled', payload: {} }] }),
+      deps,
+    );
+    assert.equal(mixed.statusCode, 400);
+    assert.deepEqual(fieldsOf(mixed), ['event']);
+  });
+
+  it('one bad entry in a batch refuses the batch, naming entries[i]', async () => {
+    const entries = [
+      { event: 'card.transaction.settled', payload: { transactionId: 't' } },
+      { event: 'card.transaction.settled', payload: {} },
+      { event: 'card.transaction.setled', payload: {} },
+    ];
+    const result = await route(postEvents({ entries }), deps);
+    assert.equal(result.statusCode, 400);
+    assert.deepEqual(fieldsOf(result), ['entries[1].payload', 'entries[2].event']);
+    assert.equal(stub.calls.length, 0);
+  });
+});
+
+describe('POST /events: batches and PutEvents failures', () => {
+  const settled = (i: number) => ({
+    event: 'card.transaction.settled',
+    payload: { transactionId: `t-${i}` },
+  });
+  const idOf = (detail: string | undefined) =>
+    (JSON.parse(detail ?? '{}') as { payload: { transactionId: string } }).payload.transactionId;
+
+  it('sends 25 entries in PutEvents calls of at most 10 and answers per entry', async () => {
+    const result = await route(
+      postEvents({ entries: Array.from({ length: 25 }, (_, i) => settled(i)) }),
+      deps,
+    );
+    assert.equal(result.statusCode, 202);
+    const body = parse(result);
+    assert.equal(body.failedCount, 0);
+    assert.equal(body.entries?.length, 25);
+    assert.ok(body.entries?.every((entry) => entry.status === 'ACCEPTED'));
+    assert.deepEqual(
+      stub.calls.map((call) => call.length).sort((a, b) => b - a),
+      [10, 10, 5],
+    );
+    assert.equal(new Set(body.entries?.map((entry) => entry.eventId)).size, 25);
+  });
+
+  it('retries only the entries that failed, and reports them accepted', async () => {
+    // Given: t-3 and t-7 fail with InternalFailure on their first send
+    const failedOnce = new Set<string>();
+    stub.fate = (entry) => {
+      const id = idOf(entry.Detail);
+      if ((id === 't-3' || id === 't-7') && !failedOnce.has(id)) {
+        failedOnce.add(id);
+        return 'InternalFailure';
+      }
+      return undefined;
+    };
+    // When
+    const result = await route(
+      postEvents({ entries: Array.from({ length: 10 }, (_, i) => settled(i)) }),
+      deps,
+    );
+    // Then
+    assert.equal(result.statusCode, 202);
+    assert.equal(parse(result).failedCount, 0);
+    assert.equal(stub.calls.length, 2);
+    assert.deepEqual(
+      stub.calls[1]?.map((entry) => idOf(entry.Detail)),
+      ['t-3', 't-7'],
+    );
+    assert.equal(stub.accepted.length, 10);
+  });
+
+  it('reports an entry that keeps failing as FAILED next to the accepted ones (partial failure, 202)', async () => {
+    stub.fate = (entry) => (idOf(entry.Detail) === 't-1' ? 'ThrottlingException' : undefined);
+    const result = await route(postEvents({ entries: [settled(0), settled(1), settled(2)] }), deps);
+    assert.equal(result.statusCode, 202);
+    const body = parse(result);
+    assert.equal(body.failedCount, 1);
+    assert.deepEqual(
+      body.entries?.map((entry) => entry.status),
+      ['ACCEPTED', 'FAILED', 'ACCEPTED'],
+    );
+    assert.equal(body.entries?.[1]?.error?.code, 'ThrottlingException');
+    // three attempts: the first call with all, then two retries with t-1 alone
+    assert.deepEqual(
+      stub.calls.map((call) => call.length),
+      [3, 1, 1],
+    );
+  });
+
+  it('does not retry an entry the bus refuses for good', async () => {
+    stub.fate = (entry) => (idOf(entry.Detail) === 't-0' ? 'AccessDeniedException' : undefined);
+    const result = await route(postEvents({ entries: [settled(0), settled(1)] }), deps);
+    assert.equal(result.statusCode, 202);
+    assert.equal(stub.calls.length, 1);
+    assert.equal(parse(result).entries?.[0]?.error?.code, 'AccessDeniedException');
+  });
+
+  it('answers 503 with Retry-After when every entry failed and a retry may help', async () => {
+    stub.fate = () => 'InternalFailure';
+    const result = await route(
+      postEvents({ event: 'card.transaction.settled', payload: { transactionId: 't' } }),
+      deps,
+    );
+    assert.equal(result.statusCode, 503);
+    assert.equal(result.headers?.['retry-after'], '1');
+    const body = parse(result);
+    assert.equal(body.status, 'FAILED');
+    assert.equal(body.error?.retryable, true);
+    assert.match(body.eventId ?? '', UUID);
+  });
+
+  it('answers 502 when every entry failed for good', async () => {
+    stub.fate = () => 'AccessDeniedException';
+    const result = await route(
+      postEvents({ event: 'card.transaction.settled', payload: { transactionId: 't' } }),
+      deps,
+    );
+    assert.equal(result.statusCode, 502);
+    assert.equal(parse(result).error?.retryable, false);
+  });
+
+  it('answers 503 when the bus endpoint cannot be reached at all', async () => {
+    // Given: a client pointed at a port that no longer listens
+    const closed = await startEventBridgeStub();
+    await closed.close();
+    const unreachable = { ...deps, eventBridge: closed.client() };
+    const result = await route(
+      postEvents({ event: 'card.transaction.settled', payload: { transactionId: 't' } }),
+      unreachable,
+    );
+    assert.equal(result.statusCode, 503);
+    assert.equal(parse(result).status, 'FAILED');
+  });
+});
+
+describe('routing', () => {
+  it('answers 405 for other methods and 404 for other paths', async () => {
+    const { apiEvent } = await import('./support/api-events.ts');
+    assert.equal((await route(apiEvent('PUT', '/events'), deps)).statusCode, 405);
+    assert.equal((await route(apiEvent('GET', '/other'), deps)).statusCode, 404);
+  });
+
+  it('answers 500 naming the missing variable when the bus is not configured', async () => {
+    const bare = { ...deps, config: loadPublishConfig(publishEnv({ ER_EVENT_BUS: '' })) };
+    const result = await route(postEvents({ event: 'card.transaction.settled', payload: {} }), bare);
+    assert.equal(result.statusCode, 500);
+    assert.match(parse(result).message ?? '', /ER_EVENT_BUS/);
+  });
+});

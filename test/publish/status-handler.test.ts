@@ -1,0 +1,239 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { DeliveryRecord } from '../../functions/commons/contracts.ts';
+import { loadPublishConfig } from '../../functions/publish/config.ts';
+import { type PublishDependencies, route } from '../../functions/publish/handler.ts';
+import { PayloadValidator } from '../../functions/publish/validate-payload.ts';
+import { apiEvent } from './support/api-events.ts';
+import { startDynalite, type TestDynamo } from './support/dynalite.ts';
+import { type EventBridgeStub, startEventBridgeStub } from './support/eventbridge-stub.ts';
+import { publishEnv } from './support/fixtures.ts';
+
+const TABLE = 'cardflow-dev-deliveries';
+const NOW = Date.parse('2026-11-25T10:00:00.000Z');
+
+interface StatusBody {
+  eventId: string;
+  event?: string;
+  correlationId?: string;
+  completed: boolean;
+  summary: Record<string, number>;
+  rpcs: Record<string, unknown>[];
+  message?: string;
+}
+
+let dynamo: TestDynamo;
+let stub: EventBridgeStub;
+let deps: PublishDependencies;
+
+function record(eventId: string, rpc: string, fields: Partial<DeliveryRecord>): DeliveryRecord {
+  return {
+    eventId,
+    rpc,
+    status: 'IN_PROGRESS',
+    eventName: 'card.transaction.authorized',
+    correlationId: 'corr-1',
+    attempts: 1,
+    updatedAt: NOW - 1000,
+    expiresAt: Math.floor(NOW / 1000) + 86400,
+    ...fields,
+  };
+}
+
+async function getStatus(eventId: string, query?: Record<string, string>) {
+  const result = await route(
+    apiEvent('GET', '/events/{eventId}', { pathParameters: { eventId }, ...(query ? { query } : {}) }),
+    deps,
+  );
+  return { statusCode: result.statusCode, body: JSON.parse(result.body) as StatusBody };
+}
+
+before(async () => {
+  dynamo = await startDynalite(TABLE);
+  stub = await startEventBridgeStub();
+  const config = loadPublishConfig(publishEnv());
+  deps = {
+    config,
+    eventBridge: stub.client(),
+    dynamo: dynamo.doc,
+    validator: new PayloadValidator(config.schemas),
+    logger: { info() {}, warn() {}, error() {} },
+    now: () => new Date(NOW),
+  };
+});
+after(async () => {
+  await dynamo.close();
+  await stub.close();
+});
+
+describe('GET /events/{eventId}', () => {
+  it('lists every subscribed RPC: COMPLETED, FAILED, and PENDING for those without a record', async () => {
+    // Given: NotifyCardholder completed; RecordTransaction failed once
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: record('e-1', 'NotificationService/NotifyCardholder', {
+          status: 'COMPLETED',
+          completedAt: NOW - 500,
+          firstAttemptAt: NOW - 900,
+        }),
+      }),
+    );
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: record('e-1', 'LedgerService/RecordTransaction', {
+          status: 'FAILED',
+          attempts: 2,
+          lastError: { name: 'TimeoutError', message: 'ledger did not answer', retryable: true },
+        }),
+      }),
+    );
+    // When
+    const { statusCode, body } = await getStatus('e-1');
+    // Then
+    assert.equal(statusCode, 200);
+    assert.equal(body.event, 'card.transaction.authorized');
+    assert.equal(body.correlationId, 'corr-1');
+    assert.equal(body.completed, false);
+    assert.deepEqual(body.rpcs, [
+      {
+        rpc: 'NotificationService/NotifyCardholder',
+        status: 'COMPLETED',
+        attempts: 1,
+        completedAt: new Date(NOW - 500).toISOString(),
+      },
+      {
+        rpc: 'LedgerService/RecordTransaction',
+        status: 'FAILED',
+        attempts: 2,
+        lastError: { name: 'TimeoutError', message: 'ledger did not answer', retryable: true },
+        updatedAt: new Date(NOW - 1000).toISOString(),
+      },
+    ]);
+    assert.deepEqual(body.summary, { PENDING: 0, IN_PROGRESS: 0, COMPLETED: 1, FAILED: 1, DEAD: 0 });
+  });
+
+  it('shows PENDING for a subscribed RPC that has no record yet, and DEAD and IN_PROGRESS states', async () => {
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: record('e-2', 'LedgerService/RecordTransaction', {
+          status: 'DEAD',
+          attempts: 5,
+          deadAt: NOW - 10,
+          lastError: { name: 'SchemaViolation', message: 'bad', retryable: false },
+        }),
+      }),
+    );
+    const first = await getStatus('e-2');
+    assert.deepEqual(
+      first.body.rpcs.map((rpc) => [rpc.rpc, rpc.status]),
+      [
+        ['NotificationService/NotifyCardholder', 'PENDING'],
+        ['LedgerService/RecordTransaction', 'DEAD'],
+      ],
+    );
+    assert.equal(first.body.rpcs[1]?.deadAt, new Date(NOW - 10).toISOString());
+
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: record('e-2', 'NotificationService/NotifyCardholder', {
+          lockExpiresAt: NOW - 1,
+          firstAttemptAt: NOW - 5000,
+        }),
+      }),
+    );
+    const second = await getStatus('e-2');
+    assert.deepEqual(second.body.rpcs[0], {
+      rpc: 'NotificationService/NotifyCardholder',
+      status: 'IN_PROGRESS',
+      attempts: 1,
+      startedAt: new Date(NOW - 5000).toISOString(),
+      lockExpired: true,
+    });
+  });
+
+  it('is complete when every subscribed RPC completed', async () => {
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: record('e-3', 'LedgerService/SettleTransaction', {
+          status: 'COMPLETED',
+          eventName: 'card.transaction.settled',
+        }),
+      }),
+    );
+    const { body } = await getStatus('e-3');
+    assert.equal(body.completed, true);
+    assert.deepEqual(body.summary.COMPLETED, 1);
+  });
+
+  it('answers 404 for an id with no record, naming the way to list PENDING subscribers', async () => {
+    const { statusCode, body } = await getStatus('never-published');
+    assert.equal(statusCode, 404);
+    assert.match(body.message ?? '', /\?event=<name>/);
+  });
+
+  it('lists every subscriber as PENDING for an id without records when the client names the event', async () => {
+    const { statusCode, body } = await getStatus('just-published', { event: 'card.transaction.authorized' });
+    assert.equal(statusCode, 200);
+    assert.deepEqual(
+      body.rpcs.map((rpc) => rpc.status),
+      ['PENDING', 'PENDING'],
+    );
+    // Then: a subscription with a content filter says so (it may never receive this event)
+    assert.equal(body.rpcs[0]?.filtered, true);
+    assert.equal(body.rpcs[1]?.filtered, undefined);
+  });
+
+  it('refuses an event name the router does not know (400 on event)', async () => {
+    const result = await route(
+      apiEvent('GET', '/events/{eventId}', { pathParameters: { eventId: 'x' }, query: { event: 'nope' } }),
+      deps,
+    );
+    assert.equal(result.statusCode, 400);
+    assert.equal((JSON.parse(result.body) as { errors: { field: string }[] }).errors[0]?.field, 'event');
+  });
+
+  it('shows COMPLETED after publishing through POST and recording the delivery', async () => {
+    // Given: an event published through the API
+    const posted = await route(
+      apiEvent('POST', '/events', {
+        body: JSON.stringify({
+          event: 'card.transaction.settled',
+          payload: { transactionId: 't' },
+          idempotencyKey: 'k-1',
+        }),
+      }),
+      deps,
+    );
+    const { eventId } = JSON.parse(posted.body) as { eventId: string };
+    // When: the worker records its delivery
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: record(eventId, 'LedgerService/SettleTransaction', {
+          status: 'COMPLETED',
+          eventName: 'card.transaction.settled',
+        }),
+      }),
+    );
+    // Then
+    const { body } = await getStatus(eventId);
+    assert.equal(body.completed, true);
+    assert.equal(body.event, 'card.transaction.settled');
+  });
+});
+
+describe('GET /events/{eventId} without resource and path parameters (a gateway that passes only the path)', () => {
+  it('takes the eventId from the path', async () => {
+    const event = apiEvent('GET', '/events/{eventId}', { pathParameters: { eventId: 'e-3' } });
+    const bare = { ...event, resource: '', path: '/events/e-3', pathParameters: null };
+    const result = await route(bare, deps);
+    assert.equal(result.statusCode, 200);
+    assert.equal((JSON.parse(result.body) as StatusBody).eventId, 'e-3');
+  });
+});

@@ -1,0 +1,57 @@
+/** Schemas and configuration shared by the publish tests. */
+import { BUNDLE_DEFINES, ENV } from '../../../functions/commons/contracts.ts';
+
+export const CARD_AUTHORIZED_SCHEMA = {
+  type: 'object',
+  required: ['transactionId', 'amount', 'currency', 'merchant'],
+  additionalProperties: false,
+  properties: {
+    transactionId: { type: 'string', minLength: 1 },
+    amount: { type: 'integer', minimum: 0 },
+    currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+    merchant: {
+      type: 'object',
+      required: ['name'],
+      properties: { name: { type: 'string' }, country: { type: 'string' } },
+    },
+    note: { type: 'string' },
+  },
+};
+
+export const SETTLED_SCHEMA = {
+  type: 'object',
+  required: ['transactionId'],
+  properties: { transactionId: { type: 'string' } },
+};
+
+export const VALID_PAYLOAD = {
+  transactionId: 't-1',
+  amount: 1250,
+  currency: 'EUR',
+  merchant: { name: 'Cafe' },
+};
+
+/** Environment as the PublishApi construct sets it (schemas via the define's env fallback). */
+export function publishEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    [ENV.app]: 'cardflow',
+    [ENV.eventBus]: 'cardflow-dev-bus',
+    [ENV.deliveriesTable]: 'cardflow-dev-deliveries',
+    [BUNDLE_DEFINES.eventSchemas]: JSON.stringify({
+      'card.transaction.authorized': { ...CARD_AUTHORIZED_SCHEMA, 'x-schema-version': 2 },
+      'card.transaction.settled': SETTLED_SCHEMA,
+    }),
+    [ENV.subscriptions]: JSON.stringify({
+      'card.transaction.authorized': [
+        'NotificationService/NotifyCardholder',
+        'LedgerService/RecordTransaction',
+      ],
+      'card.transaction.settled': ['LedgerService/SettleTransaction'],
+    }),
+    // NotifyCardholder only receives events matching its content filter.
+    ER_FILTERED_SUBSCRIPTIONS: JSON.stringify({
+      'card.transaction.authorized': ['NotificationService/NotifyCardholder'],
+    }),
+    ...overrides,
+  };
+}

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { entrySize } from '../../functions/publish/envelope.ts';
+import { eventIdFor, uuidV5 } from '../../functions/publish/event-id.ts';
+import { MAX_ENTRY_BYTES } from '../../functions/publish/limits.ts';
+import { chunkEntries, isRetryableCode } from '../../functions/publish/put-events.ts';
+import { closestNames } from '../../functions/publish/suggest.ts';
+import { PayloadValidator } from '../../functions/publish/validate-payload.ts';
+
+describe('event ids', () => {
+  it('computes name-based UUIDs (version 5) as RFC 4122 defines them', () => {
+    // The RFC's DNS namespace example.
+    assert.equal(
+      uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8'),
+      '2ed6657d-e927-568b-95e1-2665a8aea6a2',
+    );
+  });
+
+  it('derives a stable id per (event, key) and a random one without a key', () => {
+    assert.equal(eventIdFor('a.b', 'k'), eventIdFor('a.b', 'k'));
+    assert.notEqual(eventIdFor('a.b', 'k'), eventIdFor('a.c', 'k'));
+    assert.notEqual(eventIdFor('a.b'), eventIdFor('a.b'));
+    assert.match(
+      eventIdFor('a.b', 'k'),
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+});
+
+describe('PutEvents chunks', () => {
+  const entry = (bytes: number) => ({ Source: 's', DetailType: 'd', Detail: 'x'.repeat(bytes - 2) });
+
+  it('counts an entry as EventBridge does (UTF-8 bytes; 14 for Time)', () => {
+    assert.equal(entrySize({ Source: 'ab', DetailType: 'é', Detail: '{}' }), 2 + 2 + 2);
+    assert.equal(entrySize({ Source: 'a', Time: new Date(0) }), 15);
+  });
+
+  it('puts at most 10 entries and 1 MB in one call', () => {
+    const small = Array.from({ length: 23 }, () => entry(100));
+    assert.deepEqual(
+      chunkEntries(
+        small,
+        small.map((_, i) => i),
+      ).map((chunk) => chunk.length),
+      [10, 10, 3],
+    );
+    const big = [entry(600_000), entry(600_000), entry(300_000), entry(MAX_ENTRY_BYTES)];
+    assert.deepEqual(chunkEntries(big, [0, 1, 2, 3]), [[0], [1, 2], [3]]);
+  });
+
+  it('retries throttling and internal failures, not refusals', () => {
+    assert.equal(isRetryableCode('ThrottlingException'), true);
+    assert.equal(isRetryableCode('InternalFailure'), true);
+    assert.equal(isRetryableCode('AccessDeniedException'), false);
+    assert.equal(isRetryableCode('MalformedDetail'), false);
+  });
+});
+
+describe('closest event names', () => {
+  const known = [
+    'card.transaction.authorized',
+    'card.transaction.settled',
+    'receipt.uploaded',
+    'expense.report.approved',
+  ];
+  it('ranks the likeliest typo first', () => {
+    assert.equal(closestNames('card.transaction.authorised', known)[0], 'card.transaction.authorized');
+    assert.equal(closestNames('reciept.uploaded', known)[0], 'receipt.uploaded');
+    assert.equal(closestNames('report.approved', known)[0], 'expense.report.approved');
+    assert.equal(closestNames('x', known).length, 3);
+  });
+});
+
+describe('payload validation', () => {
+  const validator = new PayloadValidator({
+    e: {
+      type: 'object',
+      required: ['id', 'a/b'],
+      properties: {
+        id: { type: 'string' },
+        'a/b': { type: 'integer' },
+        kind: { enum: ['x', 'y'] },
+        at: { type: 'string', format: 'date-time' },
+        tags: { type: 'array', items: { type: 'string' }, maxItems: 2 },
+        extra: { type: 'object', additionalProperties: { type: 'number' } },
+      },
+    },
+  });
+  const messages = (payload: unknown) =>
+    Object.fromEntries(
+      validator.validate('e', payload).map((violation) => [violation.pointer, violation.message]),
+    );
+
+  it('reports each violation once, at a JSON pointer, with the constraint in the message', () => {
+    assert.deepEqual(messages({ id: 7, kind: 'z', at: 'noon', tags: ['a', 1, 'c'], extra: { n: 'one' } }), {
+      '/id': 'must be string',
+      '/a~1b': 'is required',
+      '/kind': 'must be one of "x", "y"',
+      '/at': 'must be a valid date-time',
+      '/tags/1': 'must be string',
+      '/tags': 'must have at most 2 items',
+      '/extra/n': 'must be number',
+    });
+  });
+
+  it('accepts a valid payload and says which event it does not know', () => {
+    assert.deepEqual(validator.validate('e', { id: 'i', 'a/b': 1 }), []);
+    assert.throws(() => validator.validate('nope', {}), /No schema for event "nope"/);
+  });
+});
