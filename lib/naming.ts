@@ -50,6 +50,7 @@ const LIMITS = {
   bus: 256,
   alarm: 255,
   topic: 256,
+  managedPolicy: 128,
 };
 
 export const names = {
@@ -77,4 +78,13 @@ export const names = {
   publishFunctionName: (ctx: NameContext) => fitName(`${prefix(ctx)}-publish`, LIMITS.function),
   statusFunctionName: (ctx: NameContext) => fitName(`${prefix(ctx)}-event-status`, LIMITS.function),
   publishApiName: (ctx: NameContext) => fitName(`${prefix(ctx)}-publish-api`, 1024),
+  /**
+   * The customer-managed IAM policy that lets ops inspect and redrive the DLQs of one service stack (shard):
+   * `<prefix>-<service>[-<shard + 1>]-dlq-operator`, within IAM's 128 characters.
+   */
+  dlqOperatorPolicyName: (ctx: NameContext, service: string, shard = 0) =>
+    fitName(
+      `${prefix(ctx)}-${kebab(service)}${shard > 0 ? `-${shard + 1}` : ''}-dlq-operator`,
+      LIMITS.managedPolicy,
+    ),
 };

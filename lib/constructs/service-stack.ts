@@ -5,8 +5,9 @@ import { Annotations, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { kebab } from '../naming.ts';
+import { kebab, names } from '../naming.ts';
 import type { Plan, RpcPlan, ServiceStackPlan } from '../plan/types.ts';
+import { DlqOperatorPolicy } from './dlq-operator-policy.ts';
 import { routerRefs } from './router-refs.ts';
 import { RpcWorker } from './rpc-worker.ts';
 import { SubscriptionRule } from './subscription-rule.ts';
@@ -30,11 +31,14 @@ export interface ServiceStackProps extends StackProps {
 
 /**
  * Declares, for each RPC of the shard, its RpcWorker, then the shard's rules, then lets each queue accept
- * exactly the rules that target it. The bus, table and alarm topic are found by name (no exports).
+ * exactly the rules that target it, and the ops policy over the shard's queues and DLQs. The bus, table
+ * and alarm topic are found by name (no exports).
  */
 export class ServiceStack extends Stack {
   readonly workers: ReadonlyMap<string, RpcWorker>;
   readonly rules: readonly SubscriptionRule[];
+  /** The policy ops attach to inspect and redrive this stack's DLQs (named by the convention). */
+  readonly operatorPolicy: DlqOperatorPolicy;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     const { plan, stack } = props;
@@ -60,6 +64,12 @@ export class ServiceStack extends Stack {
       );
     }
     this.workers = workers;
+    this.operatorPolicy = new DlqOperatorPolicy(this, 'DlqOperator', {
+      managedPolicyName: names.dlqOperatorPolicyName(plan.names, stack.service, stack.shard),
+      serviceLabel: `${stack.service}${stack.shard > 0 ? ` (part ${stack.shard + 1})` : ''}`,
+      workers: [...workers.values()],
+      refs,
+    });
 
     const ruleArns = new Map<string, string[]>();
     this.rules = stack.rules.map((rule) => {

@@ -19,8 +19,19 @@ export const RESOURCES_PER_RPC = 9;
 /** Per rule: the rule itself (targets are inline; queue policy statements live in the RPCs' policies). */
 export const RESOURCES_PER_RULE = 1;
 
-/** Per stack: the CDK metadata resource. */
-export const RESOURCES_PER_STACK = 1;
+/** IAM's limit on a managed policy document, in characters not counting white space. */
+export const MANAGED_POLICY_MAX_CHARS = 6144;
+
+/**
+ * Most RPCs one service stack holds, whatever the resource budget: the stack's DLQ operator policy names
+ * each RPC's queue and DLQ by ARN and must stay within MANAGED_POLICY_MAX_CHARS. With the longest names
+ * the convention allows (queue 76, DLQ 80 characters) and the longest ARN prefix, an RPC takes about
+ * 255 characters of the policy and the rest about 1,000, so 20 RPCs always fit (the CDK tests check it).
+ */
+export const MAX_RPCS_PER_SERVICE_STACK = 20;
+
+/** Per stack: the CDK metadata resource and the DLQ operator policy (a customer-managed IAM policy). */
+export const RESOURCES_PER_STACK = 2;
 
 /** Resources of a service stack holding `rpcs` RPCs and `rules` rules. */
 export function estimateServiceStack(rpcs: number, rules: number): number {

@@ -4,7 +4,7 @@
  * planned from that shard's RPCs only and no stack needs another's resources.
  */
 import type { SubscriptionSpec } from '../config/types.ts';
-import { estimateServiceStack } from './estimate.ts';
+import { estimateServiceStack, MAX_RPCS_PER_SERVICE_STACK } from './estimate.ts';
 import { groupRules } from './rules.ts';
 
 /** Resources of a stack holding exactly these RPCs of `service`. */
@@ -18,8 +18,9 @@ export function estimateFor(
 
 /**
  * Splits the RPCs of one service (in declaration order) into consecutive shards, each estimated at or
- * below `budget` resources. An RPC that alone passes the budget still gets a shard of its own (the
- * planner warns about it).
+ * below `budget` resources and holding at most MAX_RPCS_PER_SERVICE_STACK RPCs (so the stack's DLQ
+ * operator policy fits IAM's size limit). An RPC that alone passes the budget still gets a shard of its
+ * own (the planner warns about it).
  */
 export function shardService(
   subscriptions: readonly SubscriptionSpec[],
@@ -31,7 +32,8 @@ export function shardService(
   let current: string[] = [];
   for (const rpcId of rpcIds) {
     const candidate = [...current, rpcId];
-    if (current.length > 0 && estimateFor(subscriptions, service, candidate) > budget) {
+    const full = candidate.length > MAX_RPCS_PER_SERVICE_STACK;
+    if (current.length > 0 && (full || estimateFor(subscriptions, service, candidate) > budget)) {
       shards.push(current);
       current = [rpcId];
     } else {

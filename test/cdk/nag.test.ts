@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { buildForTest } from '../support/cdk.ts';
 import { makeSpec } from '../support/specs.ts';
@@ -43,5 +44,22 @@ describe('cdk-nag AwsSolutions checks and CloudFormation validation', () => {
     const report = readFileSync(join(router.app.outdir, 'validation-report.json'), 'utf8');
     assert.match(report, /AwsSolutions-SQS3/);
     assert.match(report, /AwsSolutions-SQS4/);
+  });
+
+  it('flag a "*" resource in a managed policy, which the DLQ operator policy acknowledges for ListQueues only', () => {
+    // Given the same router plus a second managed policy with a "*" resource and no acknowledgement
+    const router = buildForTest(spec);
+    const stack = router.serviceStacks[0];
+    assert.ok(stack);
+    new iam.ManagedPolicy(stack, 'Careless', {
+      statements: [new iam.PolicyStatement({ actions: ['sqs:ReceiveMessage'], resources: ['*'] })],
+    });
+
+    // Then only that policy is reported
+    assert.throws(() => router.app.synth(), /Validation failed/);
+    const report = readFileSync(join(router.app.outdir, 'validation-report.json'), 'utf8');
+    assert.match(report, /AwsSolutions-IAM5\[Resource::\*\]/);
+    assert.match(report, /Careless/);
+    assert.doesNotMatch(report, /DlqOperator/);
   });
 });

@@ -5,6 +5,7 @@ import { inputTemplateFor } from '../../functions/commons/contracts.ts';
 import { DEFAULT_RPC_SETTINGS } from '../../lib/config/types.ts';
 import {
   estimateServiceStack,
+  MAX_RPCS_PER_SERVICE_STACK,
   MAX_TARGETS_PER_RULE,
   planRouter,
   remoteTimeoutMsFor,
@@ -210,6 +211,26 @@ describe('planner: stacks', () => {
     // And every RPC is placed once, every rule name is unique
     assert.equal(new Set(plan.stacks.flatMap((stack) => stack.rpcs.map((rpc) => rpc.id))).size, 120);
     assert.equal(new Set(plan.rules.map((rule) => rule.name)).size, plan.rules.length);
+  });
+
+  it('counts per stack the CDK metadata and the DLQ operator policy, plus 9 per RPC and 1 per rule', () => {
+    assert.equal(estimateServiceStack(0, 0), 2);
+    assert.equal(estimateServiceStack(3, 2), 2 + 3 * 9 + 2);
+  });
+
+  it('puts at most MAX_RPCS_PER_SERVICE_STACK RPCs in a stack, even when the budget allows more', () => {
+    // Given 45 RPCs of one service and a budget that would take about 45 of them
+    const plan = planRouter(generateSpec(1, 45, 1), { stackResourceBudget: 500 });
+
+    // Then the ops policy's size limit, not the budget, splits the service
+    assert.equal(MAX_RPCS_PER_SERVICE_STACK, 20);
+    assert.deepEqual(
+      plan.stacks.map((stack) => stack.rpcs.length),
+      [20, 20, 5],
+    );
+    for (const stack of plan.stacks) {
+      assert.equal(stack.estimatedResources, estimateServiceStack(stack.rpcs.length, stack.rules.length));
+    }
   });
 
   it('honours a smaller budget', () => {

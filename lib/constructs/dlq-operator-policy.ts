@@ -1,0 +1,166 @@
+/**
+ * The ops rights of one service stack: a customer-managed IAM policy, named by the naming convention, that
+ * an ops role attaches to inspect and redrive the dead-letter queues of that stack's RPCs
+ * (`event-router dlq list|peek|redrive` and the dashboard) and nothing else.
+ */
+import { Arn, ArnFormat, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { MANAGED_POLICY_MAX_CHARS, MAX_RPCS_PER_SERVICE_STACK } from '../plan/estimate.ts';
+import { acknowledge } from './nag.ts';
+import type { RouterRefs } from './router-refs.ts';
+import type { RpcWorker } from './rpc-worker.ts';
+
+/** Placeholders at least as long as any partition, region and account name (for measuring only). */
+export const LONGEST = {
+  partition: 'aws-us-gov',
+  region: 'ap-southeast-5',
+  account: '123456789012',
+} as const;
+
+export interface DlqOperatorPolicyProps {
+  /** Physical name of the policy (`names.dlqOperatorPolicyName`). */
+  readonly managedPolicyName: string;
+  /** What the description names, e.g. `Ledger` or `Ledger (part 2)`. */
+  readonly serviceLabel: string;
+  /** The workers of the stack: their queues and DLQs are the only queues the policy names. */
+  readonly workers: readonly RpcWorker[];
+  /** The deliveries table (status lookups), found by name. */
+  readonly refs: Pick<RouterRefs, 'tableArn' | 'tableName'>;
+}
+
+/** The ARNs one operator policy names. */
+export interface OperatorArns {
+  /** The stack's dead-letter queues. */
+  readonly deadLetterQueues: readonly string[];
+  /** The stack's RPC queues (the DLQs' redrive destinations). */
+  readonly queues: readonly string[];
+  /** The deliveries table. */
+  readonly table: string;
+}
+
+/**
+ * The statements of an operator policy over these ARNs: one per set of resources, so that each queue ARN
+ * is written once per set and the document stays small (IAM limits a managed policy to 6,144
+ * characters). Used with the stack's tokens to declare the policy and with literal ARNs to measure it.
+ */
+export function operatorStatements(arns: OperatorArns): iam.PolicyStatement[] {
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'OperateDeadLetterQueues',
+      actions: [
+        // dlq list / peek: find the DLQ, read its depth and ARN, receive messages without deleting them,
+        // and make peeked messages visible again at once.
+        'sqs:GetQueueUrl',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+        'sqs:ChangeMessageVisibility',
+        // dlq redrive: a message move task is authorized against its source queue for
+        // StartMessageMoveTask (and ListMessageMoveTasks / CancelMessageMoveTask) together with
+        // ReceiveMessage, DeleteMessage and GetQueueAttributes, and against its destination queue for
+        // SendMessage. DeleteMessage is granted here, on the DLQs only, because the move task needs it.
+        'sqs:StartMessageMoveTask',
+        'sqs:ListMessageMoveTasks',
+        'sqs:CancelMessageMoveTask',
+        'sqs:DeleteMessage',
+      ],
+      resources: [...arns.deadLetterQueues],
+    }),
+    new iam.PolicyStatement({
+      sid: 'RedriveIntoRpcQueues',
+      actions: [
+        // The move task's destination: each RPC's own queue. No SendMessage on any DLQ.
+        'sqs:SendMessage',
+        // Queue depths, and the queue's ARN (the redrive destination).
+        'sqs:GetQueueUrl',
+        'sqs:GetQueueAttributes',
+      ],
+      resources: [...arns.queues],
+    }),
+    // Status lookups: the delivery records of one event (partition key eventId). IAM cannot narrow a
+    // Query to this service's records (the sort key is the RPC id), so it reads the event's records of
+    // every RPC; it cannot Scan, read items by key or write.
+    new iam.PolicyStatement({
+      sid: 'LookUpDeliveries',
+      actions: ['dynamodb:Query'],
+      resources: [arns.table],
+    }),
+    // ListQueues has no resource to scope it to: it acts on the account's queues in the region, so IAM
+    // only accepts "*" for it. It lists queue URLs and reads nothing inside a queue.
+    new iam.PolicyStatement({
+      sid: 'ListQueues',
+      actions: ['sqs:ListQueues'],
+      resources: ['*'],
+    }),
+  ];
+  // A stack without RPCs has no queue to name (IAM refuses a statement without a resource).
+  return statements.filter((statement) => statement.resources.length > 0);
+}
+
+/**
+ * Size of the policy document over these ARNs as IAM counts it (white space excluded): what a deploy
+ * would be refused for when it passes {@link MANAGED_POLICY_MAX_CHARS}.
+ */
+export function operatorPolicySize(arns: OperatorArns): number {
+  const document = new iam.PolicyDocument({ statements: operatorStatements(arns) });
+  return JSON.stringify(document.toJSON()).length;
+}
+
+/**
+ * One customer-managed policy per service stack, named by the convention so ops find it without outputs.
+ *
+ * Grants, on this stack's DLQs only: GetQueueUrl, GetQueueAttributes, ReceiveMessage,
+ * ChangeMessageVisibility, StartMessageMoveTask, ListMessageMoveTasks, CancelMessageMoveTask and
+ * DeleteMessage (which the move task needs); on this stack's RPC queues only: SendMessage (the move
+ * task's destination), GetQueueUrl and GetQueueAttributes; Query on the deliveries table; ListQueues
+ * (which cannot be scoped). Synthesis fails if the document would pass IAM's 6,144-character limit
+ * (the planner keeps a stack at MAX_RPCS_PER_SERVICE_STACK RPCs, which always fit).
+ */
+export class DlqOperatorPolicy extends Construct {
+  readonly policy: iam.ManagedPolicy;
+  readonly managedPolicyName: string;
+
+  constructor(scope: Construct, id: string, props: DlqOperatorPolicyProps) {
+    super(scope, id);
+    this.managedPolicyName = props.managedPolicyName;
+    const stack = Stack.of(this);
+    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+      managedPolicyName: props.managedPolicyName,
+      description: `Lets ops inspect and redrive the dead-letter queues of ${props.serviceLabel} (event-router dlq list, peek, redrive).`,
+      statements: operatorStatements({
+        deadLetterQueues: props.workers.map((worker) => worker.deadLetterQueue.queueArn),
+        queues: props.workers.map((worker) => worker.queue.queueArn),
+        table: props.refs.tableArn,
+      }),
+    });
+    acknowledge(
+      this.policy,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Only sqs:ListQueues has Resource "*": it has no queue resource IAM could scope it to, and it reveals queue URLs only. Every other action names the queues and DLQs of this stack or the deliveries table.',
+    );
+
+    // The real ARNs are tokens until deploy; measure with the names they will resolve to, in the stack's
+    // partition, region and account when known, else in names as long as any.
+    const partition = Token.isUnresolved(stack.partition) ? LONGEST.partition : stack.partition;
+    const region = Token.isUnresolved(stack.region) ? LONGEST.region : stack.region;
+    const account = Token.isUnresolved(stack.account) ? LONGEST.account : stack.account;
+    const arnOf = (name: string) =>
+      Arn.format(
+        { partition, service: 'sqs', region, account, resource: name, arnFormat: ArnFormat.NO_RESOURCE_NAME },
+        stack,
+      );
+    const size = operatorPolicySize({
+      deadLetterQueues: props.workers.map((worker) => arnOf(worker.rpc.dlqName)),
+      queues: props.workers.map((worker) => arnOf(worker.rpc.queueName)),
+      table: `arn:${partition}:dynamodb:${region}:${account}:table/${props.refs.tableName}`,
+    });
+    this.node.addValidation({
+      validate: () =>
+        size > MANAGED_POLICY_MAX_CHARS
+          ? [
+              `${props.managedPolicyName} would be about ${size} characters, over IAM's limit of ${MANAGED_POLICY_MAX_CHARS} characters for a managed policy: ${props.workers.length} RPCs are too many for one stack's ops policy. Put fewer RPCs in the stack (the planner keeps at most ${MAX_RPCS_PER_SERVICE_STACK}), or shorten the app, stage, service or method names.`,
+            ]
+          : [],
+    });
+  }
+}
