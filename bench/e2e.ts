@@ -1,0 +1,310 @@
+/**
+ * End-to-end benchmark of the local runtime on the example app (synthesized by the real CDK app):
+ * deliveries per second and publish-to-handled latency (p50, p99) at a fixed offered load and at
+ * saturation, next to the ceiling of this machine (dynalite doing the same two conditional writes
+ * per delivery with no routing), and the resident memory of a runtime holding 100,000 queued
+ * messages. Durable state (a temporary state directory), as `npm start` runs.
+ *
+ * Run alone: `node --import tsx bench/e2e.ts`; or with the others: `npm run bench`.
+ */
+
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { LocalDynamoDb } from '../lib/local/dynamodb.ts';
+import { LocalRuntime } from '../lib/local/runtime.ts';
+import { isStale, synthesize } from '../lib/local/synth.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROUTER = join(ROOT, 'event-router.yaml');
+const BUS = 'cardflow-dev-bus';
+const CLIENT = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+} as const;
+/** One RPC (ReceiptService/LinkReceipt) per event: one delivery per publish. */
+const EVENT = 'receipt.uploaded';
+
+const FIXED_RATE = 25;
+const FIXED_SECONDS = 8;
+const SATURATION_EVENTS = 1500;
+const CEILING_DELIVERIES = 1500;
+const QUEUED_MESSAGES = 100_000;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function detail(eventId: string): string {
+  return JSON.stringify({
+    metadata: {
+      eventId,
+      occurredAt: new Date().toISOString(),
+      correlationId: eventId,
+      publisher: 'bench',
+      schemaVersion: 1,
+    },
+    payload: {
+      receiptId: `r-${eventId}`,
+      transactionId: `t-${eventId}`,
+      objectKey: `receipts/${eventId}.jpg`,
+    },
+  });
+}
+
+async function assembly(): Promise<{ dir: string; cleanup: () => void }> {
+  const local = join(ROOT, 'cdk.out');
+  if (!isStale(local, ROUTER)) return { dir: local, cleanup: () => {} };
+  const dir = mkdtempSync(join(tmpdir(), 'er-bench-app-'));
+  const code = await synthesize(ROUTER, dir, { echo: false });
+  if (code !== 0) throw new Error('event-router synth failed; see above.');
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+interface Phase {
+  readonly deliveries: number;
+  readonly seconds: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/** Publishes `total` events with at most `inFlight` PutEvents requests at once and `perSecond` pacing (0 = none). */
+async function drive(
+  runtime: LocalRuntime,
+  done: Map<string, number>,
+  total: number,
+  perSecond: number,
+): Promise<Phase> {
+  const events = new EventBridgeClient({ ...CLIENT, endpoint: runtime.url });
+  const sentAt = new Map<string, number>();
+  const started = performance.now();
+  const batch = perSecond > 0 ? 1 : 10;
+  const inFlight = perSecond > 0 ? 64 : 4;
+  let next = 0;
+  const worker = async () => {
+    while (next < total) {
+      const ids: string[] = [];
+      for (let i = 0; i < batch && next < total; i++, next++) ids.push(randomUUID());
+      if (perSecond > 0) {
+        const due = started + ((next - 1) * 1000) / perSecond;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      const now = performance.now();
+      for (const id of ids) sentAt.set(id, now);
+      const out = await events.send(
+        new PutEventsCommand({
+          Entries: ids.map((id) => ({
+            EventBusName: BUS,
+            Source: 'event-router.bench',
+            DetailType: EVENT,
+            Detail: detail(id),
+          })),
+        }),
+      );
+      if (out.FailedEntryCount) throw new Error(`PutEvents failed: ${JSON.stringify(out.Entries)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  const deadline = performance.now() + 120_000;
+  while ([...sentAt.keys()].some((id) => !done.has(id)) && performance.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+  const latencies = [...sentAt]
+    .filter(([id]) => done.has(id))
+    .map(([id, t]) => (done.get(id) ?? t) - t)
+    .sort((a, b) => a - b);
+  const last = Math.max(...[...sentAt.keys()].map((id) => done.get(id) ?? 0));
+  events.destroy();
+  return {
+    deliveries: latencies.length,
+    seconds: (last - started) / 1000,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+/** dynalite alone: per delivery a conditional claim (PutItem) and a conditional completion (UpdateItem). */
+async function ceiling(total: number, concurrency: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'er-bench-ceiling-'));
+  const db = await LocalDynamoDb.start(join(dir, 'dynamodb'));
+  await db.ensureTables([
+    {
+      TableName: 'ceiling',
+      KeySchema: [
+        { AttributeName: 'eventId', KeyType: 'HASH' },
+        { AttributeName: 'rpc', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'eventId', AttributeType: 'S' },
+        { AttributeName: 'rpc', AttributeType: 'S' },
+      ],
+    },
+  ]);
+  // dynalite listens on its own port too; reach it through a tiny proxy-free client.
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => db.handle(req, res));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const client = new DynamoDBClient({ ...CLIENT, endpoint: `http://127.0.0.1:${port}` });
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < total) {
+      next++;
+      const key = { eventId: { S: randomUUID() }, rpc: { S: 'ReceiptService/LinkReceipt' } };
+      await client.send(
+        new PutItemCommand({
+          TableName: 'ceiling',
+          Item: {
+            ...key,
+            status: { S: 'IN_PROGRESS' },
+            attempts: { N: '1' },
+            lockExpiresAt: { N: String(Date.now() + 60_000) },
+          },
+          ConditionExpression: 'attribute_not_exists(eventId) OR (#s = :failed)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':failed': { S: 'FAILED' } },
+        }),
+      );
+      await client.send(
+        new UpdateItemCommand({
+          TableName: 'ceiling',
+          Key: key,
+          UpdateExpression: 'SET #s = :done, completedAt = :now',
+          ConditionExpression: '#s = :progress',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':done': { S: 'COMPLETED' },
+            ':progress': { S: 'IN_PROGRESS' },
+            ':now': { N: String(Date.now()) },
+          },
+        }),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const perSecond = total / ((performance.now() - started) / 1000);
+  client.destroy();
+  await new Promise<void>((r) => server.close(() => r()));
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+  return perSecond;
+}
+
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** Starts `event-router dev` in a child process, queues `count` messages, and reads its RSS. */
+async function queuedMemory(
+  cdkOut: string,
+  count: number,
+): Promise<{ idle: number; loaded: number; seconds: number }> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'er-bench-state-'));
+  const cli = join(ROOT, 'bin', 'event-router.js');
+  const child = spawn(
+    process.execPath,
+    [cli, 'dev', '--no-synth', '--cdk-out', cdkOut, '--port', '0', '--state-dir', stateDir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NO_COLOR: '1' },
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.on('line', (line) => {
+      const m = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`dev exited (${code})`)));
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  const pid = child.pid ?? 0;
+  const idle = rssOf(pid);
+  const sqs = new SQSClient({ ...CLIENT, endpoint: url });
+  // A DLQ: nothing polls it, so the messages stay queued.
+  const queueUrl = `${url}/000000000000/cardflow-dev-receipt-service-link-receipt-dlq`;
+  const body = detail('x'.repeat(36)).replace(/"/g, '"');
+  const started = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const entries = [];
+      for (let i = 0; i < 10 && next < count; i++, next++) entries.push({ Id: `m${i}`, MessageBody: body });
+      await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+  );
+  if (Number(Attributes.ApproximateNumberOfMessages) < count)
+    throw new Error(`only ${Attributes.ApproximateNumberOfMessages} messages queued`);
+  const loaded = rssOf(pid);
+  sqs.destroy();
+  await new Promise<void>((r) => {
+    child.once('exit', () => r());
+    child.kill('SIGTERM');
+  });
+  rmSync(stateDir, { recursive: true, force: true });
+  return { idle, loaded, seconds };
+}
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+export async function run(): Promise<void> {
+  const app = await assembly();
+  const stateDir = mkdtempSync(join(tmpdir(), 'er-bench-runtime-'));
+  const done = new Map<string, number>();
+  const runtime = await LocalRuntime.start({
+    cdkOut: app.dir,
+    port: 0,
+    stateDir,
+    events: {
+      delivery: (d) => {
+        if (d.outcome === 'ok') done.set(d.eventId, performance.now());
+      },
+    },
+  });
+  try {
+    // Warm the function process before measuring.
+    await drive(runtime, done, 20, 0);
+    const fixed = await drive(runtime, done, FIXED_RATE * FIXED_SECONDS, FIXED_RATE);
+    const saturated = await drive(runtime, done, SATURATION_EVENTS, 0);
+    await runtime.close();
+    const top = await ceiling(CEILING_DELIVERIES, 8);
+    const memory = await queuedMemory(app.dir, QUEUED_MESSAGES);
+    const rate = (p: Phase) => p.deliveries / p.seconds;
+    console.log(
+      `example app, ${EVENT} -> ReceiptService/LinkReceipt (one delivery per event), durable state`,
+    );
+    console.log(
+      `  fixed load ${FIXED_RATE}/s for ${FIXED_SECONDS}s: ${fixed.deliveries} deliveries, ${rate(fixed).toFixed(0)}/s, publish->handled p50 ${fixed.p50.toFixed(0)} ms, p99 ${fixed.p99.toFixed(0)} ms`,
+    );
+    console.log(
+      `  saturation (${SATURATION_EVENTS} events, PutEvents of 10): ${rate(saturated).toFixed(0)} deliveries/s, publish->handled p50 ${saturated.p50.toFixed(0)} ms, p99 ${saturated.p99.toFixed(0)} ms`,
+    );
+    console.log(`  ceiling (dynalite, claim + complete, no routing): ${top.toFixed(0)} deliveries/s`);
+    console.log(`  end to end / ceiling: ${((rate(saturated) / top) * 100).toFixed(0)}%`);
+    console.log(
+      `  RSS of \`event-router dev\`: ${mb(memory.idle)} idle, ${mb(memory.loaded)} with ${QUEUED_MESSAGES.toLocaleString('en')} queued messages (queued in ${memory.seconds.toFixed(1)} s, ${(QUEUED_MESSAGES / memory.seconds).toFixed(0)} msg/s)`,
+    );
+  } finally {
+    await runtime.close().catch(() => {});
+    rmSync(stateDir, { recursive: true, force: true });
+    app.cleanup();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();

@@ -1,0 +1,311 @@
+/**
+ * `event-router dev`: synthesizes the app (or reuses an up-to-date cdk.out) and runs it locally on
+ * one port: EventBridge, SQS and DynamoDB endpoints, the functions from their bundles, and the REST
+ * API routes. Prints what to export and a ready command that publishes an example event.
+ */
+import { existsSync, watch } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadSpec } from '../../config/load.ts';
+import type { RouterSpec } from '../../config/types.ts';
+import { createDashboard } from '../../local/dashboard/index.ts';
+import { exampleFor } from '../../local/example-event.ts';
+import { color, terminalEvents } from '../../local/log.ts';
+import { DEFAULT_PORT, LocalRuntime } from '../../local/runtime.ts';
+import { isStale, synthesize } from '../../local/synth.ts';
+
+export const summary =
+  'Run the synthesized app locally on one port (EventBridge, SQS, DynamoDB, functions, API)';
+export const usage = `event-router dev [path] [options]
+
+  path              the router file (default: ./event-router.yaml)
+  --port <n>        port on 127.0.0.1 (default: ${DEFAULT_PORT}; 0 picks a free one)
+  --state-dir <d>   where queues and tables are kept (default: .event-router)
+  --in-memory       keep nothing on disk
+  --cdk-out <d>     the synthesized app (default: cdk.out)
+  --no-synth        use cdk.out as it is, even if older than its sources
+  --watch           re-synthesize and reload on changes to the router file or functions/ (queued messages stay)
+  --retry-delay <s> retry failed messages after <s> seconds instead of the queue's visibility timeout
+  --verbose         show everything functions print (stderr is always shown)
+
+Environment: ER_FUNCTION_PROCESSES=<n> lets a busy function run in up to n processes (default 1).
+A browser at http://127.0.0.1:<port>/ shows the dashboard; GET /_status answers the runtime's state as JSON.`;
+
+interface Options {
+  readonly file: string;
+  readonly port: number;
+  readonly stateDir: string;
+  readonly inMemory: boolean;
+  readonly cdkOut: string;
+  readonly synth: boolean;
+  readonly watch: boolean;
+  readonly retryDelay: number | undefined;
+  readonly verbose: boolean;
+}
+
+function parse(args: string[]): Options | string {
+  let parsed: ReturnType<
+    typeof parseArgs<{
+      options: {
+        port: { type: 'string' };
+        'state-dir': { type: 'string' };
+        'in-memory': { type: 'boolean' };
+        'cdk-out': { type: 'string' };
+        'no-synth': { type: 'boolean' };
+        watch: { type: 'boolean' };
+        'retry-delay': { type: 'string' };
+        verbose: { type: 'boolean' };
+      };
+      allowPositionals: true;
+      strict: true;
+    }>
+  >;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        port: { type: 'string' },
+        'state-dir': { type: 'string' },
+        'in-memory': { type: 'boolean' },
+        'cdk-out': { type: 'string' },
+        'no-synth': { type: 'boolean' },
+        watch: { type: 'boolean' },
+        'retry-delay': { type: 'string' },
+        verbose: { type: 'boolean' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    return (error as Error).message;
+  }
+  const { values, positionals } = parsed;
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    return `--port must be a port number, got "${values.port}".`;
+  const retryDelay = values['retry-delay'] === undefined ? undefined : Number(values['retry-delay']);
+  if (retryDelay !== undefined && (!Number.isInteger(retryDelay) || retryDelay < 0 || retryDelay > 43200))
+    return `--retry-delay must be whole seconds between 0 and 43200, got "${values['retry-delay']}".`;
+  if (positionals.length > 1) return `dev takes one router file, got ${positionals.length}.`;
+  return {
+    file: positionals[0] ?? 'event-router.yaml',
+    port,
+    stateDir: values['state-dir'] ?? '.event-router',
+    inMemory: values['in-memory'] === true,
+    cdkOut: values['cdk-out'] ?? 'cdk.out',
+    synth: values['no-synth'] !== true,
+    watch: values.watch === true,
+    retryDelay,
+    verbose: values.verbose === true,
+  };
+}
+
+/** Synthesizes when needed; returns an error message or undefined. */
+async function ensureAssembly(o: Options, force = false): Promise<string | undefined> {
+  if (!o.synth) return undefined;
+  if (!existsSync(o.file))
+    return existsSync(o.cdkOut)
+      ? undefined
+      : `${o.file} not found and there is no ${o.cdkOut}. Run from your project directory or pass the router file: event-router dev path/to/event-router.yaml`;
+  if (!force && !isStale(o.cdkOut, o.file)) return undefined;
+  console.log(color.dim(`Synthesizing ${o.file} into ${o.cdkOut} ...`));
+  const started = Date.now();
+  const code = await synthesize(o.file, o.cdkOut, { echo: false });
+  if (code !== 0) return 'Synthesis failed (see above). Fix the problem and start again.';
+  console.log(color.dim(`Synthesized in ${((Date.now() - started) / 1000).toFixed(1)} s.`));
+  return undefined;
+}
+
+interface Example {
+  readonly busName: string;
+  readonly eventName: string;
+  readonly detail: string;
+  readonly payload: unknown;
+}
+
+/** The router spec, for the example event and the dashboard; undefined when it cannot be loaded. */
+function readSpec(file: string): RouterSpec | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return loadSpec(file, { checkHandlers: false }).spec;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An example event for the banner: the first event of the router file with a payload from its schema. */
+function exampleEvent(spec: RouterSpec | undefined, busName: string): Example | undefined {
+  const event = spec?.events[0];
+  if (!event) return undefined;
+  const detail = {
+    metadata: {
+      eventId: 'example-0001',
+      occurredAt: '2026-01-01T12:00:00.000Z',
+      correlationId: 'example-0001',
+      publisher: event.publisher,
+      schemaVersion: event.schemaVersion,
+    },
+    payload: exampleFor(event.schema),
+  };
+  return { busName, eventName: event.name, detail: JSON.stringify(detail), payload: detail.payload };
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+function banner(runtime: LocalRuntime, o: Options, example: Example | undefined, dashboard: boolean): string {
+  const m = runtime.model;
+  const lines: string[] = [];
+  const dlqs = runtime.store.list().filter((q) => runtime.store.sourcesOf(q).length > 0).length;
+  lines.push(`${color.bold('event-router dev')} is running at ${color.bold(runtime.url)}`);
+  if (dashboard)
+    lines.push(`  dashboard   ${runtime.url}/  (events -> RPCs, queue and DLQ depths, deliveries, redrive)`);
+  lines.push(
+    `  state       ${o.inMemory ? 'in memory (lost on exit)' : `${resolve(o.stateDir)} (survives restarts)`}`,
+  );
+  lines.push(`  buses       ${m.buses.join(', ') || 'default'} (${m.rules.length} rules)`);
+  lines.push(`  queues      ${m.queues.length} (${dlqs} of them DLQs)`);
+  lines.push(`  functions   ${m.functions.length}, ${m.mappings.length} polled from queues`);
+  lines.push(`  tables      ${m.tables.map((t) => t.TableName).join(', ') || 'none'}`);
+  for (const api of runtime.apiEndpoints()) {
+    lines.push(`  api         ${api.alias ?? api.url}  (${api.routes.join(', ')})`);
+    if (api.alias) lines.push(`              also ${api.url}`);
+  }
+  const ignored = Object.keys(m.ignored);
+  if (ignored.length > 0)
+    lines.push(color.dim(`  not emulated (no local behaviour needed): ${ignored.join(', ')}`));
+  for (const problem of m.problems) lines.push(color.yellow(`  ! ${problem}`));
+  lines.push('');
+  lines.push('Point any AWS SDK v3 client, the AWS CLI or this CLI at it:');
+  lines.push(
+    `  export AWS_ENDPOINT_URL=${runtime.url} AWS_REGION=${m.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`,
+  );
+  if (example) {
+    const entries = [
+      {
+        EventBusName: example.busName,
+        Source: 'event-router.cli',
+        DetailType: example.eventName,
+        Detail: example.detail,
+      },
+    ];
+    lines.push('');
+    lines.push(`Publish an example ${example.eventName} event:`);
+    lines.push(
+      `  curl -s ${runtime.url}/ -H 'X-Amz-Target: AWSEvents.PutEvents' -H 'Content-Type: application/x-amz-json-1.1' \\\n    -d ${shellQuote(JSON.stringify({ Entries: entries }))}`,
+    );
+    lines.push(`  or: aws events put-events --entries ${shellQuote(JSON.stringify(entries))}`);
+    const publishApi = runtime.apiEndpoints().find((a) => a.routes.includes('POST /events'));
+    if (publishApi) {
+      const body = JSON.stringify({ event: example.eventName, payload: example.payload });
+      lines.push(`  or through the publish API (authorization is not checked locally):`);
+      lines.push(
+        `  curl -s -X POST ${publishApi.alias ?? publishApi.url}/events -H 'Content-Type: application/json' -d ${shellQuote(body)}`,
+      );
+    }
+  }
+  lines.push('');
+  lines.push(
+    color.dim('Each delivery prints one line: event, RPC, outcome, attempt, milliseconds. Ctrl-C stops.'),
+  );
+  return lines.join('\n');
+}
+
+function startWatching(o: Options, runtime: LocalRuntime): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let busy = false;
+  let again = false;
+  const rebuild = async () => {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
+    try {
+      const problem = await ensureAssembly(o, true);
+      if (problem) console.log(color.red(problem), color.dim('(still running the previous version)'));
+      else {
+        const model = await runtime.reload();
+        console.log(
+          color.green(
+            `Reloaded: ${model.functions.length} functions, ${model.rules.length} rules; queued messages kept.`,
+          ),
+        );
+      }
+    } catch (error) {
+      console.log(
+        color.red(`Reload failed: ${(error as Error).message}`),
+        color.dim('(still running the previous version)'),
+      );
+    } finally {
+      busy = false;
+      if (again) {
+        again = false;
+        void rebuild();
+      }
+    }
+  };
+  const onChange = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void rebuild(), 300);
+  };
+  const watchers = [watch(o.file, onChange)];
+  if (existsSync('functions')) watchers.push(watch('functions', { recursive: true }, onChange));
+  console.log(color.dim(`Watching ${o.file} and functions/ for changes.`));
+  return () => {
+    clearTimeout(timer);
+    for (const w of watchers) w.close();
+  };
+}
+
+export async function run(args: string[]): Promise<number> {
+  const o = parse(args);
+  if (typeof o === 'string') {
+    console.error(`${o}\n\nUsage: ${usage}`);
+    return 2;
+  }
+  const problem = await ensureAssembly(o);
+  if (problem) {
+    console.error(problem);
+    return 1;
+  }
+  let runtime: LocalRuntime;
+  try {
+    runtime = await LocalRuntime.start({
+      cdkOut: o.cdkOut,
+      port: o.port,
+      stateDir: o.stateDir,
+      inMemory: o.inMemory,
+      ...(o.retryDelay !== undefined ? { retryDelaySeconds: o.retryDelay } : {}),
+      events: terminalEvents({ verbose: o.verbose }),
+    });
+  } catch (error) {
+    console.error(`event-router dev could not start: ${(error as Error).message}`);
+    return 1;
+  }
+  const spec = readSpec(o.file);
+  const dashboard = spec
+    ? createDashboard({ endpoint: runtime.url, region: runtime.model.region, spec })
+    : undefined;
+  if (dashboard) runtime.mount(dashboard);
+  const bus = runtime.model.buses[0] ?? 'default';
+  console.log(banner(runtime, o, exampleEvent(spec, bus), dashboard !== undefined));
+  const stopWatching = o.watch ? startWatching(o, runtime) : () => {};
+  return new Promise((done) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      console.log(color.dim('\nStopping ...'));
+      stopWatching();
+      dashboard?.close();
+      runtime.close().then(
+        () => done(0),
+        () => done(1),
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,83 @@
+// Runs inside the child process of one local function: loads the bundled handler once (warm module
+// state, as in a Lambda execution environment) and answers invocations sent over IPC.
+// Plain JavaScript so the child starts without a TypeScript loader, like the deployed bundle.
+import { existsSync } from 'node:fs';
+import { register } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+// The SDK v3 is provided by the runtime, as in Lambda (see sdk-loader.mjs).
+register('./sdk-loader.mjs', import.meta.url, {
+  data: { parent: new URL('../../../package.json', import.meta.url).href },
+});
+
+const codeDir = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
+const handlerSpec = process.env._HANDLER ?? 'index.handler';
+const dot = handlerSpec.lastIndexOf('.');
+const moduleName = handlerSpec.slice(0, dot);
+const exportName = handlerSpec.slice(dot + 1);
+
+let handlerPromise;
+
+// Lambda runs Node 22; the SDK's notice about older Node versions only concerns this machine.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning, ...rest) => {
+  const text = typeof warning === 'string' ? warning : warning?.message;
+  if (typeof text === 'string' && text.startsWith('NodeVersionSupportWarning')) return;
+  emitWarning(warning, ...rest);
+};
+
+function loadHandler() {
+  handlerPromise ??= (async () => {
+    const file = ['.mjs', '.js', '.cjs']
+      .map((ext) => join(codeDir, `${moduleName}${ext}`))
+      .find((f) => existsSync(f));
+    if (!file) throw new Error(`Cannot find module ${moduleName} in ${codeDir}`);
+    const mod = await import(pathToFileURL(file).href);
+    const fn = mod[exportName] ?? mod.default?.[exportName];
+    if (typeof fn !== 'function') throw new Error(`${handlerSpec} is undefined or not exported`);
+    return fn;
+  })();
+  return handlerPromise;
+}
+
+function serializeError(error) {
+  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
+  return { name: 'Error', message: typeof error === 'string' ? error : JSON.stringify(error) };
+}
+
+async function invoke(message) {
+  const { id, event, context: info } = message;
+  const context = {
+    ...info,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, info.deadline - Date.now()),
+    done: () => {},
+    succeed: () => {},
+    fail: () => {},
+  };
+  try {
+    const handler = await loadHandler();
+    const result =
+      handler.length >= 3
+        ? await new Promise((resolve, reject) => {
+            const maybe = handler(event, context, (error, value) => (error ? reject(error) : resolve(value)));
+            if (maybe && typeof maybe.then === 'function') maybe.then(resolve, reject);
+          })
+        : await handler(event, context);
+    process.send({ type: 'result', id, ok: true, result: result === undefined ? null : result });
+  } catch (error) {
+    process.send({ type: 'result', id, ok: false, error: serializeError(error) });
+  }
+}
+
+process.on('message', (message) => {
+  if (message?.type === 'invoke') void invoke(message);
+});
+process.on('unhandledRejection', (reason) => {
+  console.error('Unhandled promise rejection:', reason);
+  process.exit(128);
+});
+// The runtime went away (even by SIGKILL): an execution environment never outlives it.
+process.on('disconnect', () => process.exit(0));
+process.send({ type: 'ready' });

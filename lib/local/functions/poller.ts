@@ -1,0 +1,183 @@
+/**
+ * The poller of one event source mapping: receives batches from its queue (batch size, batching
+ * window), invokes the function with up to `maximumConcurrency` batches at once, deletes what
+ * succeeded (all of a batch, or all but the reported `batchItemFailures`), and leaves failures to
+ * reappear after the visibility timeout (or after `retryDelaySeconds` when set for local dev).
+ */
+import type { EventSourceMappingDefinition } from '../model.ts';
+import type { Message, Queue } from '../sqs/queue.ts';
+import type { FunctionRunner, InvokeOutcome } from './runner.ts';
+import { describeMessage, sqsRecord } from './sqs-event.ts';
+
+/** Error name of invocations cut short because the runtime is stopping. */
+export const STOPPED = 'Runtime.Stopped';
+
+export type DeliveryOutcome = 'ok' | 'failed' | 'timeout' | 'crash';
+
+/** One line of the delivery log. */
+export interface DeliveryLog {
+  readonly functionName: string;
+  readonly rpc: string;
+  readonly eventName: string;
+  readonly eventId: string;
+  readonly messageId: string;
+  readonly outcome: DeliveryOutcome;
+  readonly attempt: number;
+  readonly ms: number;
+  readonly error?: string;
+}
+
+export interface PollerOptions {
+  readonly region: string;
+  /** Seconds until a failed message is retried; undefined keeps the queue's visibility timeout (as AWS). */
+  readonly retryDelaySeconds?: number;
+  readonly onDelivery: (log: DeliveryLog) => void;
+}
+
+/** Reads `batchItemFailures`; undefined when the response is malformed (the whole batch then fails). */
+export function failedIds(result: unknown, batch: readonly Message[]): Set<string> | undefined {
+  if (result === null || result === undefined) return new Set();
+  if (typeof result !== 'object') return new Set();
+  const failures = (result as { batchItemFailures?: unknown }).batchItemFailures;
+  if (failures === undefined || failures === null) return new Set();
+  if (!Array.isArray(failures)) return undefined;
+  const ids = new Set(batch.map((m) => m.id));
+  const out = new Set<string>();
+  for (const f of failures) {
+    const id = (f as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+    if (typeof id !== 'string' || id === '' || !ids.has(id)) return undefined;
+    out.add(id);
+  }
+  return out;
+}
+
+interface Received {
+  readonly message: Message;
+  /** Receipt handle of this receive (a later receive of the same message gets another). */
+  readonly handle: string;
+}
+
+export class SqsPoller {
+  private running = false;
+  private abort = new AbortController();
+  private workers: Promise<void>[] = [];
+
+  constructor(
+    readonly mapping: EventSourceMappingDefinition,
+    private readonly queue: Queue,
+    private readonly runner: FunctionRunner,
+    private readonly options: PollerOptions,
+  ) {}
+
+  start(): void {
+    if (this.running || !this.mapping.enabled) return;
+    this.running = true;
+    this.abort = new AbortController();
+    const n = Math.max(1, this.mapping.maximumConcurrency);
+    this.workers = Array.from({ length: n }, () => this.work());
+  }
+
+  /** Stops taking batches; `stop()` then waits for the ones being handled. */
+  halt(): void {
+    this.running = false;
+    this.abort.abort();
+  }
+
+  /** Stops polling and waits for the batches being handled. */
+  async stop(): Promise<void> {
+    this.halt();
+    await Promise.all(this.workers);
+    this.workers = [];
+  }
+
+  private take(max: number): Received[] {
+    return this.queue.receive(max).map((message) => ({ message, handle: this.queue.receiptHandle(message) }));
+  }
+
+  private async collect(): Promise<Received[]> {
+    const { batchSize, batchingWindowSeconds } = this.mapping;
+    const signal = this.abort.signal;
+    const batch: Received[] = [];
+    while (this.running && batch.length === 0) {
+      batch.push(...this.take(batchSize));
+      if (batch.length === 0) await this.queue.waitForMessages(20_000, signal);
+    }
+    if (batchingWindowSeconds > 0) {
+      const until = Date.now() + batchingWindowSeconds * 1000;
+      while (this.running && batch.length < batchSize) {
+        const left = until - Date.now();
+        if (left <= 0) break;
+        batch.push(...this.take(batchSize - batch.length));
+        if (batch.length < batchSize) await this.queue.waitForMessages(left, signal);
+      }
+    }
+    return batch;
+  }
+
+  private async work(): Promise<void> {
+    while (this.running) {
+      let batch: Received[];
+      try {
+        batch = await this.collect();
+      } catch {
+        continue;
+      }
+      if (batch.length === 0) continue;
+      const outcome = await this.runner.invoke({
+        Records: batch.map((r) => sqsRecord(this.queue, r.message, r.handle, this.options.region)),
+      });
+      this.settle(batch, outcome);
+    }
+  }
+
+  private settle(batch: readonly Received[], outcome: InvokeOutcome): void {
+    const all = () => new Set(batch.map((r) => r.message.id));
+    let failed: Set<string>;
+    if (!outcome.ok) failed = all();
+    else if (this.mapping.reportBatchItemFailures)
+      failed =
+        failedIds(
+          outcome.result,
+          batch.map((r) => r.message),
+        ) ?? all();
+    else failed = new Set();
+    const fallbackRpc = this.runner.definition.environment.ER_RPC ?? this.runner.definition.name;
+    if (outcome.error?.name === STOPPED) {
+      // The runtime is stopping: the batch was not handled, so it is made visible again at once.
+      for (const { handle } of batch) {
+        try {
+          this.queue.changeVisibility(handle, 0);
+        } catch {
+          // Already deleted or received again.
+        }
+      }
+      return;
+    }
+    for (const { message, handle } of batch) {
+      const isFailed = failed.has(message.id);
+      if (!isFailed) this.queue.deleteByReceipt(handle);
+      else if (this.options.retryDelaySeconds !== undefined) {
+        try {
+          this.queue.changeVisibility(handle, this.options.retryDelaySeconds);
+        } catch {
+          // Deleted or received again meanwhile: nothing to shorten.
+        }
+      }
+      const what = describeMessage(message.body, fallbackRpc);
+      const error = outcome.ok
+        ? isFailed
+          ? 'reported in batchItemFailures'
+          : undefined
+        : `${outcome.error?.name ?? 'Error'}: ${outcome.error?.message ?? ''}`;
+      this.options.onDelivery({
+        functionName: this.runner.definition.name,
+        ...what,
+        messageId: message.id,
+        outcome: !isFailed ? 'ok' : (outcome.failure ?? 'failed'),
+        attempt: message.receiveCount,
+        ms: outcome.durationMs,
+        ...(error ? { error } : {}),
+      });
+    }
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * Runs one function from its bundle in child processes kept warm between invocations (module state
+ * persists, as in a Lambda execution environment). A second process starts only while every one is
+ * busy (up to `maxProcesses`), as Lambda adds environments under load. An invocation that passes
+ * the function's timeout kills its process; a crash fails the invocations in flight in that
+ * process; either way the next invocation starts a fresh one, and the runtime is never affected.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { FunctionDefinition } from '../model.ts';
+import { STOPPED } from './poller.ts';
+
+/** Extra Node.js flags for function processes, e.g. `--inspect` or `--cpu-prof` (debugging aid). */
+function extraNodeArgs(): string[] {
+  return (process.env.ER_FUNCTION_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
+const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.mjs');
+
+export interface InvokeOutcome {
+  readonly ok: boolean;
+  readonly result?: unknown;
+  readonly error?: { readonly name: string; readonly message: string; readonly stack?: string };
+  /** Why the invocation failed outside the handler: it timed out or the process died. */
+  readonly failure?: 'timeout' | 'crash';
+  readonly durationMs: number;
+  readonly requestId: string;
+}
+
+export interface RunnerOptions {
+  /** Values the runtime gives every function: endpoint, region, credentials. */
+  readonly baseEnv: Readonly<Record<string, string>>;
+  /** Receives each line the function writes. */
+  readonly onOutput: (functionName: string, stream: 'stdout' | 'stderr', line: string) => void;
+  /**
+   * Processes one function may run at once when its invocations overlap. On this project's small
+   * machines one process serving overlapping invocations is fastest (measured: 296 vs 150
+   * deliveries/s with two on two busy cores).
+   * @default the ER_FUNCTION_PROCESSES environment variable, else 1
+   */
+  readonly maxProcesses?: number;
+}
+
+interface Pending {
+  readonly resolve: (outcome: InvokeOutcome) => void;
+  readonly started: number;
+  readonly requestId: string;
+  readonly timer: NodeJS.Timeout;
+  readonly child: ChildProcess;
+}
+
+export class FunctionRunner {
+  /** Warm processes; a second one starts only while every one is busy (up to `maxProcesses`). */
+  private children: ChildProcess[] = [];
+  private readonly maxProcesses: number;
+  /** Processes killed because an invocation in them timed out. */
+  private readonly timedOut = new WeakSet<ChildProcess>();
+  private readonly pending = new Map<string, Pending>();
+  private closed = false;
+  /** Child processes started so far (cold starts). */
+  starts = 0;
+
+  constructor(
+    readonly definition: FunctionDefinition,
+    private readonly options: RunnerOptions,
+  ) {
+    const fromEnv = Number(process.env.ER_FUNCTION_PROCESSES ?? '');
+    this.maxProcesses = Math.min(
+      availableParallelism() * 2,
+      Math.max(1, options.maxProcesses ?? (fromEnv > 0 ? fromEnv : 1)),
+    );
+  }
+
+  private environment(): Record<string, string> {
+    const d = this.definition;
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      LANG: 'en_US.UTF-8',
+      TZ: 'UTC',
+      LAMBDA_TASK_ROOT: d.codeDir,
+      _HANDLER: d.handler,
+      AWS_EXECUTION_ENV: `AWS_Lambda_${d.runtime}`,
+      AWS_LAMBDA_FUNCTION_NAME: d.name,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(d.memoryMb),
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${d.name}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: `local/${randomUUID()}`,
+      ...this.options.baseEnv,
+      ...d.environment,
+    };
+    return env;
+  }
+
+  private start(): ChildProcess {
+    const d = this.definition;
+    const child = fork(CHILD, [], {
+      cwd: d.codeDir,
+      env: this.environment(),
+      execArgv: [`--max-old-space-size=${Math.max(128, d.memoryMb)}`, ...extraNodeArgs()],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    this.starts++;
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const source = child[stream];
+      if (source)
+        createInterface({ input: source }).on('line', (line) => this.options.onOutput(d.name, stream, line));
+    }
+    child.on(
+      'message',
+      (message: {
+        type?: string;
+        id?: string;
+        ok?: boolean;
+        result?: unknown;
+        error?: InvokeOutcome['error'];
+      }) => {
+        if (message.type !== 'result' || !message.id) return;
+        const pending = this.pending.get(message.id);
+        if (!pending) return;
+        this.pending.delete(message.id);
+        clearTimeout(pending.timer);
+        pending.resolve({
+          ok: message.ok === true,
+          result: message.result,
+          ...(message.error ? { error: message.error } : {}),
+          durationMs: Date.now() - pending.started,
+          requestId: pending.requestId,
+        });
+      },
+    );
+    child.on('exit', (code, signal) => {
+      this.children = this.children.filter((c) => c !== child);
+      const message = this.timedOut.has(child)
+        ? 'Stopped with its process, which was discarded because another invocation in it timed out (locally, overlapping invocations of a function share a process).'
+        : `The function's process exited (${signal ? `signal ${signal}` : `code ${code}`}) during the invocation.`;
+      this.failAll(child, 'crash', 'Runtime.ExitError', message);
+    });
+    child.on('error', () => {
+      // 'exit' follows and fails what is pending.
+    });
+    return child;
+  }
+
+  private failAll(
+    child: ChildProcess | undefined,
+    failure: 'timeout' | 'crash',
+    name: string,
+    message: string,
+  ): void {
+    for (const [id, pending] of this.pending) {
+      if (child && pending.child !== child) continue;
+      clearTimeout(pending.timer);
+      this.pending.delete(id);
+      pending.resolve({
+        ok: false,
+        error: { name, message },
+        failure,
+        durationMs: Date.now() - pending.started,
+        requestId: pending.requestId,
+      });
+    }
+  }
+
+  /** The least busy live process, or a new one when all are busy and the limit allows. */
+  private pick(): ChildProcess {
+    this.children = this.children.filter((c) => c.exitCode === null && !c.killed && c.connected);
+    let best: ChildProcess | undefined;
+    let bestLoad = Number.POSITIVE_INFINITY;
+    for (const child of this.children) {
+      let load = 0;
+      for (const p of this.pending.values()) if (p.child === child) load++;
+      if (load < bestLoad) {
+        best = child;
+        bestLoad = load;
+      }
+    }
+    if (best && (bestLoad === 0 || this.children.length >= this.maxProcesses)) return best;
+    const child = this.start();
+    this.children.push(child);
+    return child;
+  }
+
+  /** Invokes the handler with `event`; never rejects. */
+  invoke(event: unknown): Promise<InvokeOutcome> {
+    const d = this.definition;
+    const requestId = randomUUID();
+    if (this.closed)
+      return Promise.resolve({
+        ok: false,
+        error: { name: STOPPED, message: 'The runtime is stopping.' },
+        failure: 'crash',
+        durationMs: 0,
+        requestId,
+      });
+    const child = this.pick();
+    const started = Date.now();
+    const timeoutMs = d.timeoutSeconds * 1000;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        // The handler ran past its timeout: this environment is discarded, as Lambda does.
+        const pending = this.pending.get(requestId);
+        if (!pending) return;
+        this.pending.delete(requestId);
+        resolve({
+          ok: false,
+          error: {
+            name: 'Sandbox.Timedout',
+            message: `Task timed out after ${d.timeoutSeconds.toFixed(2)} seconds`,
+          },
+          failure: 'timeout',
+          durationMs: Date.now() - started,
+          requestId,
+        });
+        this.children = this.children.filter((c) => c !== child);
+        this.timedOut.add(child);
+        child.kill('SIGKILL');
+      }, timeoutMs);
+      this.pending.set(requestId, { resolve, started, requestId, timer, child });
+      child.send({
+        type: 'invoke',
+        id: requestId,
+        event,
+        context: {
+          awsRequestId: requestId,
+          functionName: d.name,
+          functionVersion: '$LATEST',
+          invokedFunctionArn: d.arn,
+          memoryLimitInMB: String(d.memoryMb),
+          logGroupName: `/aws/lambda/${d.name}`,
+          logStreamName: 'local',
+          deadline: started + timeoutMs,
+        },
+      });
+    });
+  }
+
+  /** Stops the child (the next invocation starts a new one unless closed). */
+  stop(): void {
+    const children = this.children;
+    this.children = [];
+    for (const child of children) {
+      if (child.exitCode !== null) continue;
+      // Closing the IPC channel lets the child exit on its own (flushing what it writes);
+      // one that does not within two seconds is killed.
+      if (child.connected) child.disconnect();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+      timer.unref();
+      child.once('exit', () => clearTimeout(timer));
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stop();
+    this.failAll(undefined, 'crash', STOPPED, 'The runtime is stopping.');
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The dev server's terminal lines: one per delivery (event, RPC, outcome, attempt, milliseconds),
+ * one per dead-lettered message, one per API request, and routing problems. Function output is shown
+ * with `--verbose` (stderr always).
+ */
+import type { ApiRequestLog } from './apigateway.ts';
+import type { RouteLog } from './eventbridge/bus.ts';
+import type { DeliveryLog } from './functions/poller.ts';
+import type { RuntimeEvents } from './runtime.ts';
+
+const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
+const paint = (code: number) => (text: string) => (tty ? `\u001b[${code}m${text}\u001b[0m` : text);
+export const color = {
+  green: paint(32),
+  red: paint(31),
+  yellow: paint(33),
+  dim: paint(2),
+  bold: paint(1),
+  cyan: paint(36),
+};
+
+function clock(): string {
+  return color.dim(new Date().toISOString().slice(11, 23));
+}
+
+function shortId(id: string): string {
+  return id.length > 12 ? id.slice(0, 8) : id;
+}
+
+/** One delivery as a line. */
+export function formatDelivery(d: DeliveryLog): string {
+  const mark = d.outcome === 'ok' ? color.green('✓') : color.red('✗');
+  const outcome = d.outcome === 'ok' ? color.green('ok') : color.red(d.outcome);
+  const error = d.error
+    ? `  ${color.dim(d.error.length > 160 ? `${d.error.slice(0, 157)}...` : d.error)}`
+    : '';
+  return `${clock()} ${mark} ${d.eventName} ${color.dim(shortId(d.eventId))} → ${color.bold(d.rpc)}  ${outcome}  attempt ${d.attempt}  ${d.ms} ms${error}`;
+}
+
+export function formatRoute(r: RouteLog): string | undefined {
+  const name = r.event['detail-type'];
+  const id = shortId(
+    String((r.event.detail as { metadata?: { eventId?: string } } | null)?.metadata?.eventId ?? r.event.id),
+  );
+  switch (r.outcome) {
+    case 'unmatched':
+      return `${clock()} ${color.yellow('·')} ${name} ${color.dim(id)} matched no rule`;
+    case 'retrying':
+      return `${clock()} ${color.yellow('↻')} ${name} ${color.dim(id)} → ${r.targetArn.split(':').pop()}: ${r.error} (attempt ${r.attempt}, retrying)`;
+    case 'dead-lettered':
+      return `${clock()} ${color.red('☠')} ${name} ${color.dim(id)} → ${r.targetArn.split(':').pop()}: ${r.error}; sent to the rule target's DLQ`;
+    case 'dropped':
+      return `${clock()} ${color.red('☠')} ${name} ${color.dim(id)} → ${r.targetArn.split(':').pop()}: ${r.error}; dropped (no DLQ)`;
+    default:
+      return undefined;
+  }
+}
+
+export function formatApi(a: ApiRequestLog): string {
+  const status = a.status < 400 ? color.green(String(a.status)) : color.red(String(a.status));
+  return `${clock()} ${color.cyan('⇄')} ${a.method} ${a.path} → ${a.functionName}  ${status}  ${a.ms} ms`;
+}
+
+/** Runtime events printed to the terminal. */
+export function terminalEvents(options: { verbose: boolean; write?: (line: string) => void }): RuntimeEvents {
+  const write = options.write ?? ((line: string) => console.log(line));
+  return {
+    delivery: (d) => write(formatDelivery(d)),
+    route: (r) => {
+      const line = formatRoute(r);
+      if (line) write(line);
+    },
+    deadLettered: (message, from, to) => {
+      const body = message.body;
+      let what = message.id;
+      try {
+        const parsed = JSON.parse(body) as { rpc?: string; event?: { 'detail-type'?: string } };
+        what = `${parsed.event?.['detail-type'] ?? '?'} → ${parsed.rpc ?? from.name}`;
+      } catch {
+        // Not one of ours: show the message id.
+      }
+      write(
+        `${clock()} ${color.red('☠')} ${what}: moved from ${from.name} to ${to.name} after ${from.config.redrivePolicy?.maxReceiveCount ?? '?'} receives`,
+      );
+    },
+    api: (a) => write(formatApi(a)),
+    functionOutput: (fn, stream, line) => {
+      if (options.verbose || stream === 'stderr') write(`${color.dim(`  ${fn} |`)} ${line}`);
+    },
+    error: (error) => write(`${clock()} ${color.red('error')} ${(error as Error).message ?? String(error)}`),
+  };
+}

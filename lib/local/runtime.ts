@@ -1,0 +1,311 @@
+/**
+ * The local runtime: one server on 127.0.0.1 running what a cloud assembly (`cdk.out`) declares:
+ * queues, buses, rules, tables, functions, event source mappings and REST API routes, with state
+ * kept in a directory (or in memory). `reload()` re-reads the assembly without losing messages.
+ */
+import { mkdirSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { join, resolve } from 'node:path';
+import { ApiGateway, type ApiRequestLog } from './apigateway.ts';
+import { LocalDynamoDb } from './dynamodb.ts';
+import { createEventsApi } from './eventbridge/api.ts';
+import { EventBuses, type RouteLog } from './eventbridge/bus.ts';
+import { type DeliveryLog, SqsPoller } from './functions/poller.ts';
+import { FunctionRunner } from './functions/runner.ts';
+import { buildModel, LOCAL_ACCOUNT, LOCAL_REGION, type LocalModel } from './model.ts';
+import { createRuntimeServer, listen } from './server.ts';
+import { createSqsApi } from './sqs/api.ts';
+import { MoveTasks } from './sqs/move-tasks.ts';
+import type { Message, Queue } from './sqs/queue.ts';
+import { QueueStore } from './sqs/store.ts';
+import { StatusEndpoints } from './status.ts';
+import { lockStateDir } from './store/lock.ts';
+import { readCloudAssembly } from './template.ts';
+
+/** Where the runtime's lines go; every method is optional. */
+export interface RuntimeEvents {
+  delivery?(log: DeliveryLog): void;
+  route?(log: RouteLog): void;
+  deadLettered?(message: Message, from: Queue, to: Queue): void;
+  api?(log: ApiRequestLog): void;
+  functionOutput?(functionName: string, stream: 'stdout' | 'stderr', line: string): void;
+  error?(error: unknown): void;
+}
+
+export interface RuntimeOptions {
+  /** Cloud assembly directory. */
+  readonly cdkOut: string;
+  /** @default 4010; 0 picks a free port. */
+  readonly port?: number;
+  /** @default '.event-router' */
+  readonly stateDir?: string;
+  /** Keep all state in memory (tests). @default false */
+  readonly inMemory?: boolean;
+  /** Seconds before a failed message is retried; undefined keeps the queue's visibility timeout. */
+  readonly retryDelaySeconds?: number;
+  /** Region and account when the stacks are environment-agnostic. */
+  readonly region?: string;
+  readonly account?: string;
+  readonly events?: RuntimeEvents;
+}
+
+/** Serves a non-AWS request; resolves false when it is not its own. */
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+/** Default port of `event-router dev`. */
+export const DEFAULT_PORT = 4010;
+
+export class LocalRuntime {
+  readonly url: string;
+  readonly port: number;
+  readonly store: QueueStore;
+  readonly buses: EventBuses;
+  model: LocalModel;
+  private readonly server: Server;
+  private readonly dynamodb: LocalDynamoDb;
+  private readonly moveTasks: MoveTasks;
+  private readonly api: ApiGateway;
+  private runners = new Map<string, FunctionRunner>();
+  private pollers: SqsPoller[] = [];
+  private readonly options: RuntimeOptions;
+  private baseEnv: Record<string, string> = {};
+  private closed = false;
+  private readonly unlock: () => void;
+  private readonly status: StatusEndpoints;
+  private readonly mounted: HttpHandler[] = [];
+
+  private constructor(parts: {
+    options: RuntimeOptions;
+    server: Server;
+    port: number;
+    store: QueueStore;
+    dynamodb: LocalDynamoDb;
+    buses: EventBuses;
+    moveTasks: MoveTasks;
+    api: ApiGateway;
+    model: LocalModel;
+    unlock: () => void;
+    status: StatusEndpoints;
+  }) {
+    this.status = parts.status;
+    this.unlock = parts.unlock;
+    this.options = parts.options;
+    this.server = parts.server;
+    this.port = parts.port;
+    this.url = `http://127.0.0.1:${parts.port}`;
+    this.store = parts.store;
+    this.dynamodb = parts.dynamodb;
+    this.buses = parts.buses;
+    this.moveTasks = parts.moveTasks;
+    this.api = parts.api;
+    this.model = parts.model;
+  }
+
+  /** Starts the runtime: restores state, listens, then loads the assembly. */
+  static async start(options: RuntimeOptions): Promise<LocalRuntime> {
+    const events = options.events ?? {};
+    const stateDir = options.inMemory ? undefined : resolve(options.stateDir ?? '.event-router');
+    // Read the assembly first so a missing or broken cdk.out fails before anything starts.
+    const assembly = readCloudAssembly(options.cdkOut);
+    if (stateDir) mkdirSync(stateDir, { recursive: true });
+    const unlock = stateDir ? lockStateDir(stateDir) : () => {};
+    const region = assembly.stacks[0]?.region ?? options.region ?? LOCAL_REGION;
+    const account = assembly.stacks[0]?.account ?? options.account ?? LOCAL_ACCOUNT;
+    let baseUrl = '';
+    const store = new QueueStore({ stateDir, region, account, baseUrl: () => baseUrl });
+    let dynamodb: LocalDynamoDb;
+    try {
+      dynamodb = await LocalDynamoDb.start(stateDir ? join(stateDir, 'dynamodb') : undefined);
+    } catch (error) {
+      store.close();
+      unlock();
+      throw new Error(
+        `Could not open the DynamoDB state in ${stateDir}: ${(error as Error).message}. Is another \`event-router dev\` using this state directory?`,
+      );
+    }
+    const buses = new EventBuses(store, region, account);
+    const moveTasks = new MoveTasks(store);
+    let runtime: LocalRuntime | undefined;
+    const api = new ApiGateway({
+      account,
+      invoke: (name, event) => {
+        const runner = runtime?.runners.get(name);
+        if (!runner)
+          return Promise.resolve({
+            ok: false,
+            error: { name: 'ResourceNotFoundException', message: `Function not found: ${name}` },
+            durationMs: 0,
+            requestId: '',
+          });
+        return runner.invoke(event);
+      },
+      onRequest: (log) => events.api?.(log),
+    });
+    const status = new StatusEndpoints(() =>
+      runtime ? { url: runtime.url, model: runtime.model, store, moveTasks, api } : undefined,
+    );
+    const sqsApi = createSqsApi(store, moveTasks);
+    const eventsApi = createEventsApi(buses);
+    const server = createRuntimeServer({
+      sqs: sqsApi,
+      events: eventsApi,
+      dynamodb: (req, res) => dynamodb.handle(req, res),
+      http: async (req, res, body) =>
+        (await api.handle(req, res, body)) ||
+        (runtime ? await runtime.serveMounted(req, res) : false) ||
+        status.handle(req, res, body),
+      onError: (error) => events.error?.(error),
+    });
+    let port: number;
+    try {
+      port = await listen(server, options.port ?? DEFAULT_PORT);
+    } catch (error) {
+      store.close();
+      await dynamodb.close();
+      unlock();
+      throw error;
+    }
+    baseUrl = `http://127.0.0.1:${port}`;
+    store.onDeadLetter((message, from, to) => events.deadLettered?.(message, from, to));
+    buses.onRoute((log) => events.route?.(log));
+    const model = buildModel(assembly, baseUrl);
+    runtime = new LocalRuntime({
+      options,
+      server,
+      port,
+      store,
+      dynamodb,
+      buses,
+      moveTasks,
+      api,
+      model,
+      unlock,
+      status,
+    });
+    try {
+      await runtime.apply(model);
+    } catch (error) {
+      await runtime.close();
+      throw error;
+    }
+    return runtime;
+  }
+
+  /** Environment every function gets (the template's variables are added on top). */
+  private functionBaseEnv(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL: this.url,
+      AWS_REGION: this.model.region,
+      AWS_DEFAULT_REGION: this.model.region,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    };
+  }
+
+  private async apply(model: LocalModel): Promise<void> {
+    this.model = model;
+    this.baseEnv = this.functionBaseEnv();
+    for (const config of model.queues) this.store.define(config);
+    this.buses.configure(model.buses, model.rules);
+    await this.dynamodb.ensureTables(model.tables);
+    const events = this.options.events ?? {};
+    for (const fn of model.functions) {
+      this.runners.set(
+        fn.name,
+        new FunctionRunner(fn, {
+          baseEnv: this.baseEnv,
+          onOutput: (name, stream, line) => events.functionOutput?.(name, stream, line),
+        }),
+      );
+    }
+    for (const mapping of model.mappings) {
+      const queue = this.store.byArn(mapping.queueArn);
+      const runner = this.runners.get(mapping.functionName);
+      if (!queue || !runner) {
+        events.error?.(
+          new Error(
+            `Event source mapping ${mapping.id}: ${!queue ? `queue ${mapping.queueArn}` : `function ${mapping.functionName}`} is not in the templates; it is not polled.`,
+          ),
+        );
+        continue;
+      }
+      const poller = new SqsPoller(mapping, queue, runner, {
+        region: model.region,
+        ...(this.options.retryDelaySeconds !== undefined
+          ? { retryDelaySeconds: this.options.retryDelaySeconds }
+          : {}),
+        onDelivery: (log) => {
+          this.status.record(log);
+          events.delivery?.(log);
+        },
+      });
+      this.pollers.push(poller);
+      poller.start();
+    }
+    this.api.configure(model.apis);
+  }
+
+  /**
+   * Stops pollers and functions. `drain` waits for the batches being handled (reload); otherwise
+   * they are cut short and their messages made visible again at once (shutdown).
+   */
+  private async unapply(drain: boolean): Promise<void> {
+    const pollers = this.pollers;
+    this.pollers = [];
+    if (!drain) {
+      for (const poller of pollers) poller.halt();
+      for (const runner of this.runners.values()) runner.close();
+    }
+    await Promise.all(pollers.map((p) => p.stop()));
+    for (const runner of this.runners.values()) runner.close();
+    this.runners.clear();
+  }
+
+  /** Re-reads the cloud assembly and restarts functions and pollers; queued messages stay. */
+  async reload(): Promise<LocalModel> {
+    const assembly = readCloudAssembly(this.options.cdkOut);
+    const model = buildModel(assembly, this.url);
+    await this.unapply(true);
+    await this.apply(model);
+    return model;
+  }
+
+  /**
+   * Adds a handler for non-AWS requests (e.g. the dashboard); it runs after the API routes and
+   * before the status endpoints, and answers false for requests that are not its own.
+   */
+  mount(handler: HttpHandler): void {
+    this.mounted.push(handler);
+  }
+
+  private async serveMounted(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    for (const handler of this.mounted) if (await handler(req, res)) return true;
+    return false;
+  }
+
+  /** A function's runner (tests, API). */
+  runner(name: string): FunctionRunner | undefined {
+    return this.runners.get(name);
+  }
+
+  /** API endpoints for the banner. */
+  apiEndpoints(): ReturnType<ApiGateway['endpoints']> {
+    return this.api.endpoints(this.url);
+  }
+
+  /** Stops serving, polling and functions; writes pending state. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.unapply(false);
+    await new Promise<void>((done) => {
+      this.server.close(() => done());
+      this.server.closeAllConnections();
+    });
+    this.moveTasks.close();
+    this.buses.close();
+    this.store.close();
+    await this.dynamodb.close();
+    this.unlock();
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The runtime's one HTTP server. Every AWS request is `POST /` naming its service in `X-Amz-Target`:
+ * `AmazonSQS.<Op>` (JSON 1.0), `AWSEvents.<Op>` (JSON 1.1) and `DynamoDB_20120810.<Op>` (handed to
+ * dynalite). Other paths go to the API Gateway routes, then to the status page.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { AwsError, serializationError } from './aws-error.ts';
+
+export type JsonOperation = (
+  operation: string,
+  input: Record<string, unknown>,
+  signal?: AbortSignal,
+) => Promise<unknown>;
+
+export interface ServerRoutes {
+  readonly sqs: JsonOperation;
+  readonly events: JsonOperation;
+  readonly dynamodb: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Answers a non-AWS request (API routes, status page); false when nothing serves the path. */
+  readonly http: (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<boolean>;
+  /** Unexpected errors (bugs), for the log. */
+  readonly onError: (error: unknown) => void;
+}
+
+const SERVICES = {
+  'AmazonSQS.': { key: 'sqs', contentType: 'application/x-amz-json-1.0' },
+  'AWSEvents.': { key: 'events', contentType: 'application/x-amz-json-1.1' },
+} as const;
+
+/** Reads a request body. */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body ?? {});
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, contentType: string, error: AwsError): void {
+  send(
+    res,
+    error.status,
+    contentType,
+    error.body(),
+    error.queryError ? { 'x-amzn-query-error': error.queryError } : {},
+  );
+}
+
+async function serveJson(
+  req: IncomingMessage,
+  res: ServerResponse,
+  operation: string,
+  handler: JsonOperation,
+  contentType: string,
+  onError: (error: unknown) => void,
+): Promise<void> {
+  const body = await readBody(req);
+  let input: Record<string, unknown>;
+  try {
+    const parsed: unknown = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error('not an object');
+    input = parsed as Record<string, unknown>;
+  } catch {
+    sendError(res, contentType, serializationError('The request body is not a JSON object.'));
+    return;
+  }
+  const abort = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  try {
+    const output = await handler(operation, input, abort.signal);
+    if (!res.destroyed) send(res, 200, contentType, output);
+  } catch (error) {
+    if (error instanceof AwsError) sendError(res, contentType, error);
+    else {
+      onError(error);
+      sendError(
+        res,
+        contentType,
+        new AwsError('InternalFailure', `The local runtime failed: ${(error as Error).message}`, {
+          status: 500,
+        }),
+      );
+    }
+  }
+}
+
+/** Creates the server (not yet listening). */
+export function createRuntimeServer(routes: ServerRoutes): Server {
+  const server = createServer((req, res) => {
+    const target = req.headers['x-amz-target'];
+    const handle = async () => {
+      if (typeof target === 'string') {
+        if (target.startsWith('DynamoDB_20120810.')) return routes.dynamodb(req, res);
+        for (const [prefix, service] of Object.entries(SERVICES)) {
+          if (target.startsWith(prefix))
+            return serveJson(
+              req,
+              res,
+              target.slice(prefix.length),
+              routes[service.key],
+              service.contentType,
+              routes.onError,
+            );
+        }
+      }
+      const body = await readBody(req);
+      if (await routes.http(req, res, body)) return;
+      if (typeof target === 'string') {
+        send(res, 400, 'application/x-amz-json-1.1', {
+          __type: 'UnknownOperationException',
+          message: `The local runtime does not serve ${target}. It serves AmazonSQS.*, AWSEvents.* and DynamoDB_20120810.*.`,
+        });
+        return;
+      }
+      if (
+        req.method === 'POST' &&
+        String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')
+      ) {
+        send(res, 400, 'application/json', {
+          __type: 'InvalidAction',
+          message:
+            'This endpoint speaks the AWS JSON protocol only (X-Amz-Target). Use a current AWS SDK v3 or AWS CLI v2, which send SQS requests as JSON.',
+        });
+        return;
+      }
+      send(res, 404, 'application/json', { message: `Nothing is served at ${req.method} ${req.url}.` });
+    };
+    handle().catch((error: unknown) => {
+      routes.onError(error);
+      if (!res.headersSent) send(res, 500, 'application/json', { message: (error as Error).message });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+/** Listens on 127.0.0.1:`port` (0 = any free port); rejects with a readable error if the port is taken. */
+export function listen(server: Server, port: number, host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      if (error.code === 'EADDRINUSE')
+        reject(
+          new Error(
+            `Port ${port} on ${host} is already in use (another \`event-router dev\`?). Stop that process or pick another port with --port <n>.`,
+          ),
+        );
+      else reject(error);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}

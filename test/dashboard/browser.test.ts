@@ -1,0 +1,168 @@
+/**
+ * The dashboard in a real browser (Debian's chromium driven by playwright-core): the page loads, the
+ * graph shows, the script refreshes the depths, Redrive empties a DLQ, a peek and a lookup render in
+ * place. Leaves a screenshot at /tmp/dashboard.png.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type DashboardHarness, startDashboardHarness } from './harness.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const TRACKING = 'MailService/SendTracking';
+const RECEIPT = 'MailService/SendReceipt';
+const CHARGE = 'BillingService/ChargeCard';
+
+describe('dashboard in a browser', () => {
+  let h: DashboardHarness;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    h = await startDashboardHarness();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  });
+  after(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  it('shows the graph, redrives a DLQ and sees its depth drop', async () => {
+    // Given two dead letters for SendTracking, one for SendReceipt and some deliveries
+    await h.deadLetter(TRACKING, 'order.shipped', 'ship-1', {
+      type: 'Timeout',
+      message: 'carrier did not answer',
+    });
+    await h.deadLetter(TRACKING, 'order.shipped', 'ship-2', {
+      type: 'Timeout',
+      message: 'carrier did not answer',
+    });
+    await h.deadLetter(RECEIPT, 'order.placed', 'ord-3', {
+      type: 'ValidationError',
+      message: 'payload.email is missing',
+    });
+    await h.enqueue(CHARGE, 'order.placed', 'ord-4');
+    await h.putDelivery({
+      eventId: 'ord-3',
+      rpc: CHARGE,
+      status: 'COMPLETED',
+      updatedAt: Date.now() - 5_000,
+      attempts: 1,
+    });
+    await h.putDelivery({
+      eventId: 'ord-3',
+      rpc: RECEIPT,
+      status: 'DEAD',
+      updatedAt: Date.now() - 4_000,
+      attempts: 1,
+      lastError: { name: 'ValidationError', message: 'payload.email is missing', retryable: false },
+    });
+    await h.putDelivery({
+      eventId: 'ship-1',
+      rpc: TRACKING,
+      status: 'FAILED',
+      eventName: 'order.shipped',
+      updatedAt: Date.now() - 3_000,
+      attempts: 5,
+    });
+
+    // When the page loads
+    await page.goto(h.url);
+    // Then the graph is there, and the script has refreshed the page from the JSON API
+    await page.getByRole('heading', { name: 'order.placed' }).waitFor();
+    assert.equal(
+      await page.getByRole('list', { name: 'Subscribers of order.placed' }).getByRole('listitem').count(),
+      2,
+    );
+    await page.locator('body[data-refreshed]').waitFor({ state: 'attached' });
+    assert.match((await page.locator('#refresh-status').textContent()) ?? '', /^Live · updated/);
+    const dlqCell = page.locator(`td[data-depth="${TRACKING}"][data-field="dlq.visible"]`);
+    const queueCell = page.locator(`td[data-depth="${TRACKING}"][data-field="queue.visible"]`);
+    assert.equal(await dlqCell.textContent(), '2');
+    assert.equal(await queueCell.textContent(), '0');
+
+    // When Redrive is clicked for SendTracking
+    await page.locator(`button[data-redrive="${TRACKING}"]`).click();
+    // Then the DLQ depth drops to 0 and the messages are back in the queue
+    await dlqCell.filter({ hasText: /^0$/ }).waitFor();
+    await queueCell.filter({ hasText: /^2$/ }).waitFor();
+    assert.match(
+      (await page.locator('#action-status').textContent()) ?? '',
+      /Redrive of the DLQ of MailService\/SendTracking started/,
+    );
+    assert.equal(await page.locator(`button[data-redrive="${TRACKING}"]`).isDisabled(), true);
+    assert.deepEqual(await h.depth(TRACKING, 'dlq'), { visible: 0, inFlight: 0 });
+  });
+
+  it('peeks at a DLQ and looks an event up in place', async () => {
+    // When Peek DLQ is clicked for SendReceipt
+    await page.locator(`a[data-peek="${RECEIPT}"]`).click();
+    // Then the dead letter shows with its reason
+    const peek = page.locator('#peek-result');
+    await peek.getByText('payload.email is missing').waitFor();
+    assert.match((await peek.textContent()) ?? '', /ValidationError/);
+
+    // When its eventId is clicked, the lookup shows each subscriber's state
+    await peek.getByRole('link', { name: 'ord-3' }).click();
+    const result = page.locator('#lookup-result');
+    await result.getByText('DEAD').waitFor();
+    assert.match((await result.textContent()) ?? '', /BillingService\/ChargeCard\s*COMPLETED/);
+    assert.equal(await page.locator('#lookup-event-id').inputValue(), 'ord-3');
+
+    // And a lookup typed in the form for an event nobody handled yet shows PENDING
+    await page.locator('#lookup-event-id').fill('ship-77');
+    await page.locator('#lookup-event').selectOption('order.shipped');
+    await page.getByRole('button', { name: 'Look up' }).click();
+    await result.getByText('PENDING').waitFor();
+    assert.match((await result.textContent()) ?? '', /MailService\/SendTracking\s*PENDING/);
+
+    // Back to a lookup with history, for the screenshot
+    await page.locator('#lookup-event-id').fill('ord-3');
+    await page.locator('#lookup-event').selectOption('');
+    await page.getByRole('button', { name: 'Look up' }).click();
+    await result.getByText('COMPLETED').waitFor();
+    await page.screenshot({ path: '/tmp/dashboard.png', fullPage: true });
+  });
+
+  it('redrives with JavaScript off: the form posts and the page comes back with a notice', async () => {
+    // Given a dead letter and a page without its script
+    await h.deadLetter(TRACKING, 'order.shipped', 'ship-5', {
+      type: 'Timeout',
+      message: 'carrier did not answer',
+    });
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const plain = await context.newPage();
+      await plain.goto(h.url);
+      const cell = plain.locator(`td[data-depth="${TRACKING}"][data-field="dlq.visible"]`);
+      assert.equal(await cell.textContent(), '1');
+      // When Redrive is pressed
+      await Promise.all([
+        plain.waitForURL(/redriven=/),
+        plain.getByRole('button', { name: `Redrive the DLQ of ${TRACKING}` }).click(),
+      ]);
+      // Then the page says so, and the DLQ empties
+      assert.match(
+        (await plain.getByRole('status').first().textContent()) ?? '',
+        /Redrive of the DLQ of MailService\/SendTracking started/,
+      );
+      for (let i = 0; i < 200 && (await h.depth(TRACKING, 'dlq')).visible > 0; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(await h.depth(TRACKING, 'dlq'), { visible: 0, inFlight: 0 });
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -1,0 +1,212 @@
+/**
+ * Durability: the runtime runs in a child process with a state directory and is killed with
+ * SIGKILL; after a restart on the same directory no accepted message is lost, in-flight messages
+ * come back after their visibility timeout, and DynamoDB items are still there.
+ */
+
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { CLIENT_CONFIG, eventually, startHarness } from './helpers.ts';
+
+const SERVE = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'serve.ts');
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly url: string;
+}
+
+function startChild(stateDir: string): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVE, stateDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.once('line', (line) => resolve({ child, url: (JSON.parse(line) as { url: string }).url }));
+    child.once('exit', (code) => reject(new Error(`runtime child exited early (code ${code})`)));
+  });
+}
+
+function kill9(running: Running): Promise<void> {
+  return new Promise((resolve) => {
+    running.child.once('exit', () => resolve());
+    running.child.kill('SIGKILL');
+  });
+}
+
+function clients(url: string) {
+  const config = { ...CLIENT_CONFIG, endpoint: url };
+  return {
+    sqs: new SQSClient(config),
+    events: new EventBridgeClient(config),
+    dynamodb: new DynamoDBClient(config),
+  };
+}
+
+describe('durability across kill -9', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'er-durability-'));
+  let current: Running | undefined;
+  after(async () => {
+    if (current) await kill9(current);
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('loses no accepted message and returns in-flight ones after their visibility timeout', async () => {
+    // Given: a runtime that accepted 30 messages, 5 of them received (in flight) and 2 events.
+    current = await startChild(stateDir);
+    let c = clients(current.url);
+    const probe = `${current.url}/000000000000/test-dev-probe`;
+    for (let batch = 0; batch < 3; batch++) {
+      await c.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: probe,
+          Entries: Array.from({ length: 10 }, (_, i) => ({
+            Id: `m${i}`,
+            MessageBody: `message ${batch * 10 + i}`,
+          })),
+        }),
+      );
+    }
+    const inFlight = await c.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: probe, MaxNumberOfMessages: 5, VisibilityTimeout: 2 }),
+    );
+    assert.equal(inFlight.Messages?.length, 5);
+    await c.dynamodb.send(
+      new PutItemCommand({
+        TableName: 'test-dev-deliveries',
+        Item: { eventId: { S: 'kept' }, rpc: { S: 'x' } },
+      }),
+    );
+    const published = await c.events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: 'test-dev-bus',
+            Source: 'event-router.test',
+            DetailType: 'thing.happened',
+            Detail: JSON.stringify({
+              metadata: { eventId: 'durable-1' },
+              payload: { amount: 1, mode: 'hang' },
+            }),
+          },
+        ],
+      }),
+    );
+    assert.equal(published.FailedEntryCount, 0);
+
+    // When: the process is killed without warning and started again on the same state.
+    await kill9(current);
+    current = await startChild(stateDir);
+    c = clients(current.url);
+    const probeAfter = `${current.url}/000000000000/test-dev-probe`;
+
+    // Then: every message is there; the in-flight ones come back after their visibility timeout.
+    const { Attributes = {} } = await c.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: probeAfter, AttributeNames: ['All'] }),
+    );
+    const probeTotal =
+      Number(Attributes.ApproximateNumberOfMessages) +
+      Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+    assert.ok(probeTotal >= 30, `probe queue holds ${probeTotal} messages`);
+    const bodies = new Set<string>();
+    await eventually(
+      async () => {
+        const { Messages = [] } = await c.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: probeAfter, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        );
+        for (const m of Messages) {
+          const body = m.Body ?? '';
+          if (body.startsWith('message ')) bodies.add(body);
+          await c.sqs.send(
+            new DeleteMessageCommand({ QueueUrl: probeAfter, ReceiptHandle: m.ReceiptHandle }),
+          );
+        }
+        return bodies.size === 30 ? true : undefined;
+      },
+      20_000,
+      'all 30 messages',
+    );
+    const item = await c.dynamodb.send(
+      new GetItemCommand({
+        TableName: 'test-dev-deliveries',
+        Key: { eventId: { S: 'kept' }, rpc: { S: 'x' } },
+      }),
+    );
+    assert.ok(item.Item, 'the DynamoDB item survived');
+    // The published event is still owed to its RPC: on the work queue or being handled.
+    const work = await c.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: `${current.url}/000000000000/test-dev-svc-work`,
+        AttributeNames: ['All'],
+      }),
+    );
+    const owed =
+      Number(work.Attributes?.ApproximateNumberOfMessages) +
+      Number(work.Attributes?.ApproximateNumberOfMessagesNotVisible);
+    assert.equal(owed, 1);
+    for (const client of Object.values(c)) client.destroy();
+  });
+
+  it('makes the batches cut short by a graceful stop visible again at once after a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'er-graceful-'));
+    try {
+      // Given: a handler hanging on a message (its queue's visibility timeout is 18 s).
+      let h = await startHarness({ inMemory: false, stateDir: dir, retryDelaySeconds: undefined });
+      const out = await h.events.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: 'test-dev-bus',
+              Source: 'event-router.test',
+              DetailType: 'thing.happened',
+              Detail: JSON.stringify({
+                metadata: { eventId: 'graceful-1' },
+                payload: { amount: 1, mode: 'hang' },
+              }),
+            },
+          ],
+        }),
+      );
+      assert.equal(out.FailedEntryCount, 0);
+      const work = () =>
+        h.sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: `${h.runtime.url}/000000000000/test-dev-svc-work`,
+            AttributeNames: ['All'],
+          }),
+        );
+      await eventually(async () =>
+        (await work()).Attributes?.ApproximateNumberOfMessagesNotVisible === '1' ? true : undefined,
+      );
+      // When: the runtime stops gracefully mid-invocation and starts again.
+      await h.close();
+      h = await startHarness({ inMemory: false, stateDir: dir, retryDelaySeconds: undefined });
+      try {
+        // Then: the message is received again well before its 18 s visibility timeout.
+        await eventually(
+          () => (h.runtime.runner('test-dev-svc-work')?.starts ? true : undefined),
+          10_000,
+          'the message to be handled again after the restart',
+        );
+      } finally {
+        await h.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,100 @@
+/**
+ * Test helpers: the runtime started in-process on port 0 with in-memory state over the fixture
+ * assembly, and real AWS SDK v3 clients pointed at it.
+ */
+
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DeleteMessageCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { DeliveryLog } from '../../lib/local/functions/poller.ts';
+import { LocalRuntime, type RuntimeOptions } from '../../lib/local/runtime.ts';
+
+export const FIXTURE_ASSEMBLY = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'assembly');
+
+export const CLIENT_CONFIG = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+} as const;
+
+export interface Harness {
+  readonly runtime: LocalRuntime;
+  readonly sqs: SQSClient;
+  readonly events: EventBridgeClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly deliveries: DeliveryLog[];
+  close(): Promise<void>;
+}
+
+/** Starts the runtime over the fixture assembly (or `cdkOut`) in memory on a free port. */
+export async function startHarness(options: Partial<RuntimeOptions> = {}): Promise<Harness> {
+  const deliveries: DeliveryLog[] = [];
+  const runtime = await LocalRuntime.start({
+    cdkOut: FIXTURE_ASSEMBLY,
+    port: 0,
+    inMemory: true,
+    retryDelaySeconds: 0,
+    events: { delivery: (log) => deliveries.push(log) },
+    ...options,
+  });
+  const config = { ...CLIENT_CONFIG, endpoint: runtime.url };
+  const sqs = new SQSClient(config);
+  const events = new EventBridgeClient(config);
+  const dynamodb = new DynamoDBClient(config);
+  return {
+    runtime,
+    sqs,
+    events,
+    dynamodb,
+    deliveries,
+    async close() {
+      sqs.destroy();
+      events.destroy();
+      dynamodb.destroy();
+      await runtime.close();
+    },
+  };
+}
+
+/** Receives (and deletes) messages from a queue until `count` arrived or `timeoutMs` passed. */
+export async function drain(
+  sqs: SQSClient,
+  queueUrl: string,
+  count: number,
+  timeoutMs = 20_000,
+): Promise<Message[]> {
+  const out: Message[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (out.length < count && Date.now() < deadline) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    for (const m of Messages) {
+      out.push(m);
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+    }
+  }
+  return out;
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
