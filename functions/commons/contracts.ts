@@ -138,3 +138,18 @@ export const BUNDLE_DEFINES = {
   /** JSON string `{ [eventName]: JSONSchema }` of the events this function must validate. */
   eventSchemas: 'ER_EVENT_SCHEMAS',
 } as const;
+
+/**
+ * The `outcome` field of the worker's one log line per SQS record that says how the record ended
+ * (with `messageId` on the same line; `errorType` too when dead-lettered). The local runtime reads
+ * it to show duplicates and dead letters for what they are.
+ * - `completed`: the RPC ran and its outcome is recorded; `duplicate`: already completed, acknowledged
+ *   without running; `in-progress-elsewhere`: another worker holds a live claim, retried later;
+ *   `failed`: back to the queue for a retry; `dead-lettered`: sent to the DLQ and acknowledged.
+ */
+export type RecordLogOutcome =
+  | 'completed'
+  | 'duplicate'
+  | 'in-progress-elsewhere'
+  | 'failed'
+  | 'dead-lettered';

@@ -12,6 +12,7 @@ import { backoffSeconds, delayRetry, sourceQueueUrl } from './backoff.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import { loadWorkerConfig, type WorkerConfig } from './config.ts';
 import type { DeliveryContext } from './context.ts';
+import type { RecordLogOutcome } from './contracts.ts';
 import { sendToDeadLetterQueue } from './dead-letters.ts';
 import { type DeliveryKey, DeliveryStore } from './deliveries.ts';
 import { type ErrorSummary, PoisonMessageError, summarizeError } from './errors.ts';
@@ -61,6 +62,20 @@ export type RecordOutcome =
   | 'error';
 
 const RETURNS_TO_QUEUE: ReadonlySet<RecordOutcome> = new Set(['busy', 'retry', 'error']);
+
+const LOGGED_OUTCOME: { readonly [O in RecordOutcome]: RecordLogOutcome } = {
+  completed: 'completed',
+  duplicate: 'duplicate',
+  'dead-lettered': 'dead-lettered',
+  busy: 'in-progress-elsewhere',
+  retry: 'failed',
+  error: 'failed',
+};
+
+/** The `outcome` key of the one line that says how a record ended. */
+function ended(outcome: RecordOutcome): { outcome: RecordLogOutcome } {
+  return { outcome: LOGGED_OUTCOME[outcome] };
+}
 
 /** The batch handler without middleware: `(event, context) => partial batch response`. */
 export type BatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -165,20 +180,27 @@ export function createBatchHandler(
       if (claim.kind === 'completed') {
         log.info('Duplicate delivery acknowledged without running: already completed', {
           attempts: claim.attempts,
+          ...ended('duplicate'),
         });
         return 'duplicate';
       }
       if (claim.kind === 'busy') {
         const untilFree = claim.lockExpiresAt === undefined ? 0 : (claim.lockExpiresAt - deps.now()) / 1000;
         const seconds = Math.max(1, Math.min(Math.ceil(untilFree), backoff.maxSeconds));
-        log.info('Delivery is being handled by another worker; retrying later', { retryInSeconds: seconds });
+        log.info('Delivery is being handled by another worker; retrying later', {
+          retryInSeconds: seconds,
+          ...ended('busy'),
+        });
         await changeVisibility(record, log, seconds);
         return 'busy';
       }
 
       return await runClaimed(record, delivery, key, claim.attempt, receiveCount, context, log);
     } catch (error) {
-      log.error('The worker could not finish this delivery; it returns to the queue', error as Error);
+      log.error('The worker could not finish this delivery; it returns to the queue', {
+        error: error as Error,
+        ...ended('error'),
+      });
       return 'error';
     }
   };
@@ -255,6 +277,7 @@ export function createBatchHandler(
         errorMessage: summary.message,
         retryInSeconds: seconds,
         claimLost: !recorded,
+        ...ended('retry'),
       });
       await changeVisibility(record, log, seconds);
       return 'retry';
@@ -264,10 +287,11 @@ export function createBatchHandler(
     if (!completed) {
       log.warn('Handler finished after its claim expired and another worker took the delivery over', {
         durationMs: deps.now() - started,
+        ...ended('busy'),
       });
       return 'busy';
     }
-    log.info('Delivery completed', { durationMs: deps.now() - started });
+    log.info('Delivery completed', { durationMs: deps.now() - started, ...ended('completed') });
     return 'completed';
   };
 
@@ -294,11 +318,14 @@ export function createBatchHandler(
           correlationId: own.delivery.correlationId,
         });
         if (outcome === 'completed') {
-          log.info('Duplicate delivery acknowledged without running: already completed');
+          log.info('Duplicate delivery acknowledged without running: already completed', ended('duplicate'));
           return 'duplicate';
         }
         if (outcome === 'lost') {
-          log.warn('Claim expired while the handler ran; another worker owns the delivery now');
+          log.warn(
+            'Claim expired while the handler ran; another worker owns the delivery now',
+            ended('busy'),
+          );
           return 'busy';
         }
       }
@@ -310,10 +337,17 @@ export function createBatchHandler(
         attempts: own?.attempt ?? 0,
         failedAt: deps.now(),
       });
-      log.error('Delivery sent to the DLQ', { errorType: error.name, errorMessage: error.message });
+      log.error('Delivery sent to the DLQ', {
+        errorType: error.name,
+        errorMessage: error.message,
+        ...ended('dead-lettered'),
+      });
       return 'dead-lettered';
     } catch (sendError) {
-      log.error('Could not dead-letter the delivery; it returns to the queue', sendError as Error);
+      log.error('Could not dead-letter the delivery; it returns to the queue', {
+        error: sendError as Error,
+        ...ended('error'),
+      });
       return 'error';
     }
   };
@@ -339,6 +373,7 @@ export function createBatchHandler(
         deps.logger.error('Unexpected error while handling a record; it returns to the queue', {
           messageId: record.messageId,
           error: String(error),
+          ...ended('error'),
         });
         return 'error' as const;
       }

@@ -27,14 +27,29 @@ function shortId(id: string): string {
   return id.length > 12 ? id.slice(0, 8) : id;
 }
 
+/** The mark and the words of a delivery's outcome. */
+function describeOutcome(d: DeliveryLog): { mark: string; text: string } {
+  switch (d.outcome) {
+    case 'ok':
+      return { mark: color.green('✓'), text: color.green('ok') };
+    case 'duplicate':
+      return { mark: color.dim('='), text: color.dim('duplicate (already completed)') };
+    case 'in-progress-elsewhere':
+      return { mark: color.yellow('↻'), text: color.yellow('in progress elsewhere (retry later)') };
+    case 'dead-lettered':
+      return { mark: color.red('☠'), text: color.red(`dead-lettered: ${d.errorType ?? 'unknown error'}`) };
+    default:
+      return { mark: color.red('✗'), text: color.red(d.outcome) };
+  }
+}
+
 /** One delivery as a line. */
 export function formatDelivery(d: DeliveryLog): string {
-  const mark = d.outcome === 'ok' ? color.green('✓') : color.red('✗');
-  const outcome = d.outcome === 'ok' ? color.green('ok') : color.red(d.outcome);
+  const { mark, text } = describeOutcome(d);
   const error = d.error
     ? `  ${color.dim(d.error.length > 160 ? `${d.error.slice(0, 157)}...` : d.error)}`
     : '';
-  return `${clock()} ${mark} ${d.eventName} ${color.dim(shortId(d.eventId))} → ${color.bold(d.rpc)}  ${outcome}  attempt ${d.attempt}  ${d.ms} ms${error}`;
+  return `${clock()} ${mark} ${d.eventName} ${color.dim(shortId(d.eventId))} → ${color.bold(d.rpc)}  ${text}  attempt ${d.attempt}  ${d.ms} ms${error}`;
 }
 
 export function formatRoute(r: RouteLog): string | undefined {

@@ -19,6 +19,61 @@ const exportName = handlerSpec.slice(dot + 1);
 
 let handlerPromise;
 
+// How the event-router worker says each SQS record ended: its one log line per record carries
+// `outcome` and `messageId` (see RecordLogOutcome in functions/commons/contracts.ts). The lines are
+// noted here, in the process that writes them, so the outcome travels with the invocation's result
+// (a line read from the pipe could arrive after the result).
+const RECORD_OUTCOMES = new Set([
+  'completed',
+  'duplicate',
+  'in-progress-elsewhere',
+  'failed',
+  'dead-lettered',
+]);
+const MAX_NOTED = 10_000;
+const noted = new Map();
+
+function noteOutcome(chunk) {
+  if (typeof chunk !== 'string' || !chunk.includes('"outcome"')) return;
+  let line;
+  try {
+    line = JSON.parse(chunk);
+  } catch {
+    return;
+  }
+  if (typeof line !== 'object' || line === null || typeof line.messageId !== 'string') return;
+  if (!RECORD_OUTCOMES.has(line.outcome)) return;
+  if (noted.size >= MAX_NOTED) noted.delete(noted.keys().next().value);
+  const report = { outcome: line.outcome };
+  const errorType = line.errorType ?? line.errorName;
+  if (typeof errorType === 'string') report.errorType = errorType;
+  if (typeof line.errorMessage === 'string') report.errorMessage = line.errorMessage;
+  noted.set(line.messageId, report);
+}
+
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream);
+  stream.write = (chunk, ...rest) => {
+    noteOutcome(chunk);
+    return write(chunk, ...rest);
+  };
+}
+
+/** The outcomes the worker logged for the records of `event` (undefined when none). */
+function takeOutcomes(event) {
+  const records = Array.isArray(event?.Records) ? event.Records : [];
+  let out;
+  for (const record of records) {
+    const id = record?.messageId;
+    const report = typeof id === 'string' ? noted.get(id) : undefined;
+    if (!report) continue;
+    noted.delete(id);
+    out ??= {};
+    out[id] = report;
+  }
+  return out;
+}
+
 // Lambda runs Node 22; the SDK's notice about older Node versions only concerns this machine.
 const emitWarning = process.emitWarning.bind(process);
 process.emitWarning = (warning, ...rest) => {
@@ -65,9 +120,11 @@ async function invoke(message) {
             if (maybe && typeof maybe.then === 'function') maybe.then(resolve, reject);
           })
         : await handler(event, context);
-    process.send({ type: 'result', id, ok: true, result: result === undefined ? null : result });
+    const records = takeOutcomes(event);
+    process.send({ type: 'result', id, ok: true, result: result === undefined ? null : result, records });
   } catch (error) {
-    process.send({ type: 'result', id, ok: false, error: serializeError(error) });
+    const records = takeOutcomes(event);
+    process.send({ type: 'result', id, ok: false, error: serializeError(error), records });
   }
 }
 

@@ -6,13 +6,26 @@
  */
 import type { EventSourceMappingDefinition } from '../model.ts';
 import type { Message, Queue } from '../sqs/queue.ts';
-import type { FunctionRunner, InvokeOutcome } from './runner.ts';
+import type { FunctionRunner, InvokeOutcome, RecordReport } from './runner.ts';
 import { describeMessage, sqsRecord } from './sqs-event.ts';
 
 /** Error name of invocations cut short because the runtime is stopping. */
 export const STOPPED = 'Runtime.Stopped';
 
-export type DeliveryOutcome = 'ok' | 'failed' | 'timeout' | 'crash';
+/**
+ * How a delivery ended: `ok` (acknowledged), `failed` (back to the queue), `timeout`, `crash`; for
+ * the event-router worker, which says how each record ended, also `duplicate` (already completed,
+ * acknowledged without running), `in-progress-elsewhere` (another invocation holds it; retried
+ * later) and `dead-lettered` (sent to the DLQ by the worker and acknowledged).
+ */
+export type DeliveryOutcome =
+  | 'ok'
+  | 'duplicate'
+  | 'in-progress-elsewhere'
+  | 'dead-lettered'
+  | 'failed'
+  | 'timeout'
+  | 'crash';
 
 /** One line of the delivery log. */
 export interface DeliveryLog {
@@ -25,6 +38,8 @@ export interface DeliveryLog {
   readonly attempt: number;
   readonly ms: number;
   readonly error?: string;
+  /** Name of the error a `dead-lettered` (or failed) delivery was sent away with, when the worker said. */
+  readonly errorType?: string;
 }
 
 export interface PollerOptions {
@@ -164,20 +179,49 @@ export class SqsPoller {
         }
       }
       const what = describeMessage(message.body, fallbackRpc);
-      const error = outcome.ok
-        ? isFailed
-          ? 'reported in batchItemFailures'
-          : undefined
-        : `${outcome.error?.name ?? 'Error'}: ${outcome.error?.message ?? ''}`;
+      const ended: { outcome: DeliveryOutcome; error?: string; errorType?: string } = outcome.ok
+        ? recordEnd(isFailed, outcome.records?.[message.id])
+        : {
+            outcome: outcome.failure ?? 'failed',
+            error: `${outcome.error?.name ?? 'Error'}: ${outcome.error?.message ?? ''}`,
+          };
       this.options.onDelivery({
         functionName: this.runner.definition.name,
         ...what,
         messageId: message.id,
-        outcome: !isFailed ? 'ok' : (outcome.failure ?? 'failed'),
         attempt: message.receiveCount,
         ms: outcome.durationMs,
-        ...(error ? { error } : {}),
+        ...ended,
       });
     }
   }
+}
+
+/**
+ * How one record of a successful invocation ended: from whether it was reported in
+ * `batchItemFailures`, refined by what the worker said about it (when it agrees with that).
+ */
+function recordEnd(
+  isFailed: boolean,
+  report: RecordReport | undefined,
+): { outcome: DeliveryOutcome; error?: string; errorType?: string } {
+  const because = report?.errorType
+    ? `${report.errorType}${report.errorMessage ? `: ${report.errorMessage}` : ''}`
+    : undefined;
+  if (!isFailed) {
+    if (report?.outcome === 'duplicate') return { outcome: 'duplicate' };
+    if (report?.outcome === 'dead-lettered')
+      return {
+        outcome: 'dead-lettered',
+        ...(report.errorType ? { errorType: report.errorType } : {}),
+        ...(report.errorMessage ? { error: report.errorMessage } : {}),
+      };
+    return { outcome: 'ok' };
+  }
+  if (report?.outcome === 'in-progress-elsewhere') return { outcome: 'in-progress-elsewhere' };
+  return {
+    outcome: 'failed',
+    error: report?.outcome === 'failed' && because ? because : 'reported in batchItemFailures',
+    ...(report?.outcome === 'failed' && report.errorType ? { errorType: report.errorType } : {}),
+  };
 }

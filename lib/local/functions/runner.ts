@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { RecordLogOutcome } from '../../../functions/commons/contracts.ts';
 import type { FunctionDefinition } from '../model.ts';
 import { STOPPED } from './poller.ts';
 
@@ -21,9 +22,19 @@ function extraNodeArgs(): string[] {
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.mjs');
 
+/** How the event-router worker said one SQS record ended (from its log line; see `child.mjs`). */
+export interface RecordReport {
+  readonly outcome: RecordLogOutcome;
+  /** The error's name when dead-lettered or failed. */
+  readonly errorType?: string;
+  readonly errorMessage?: string;
+}
+
 export interface InvokeOutcome {
   readonly ok: boolean;
   readonly result?: unknown;
+  /** Per SQS messageId, how the worker said the record ended; absent for other functions. */
+  readonly records?: Readonly<Record<string, RecordReport>>;
   readonly error?: { readonly name: string; readonly message: string; readonly stack?: string };
   /** Why the invocation failed outside the handler: it timed out or the process died. */
   readonly failure?: 'timeout' | 'crash';
@@ -117,6 +128,7 @@ export class FunctionRunner {
         ok?: boolean;
         result?: unknown;
         error?: InvokeOutcome['error'];
+        records?: InvokeOutcome['records'];
       }) => {
         if (message.type !== 'result' || !message.id) return;
         const pending = this.pending.get(message.id);
@@ -127,6 +139,7 @@ export class FunctionRunner {
           ok: message.ok === true,
           result: message.result,
           ...(message.error ? { error: message.error } : {}),
+          ...(message.records ? { records: message.records } : {}),
           durationMs: Date.now() - pending.started,
           requestId: pending.requestId,
         });

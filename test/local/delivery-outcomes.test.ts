@@ -1,0 +1,205 @@
+/**
+ * The runtime's delivery lines name what the event-router worker did with each record: a duplicate
+ * of a completed delivery, a delivery another worker holds, and a dead letter are not shown as `ok`.
+ * A one-stack assembly written here runs a worker bundled the way the function construct bundles it.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { build } from 'esbuild';
+import type { DeliveryLog } from '../../lib/local/functions/poller.ts';
+import { formatDelivery } from '../../lib/local/log.ts';
+import { ROOT } from '../worker/support/bundle.ts';
+import { authorizedPayload } from '../worker/support/harness.ts';
+import { busEvent, queueMessage } from '../worker/support/messages.ts';
+import { eventually, type Harness, startHarness } from './helpers.ts';
+
+const STACK = 'outcomes-dev';
+const RPC = 'Svc/Work';
+const EVENT = 'card.transaction.authorized';
+const TABLE = `${STACK}-deliveries`;
+const QUEUE = `${STACK}-work`;
+
+/** The RPC: refuses amount 13 for good, otherwise completes. */
+const RPC_MODULE = `
+import { defineRpc, NonRetryableError } from './functions/commons/rpc.ts';
+export const handler = defineRpc('${EVENT}', async (payload) => {
+  if (payload.amount === 13) throw new NonRetryableError('Amount 13 is refused.');
+  return 'done';
+});
+`;
+
+/** Writes a cloud assembly with one worker (queue, DLQ, deliveries table, mapping) into `dir`. */
+async function writeAssembly(dir: string): Promise<void> {
+  const asset = join(dir, 'asset.worker');
+  mkdirSync(asset, { recursive: true });
+  await build({
+    stdin: { contents: RPC_MODULE, resolveDir: ROOT, loader: 'ts', sourcefile: 'outcome-worker.ts' },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    external: ['@aws-sdk/*'],
+    outfile: join(asset, 'index.mjs'),
+    logLevel: 'silent',
+  });
+  const template = {
+    Resources: {
+      Deliveries: {
+        Type: 'AWS::DynamoDB::Table',
+        Properties: {
+          TableName: TABLE,
+          KeySchema: [
+            { AttributeName: 'eventId', KeyType: 'HASH' },
+            { AttributeName: 'rpc', KeyType: 'RANGE' },
+          ],
+          AttributeDefinitions: [
+            { AttributeName: 'eventId', AttributeType: 'S' },
+            { AttributeName: 'rpc', AttributeType: 'S' },
+          ],
+          BillingMode: 'PAY_PER_REQUEST',
+        },
+      },
+      WorkDlq: { Type: 'AWS::SQS::Queue', Properties: { QueueName: `${QUEUE}-dlq` } },
+      Work: {
+        Type: 'AWS::SQS::Queue',
+        Properties: {
+          QueueName: QUEUE,
+          VisibilityTimeout: 60,
+          RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['WorkDlq', 'Arn'] }, maxReceiveCount: 3 },
+        },
+      },
+      WorkFunction: {
+        Type: 'AWS::Lambda::Function',
+        Properties: {
+          Code: { S3Bucket: 'assets', S3Key: 'worker.zip' },
+          FunctionName: `${STACK}-work`,
+          Handler: 'index.handler',
+          Runtime: 'nodejs22.x',
+          MemorySize: 256,
+          Timeout: 10,
+          Role: 'arn:aws:iam::000000000000:role/worker',
+          Environment: {
+            Variables: {
+              ER_RPC: RPC,
+              ER_DELIVERIES_TABLE: { Ref: 'Deliveries' },
+              ER_DLQ_URL: { Ref: 'WorkDlq' },
+              ER_MAX_RECEIVE_COUNT: '3',
+            },
+          },
+        },
+        Metadata: { 'aws:asset:path': 'asset.worker', 'aws:asset:is-bundled': true },
+      },
+      WorkMapping: {
+        Type: 'AWS::Lambda::EventSourceMapping',
+        Properties: {
+          EventSourceArn: { 'Fn::GetAtt': ['Work', 'Arn'] },
+          FunctionName: { Ref: 'WorkFunction' },
+          BatchSize: 10,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        },
+      },
+    },
+  };
+  writeFileSync(join(dir, `${STACK}.template.json`), JSON.stringify(template));
+  writeFileSync(
+    join(dir, 'manifest.json'),
+    JSON.stringify({
+      version: '48.0.0',
+      artifacts: {
+        [STACK]: {
+          type: 'aws:cloudformation:stack',
+          environment: 'aws://unknown-account/unknown-region',
+          properties: { templateFile: `${STACK}.template.json`, stackName: STACK },
+        },
+      },
+    }),
+  );
+}
+
+describe('delivery lines of the event-router worker', { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'er-outcomes-'));
+  let h: Harness;
+  let queueUrl: string;
+
+  before(async () => {
+    await writeAssembly(dir);
+    // No retry delay override: a message the worker sends back keeps the visibility it set.
+    h = await startHarness({ cdkOut: dir, retryDelaySeconds: undefined });
+    assert.deepEqual(h.runtime.model.problems, []);
+    ({ QueueUrl: queueUrl = '' } = await h.sqs.send(new GetQueueUrlCommand({ QueueName: QUEUE })));
+  });
+  after(async () => {
+    await h?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Sends `body` to the worker's queue and returns the delivery line of that message. */
+  async function deliver(body: string): Promise<DeliveryLog> {
+    const { MessageId } = await h.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+    return eventually(
+      () => h.deliveries.find((d) => d.messageId === MessageId),
+      30_000,
+      `the delivery line of message ${MessageId}`,
+    );
+  }
+
+  const delivery = (eventId: string, amount = 1250) =>
+    JSON.stringify(
+      queueMessage(RPC, busEvent(EVENT, { ...authorizedPayload(eventId), amount }, { eventId })),
+    );
+
+  it('shows the second delivery of a completed event as a duplicate, not as ok', async () => {
+    const eventId = randomUUID();
+
+    const first = await deliver(delivery(eventId));
+    const second = await deliver(delivery(eventId));
+
+    assert.equal(first.outcome, 'ok');
+    assert.equal(second.outcome, 'duplicate');
+    assert.equal(second.eventId, eventId);
+    assert.match(formatDelivery(first), / ok {2}attempt 1 /);
+    assert.match(formatDelivery(second), /duplicate \(already completed\) {2}attempt 1 /);
+    assert.doesNotMatch(formatDelivery(second), / ok /);
+  });
+
+  it('shows a message the worker dead-lettered with its error type', async () => {
+    const refused = await deliver(delivery(randomUUID(), 13));
+    const unparseable = await deliver('not json');
+
+    assert.equal(refused.outcome, 'dead-lettered');
+    assert.equal(refused.errorType, 'NonRetryableError');
+    assert.match(formatDelivery(refused), /dead-lettered: NonRetryableError .*Amount 13 is refused\./);
+    assert.equal(unparseable.outcome, 'dead-lettered');
+    assert.match(formatDelivery(unparseable), /dead-lettered: UnparseableMessage/);
+  });
+
+  it('shows a delivery another worker holds as in progress elsewhere', async () => {
+    // Given a live claim of another worker on the delivery
+    const eventId = randomUUID();
+    const farAway = Date.now() + 3_600_000;
+    await h.dynamodb.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: {
+          eventId: { S: eventId },
+          rpc: { S: RPC },
+          status: { S: 'IN_PROGRESS' },
+          attempts: { N: '1' },
+          lockExpiresAt: { N: String(farAway) },
+          expiresAt: { N: String(Math.floor(farAway / 1000)) },
+        },
+      }),
+    );
+
+    const line = await deliver(delivery(eventId));
+
+    assert.equal(line.outcome, 'in-progress-elsewhere');
+    assert.match(formatDelivery(line), /in progress elsewhere \(retry later\)/);
+  });
+});
