@@ -7,6 +7,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// Benchmarks run on the local Node.js; the AWS SDK's notice about its future minimum version is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const BENCHES = ['worker', 'e2e', 'synth'] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

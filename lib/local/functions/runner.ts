@@ -92,6 +92,8 @@ export class FunctionRunner {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       LANG: 'en_US.UTF-8',
       TZ: 'UTC',
+      // Lambda runs Node.js 22; the SDK's notice about running on an older Node.js is noise here.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       LAMBDA_TASK_ROOT: d.codeDir,
       _HANDLER: d.handler,
       AWS_EXECUTION_ENV: `AWS_Lambda_${d.runtime}`,
