@@ -71,6 +71,8 @@ export interface DeliveryRecord {
   readonly status: DeliveryStatus;
   readonly eventName: string;
   readonly correlationId?: string;
+  /** eventId of the event whose handling published this one, when the event has one. */
+  readonly causationId?: string;
   /** Handler runs started so far (claims taken). */
   readonly attempts: number;
   /** Epoch ms until which an IN_PROGRESS claim holds; after it another worker may take over. */

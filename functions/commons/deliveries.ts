@@ -29,6 +29,8 @@ export type ClaimOutcome =
 export interface ClaimRequest {
   readonly eventName: string;
   readonly correlationId?: string;
+  /** Stored when the event was published while handling another one. */
+  readonly causationId?: string;
   /** Epoch ms. */
   readonly now: number;
   /** How long the claim holds: the Lambda's remaining time. */
@@ -42,6 +44,7 @@ export interface DeadRequest {
   readonly attempt?: number;
   readonly eventName: string;
   readonly correlationId?: string;
+  readonly causationId?: string;
 }
 
 /** `dead`: recorded; `completed`: the delivery had already completed (nothing written); `lost`: another worker now holds it. */
@@ -68,6 +71,7 @@ const NAMES = {
   '#deadAt': 'deadAt',
   '#eventName': 'eventName',
   '#corr': 'correlationId',
+  '#cause': 'causationId',
   '#expires': 'expiresAt',
 } as const;
 
@@ -118,6 +122,7 @@ export class DeliveryStore {
       '#expires = :expires',
     ];
     if (request.correlationId) set.push('#corr = :corr');
+    if (request.causationId) set.push('#cause = :cause');
     const update = `SET ${set.join(', ')} REMOVE #completedAt, #result, #deadAt`;
     const condition =
       'attribute_not_exists(#pk) OR #status IN (:failed, :dead) OR (#status = :inProgress AND #lock < :now) ' +
@@ -142,6 +147,7 @@ export class DeliveryStore {
             ':eventName': request.eventName,
             ':expires': this.expiresAt(request.now),
             ...(request.correlationId ? { ':corr': request.correlationId } : {}),
+            ...(request.causationId ? { ':cause': request.causationId } : {}),
           },
           ReturnValues: 'UPDATED_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -215,6 +221,7 @@ export class DeliveryStore {
       '#expires = :expires',
     ];
     if (request.correlationId) set.push('#corr = :corr');
+    if (request.causationId) set.push('#cause = :cause');
     const update = `SET ${set.join(', ')}`;
     const condition = 'attribute_not_exists(#pk) OR #status <> :completed';
     try {
@@ -232,6 +239,7 @@ export class DeliveryStore {
             ':eventName': request.eventName,
             ':expires': this.expiresAt(request.now),
             ...(request.correlationId ? { ':corr': request.correlationId } : {}),
+            ...(request.causationId ? { ':cause': request.causationId } : {}),
           },
         }),
       );

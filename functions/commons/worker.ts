@@ -174,6 +174,7 @@ export function createBatchHandler(
       const claim = await store.claim(key, {
         eventName: delivery.eventName,
         correlationId: delivery.correlationId,
+        ...(delivery.causationId ? { causationId: delivery.causationId } : {}),
         now: deps.now(),
         lockMs,
       });
@@ -316,6 +317,7 @@ export function createBatchHandler(
           attempt: own.attempt,
           eventName: own.delivery.eventName,
           correlationId: own.delivery.correlationId,
+          ...(own.delivery.causationId ? { causationId: own.delivery.causationId } : {}),
         });
         if (outcome === 'completed') {
           log.info('Duplicate delivery acknowledged without running: already completed', ended('duplicate'));

@@ -4,7 +4,7 @@
  * (`ENV.subscriptions`) compiled into the bundle, or the environment variables of the same names in tests.
  */
 import { BUNDLE_DEFINES, ENV, EVENT_SOURCE_PREFIX } from '../commons/contracts.ts';
-import type { PayloadSchema } from './validate-payload.ts';
+import type { PayloadSchema } from '../commons/payload-schema.ts';
 
 declare const ER_EVENT_SCHEMAS: string | undefined;
 /** Subscriptions compiled into the bundle under the name of ENV.subscriptions (they can pass 4 KB). */

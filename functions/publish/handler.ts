@@ -15,6 +15,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { PayloadValidator } from '../commons/payload-schema.ts';
 import { callerOf } from './caller.ts';
 import { loadPublishConfig, type PublishConfig } from './config.ts';
 import { json, problemResponse } from './http.ts';
@@ -22,7 +23,6 @@ import { prepareEntries } from './prepare.ts';
 import { type SendOptions, sendEntries } from './put-events.ts';
 import { decodeBody, parseRequest } from './request.ts';
 import { buildStatus, queryDeliveries } from './status.ts';
-import { PayloadValidator } from './validate-payload.ts';
 
 /** What the handler works with; tests build their own. */
 export interface PublishDependencies {

@@ -3,11 +3,11 @@
  * Shared by the publish API, the typed publisher and the CLI, so each refuses the same things.
  */
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import type { PayloadValidator } from '../commons/payload-schema.ts';
 import { buildEnvelope, entrySize, type PublishInput, toPutEventsEntry } from './envelope.ts';
 import { MAX_ENTRY_BYTES } from './limits.ts';
 import type { FieldProblem } from './request.ts';
 import { closestNames } from './suggest.ts';
-import type { PayloadValidator } from './validate-payload.ts';
 
 export interface PrepareContext {
   readonly validator: PayloadValidator;

@@ -8,11 +8,11 @@
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EVENT_SOURCE_PREFIX } from '../commons/contracts.ts';
+import { type PayloadSchema, PayloadValidator } from '../commons/payload-schema.ts';
 import type { PublishInput } from './envelope.ts';
 import { prepareEntries } from './prepare.ts';
 import { type SendOptions, type SendOutcome, sendEntries } from './put-events.ts';
 import type { FieldProblem } from './request.ts';
-import { type PayloadSchema, PayloadValidator } from './validate-payload.ts';
 
 /** Per-event options of a publish. */
 export interface PublishOptions {

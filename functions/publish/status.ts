@@ -53,6 +53,8 @@ export interface EventStatus {
   /** Undefined only when the records do not say and the client did not either. */
   readonly event?: string;
   readonly correlationId?: string;
+  /** eventId of the event whose handling published this one (from any record that knows it). */
+  readonly causationId?: string;
   /** True when every listed RPC is COMPLETED. */
   readonly completed: boolean;
   /** Count per status. */
@@ -154,10 +156,12 @@ export function buildStatus(
   const summary = { PENDING: 0, IN_PROGRESS: 0, COMPLETED: 0, FAILED: 0, DEAD: 0 };
   for (const state of rpcs) summary[state.status]++;
   const correlationId = records.find((record) => record.correlationId)?.correlationId;
+  const causationId = records.find((record) => record.causationId)?.causationId;
   return {
     eventId,
     ...(event !== undefined ? { event } : {}),
     ...(correlationId !== undefined ? { correlationId } : {}),
+    ...(causationId !== undefined ? { causationId } : {}),
     completed: rpcs.length > 0 && summary.COMPLETED === rpcs.length,
     summary,
     rpcs,

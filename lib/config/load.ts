@@ -9,7 +9,8 @@
  * `duplicate-rpc`, `duplicate-event`, `duplicate-subscription`, `duplicate-publish`, `unknown-rpc`,
  * `unknown-event`, `handler-not-found`, `handler-not-exported`, `handler-in-remote`, `invalid-schema`,
  * `invalid-filter`, `filter-unknown-field`, `pattern-too-long`. Warnings: `unreachable-rpc`,
- * `unsubscribed-event`, `filter-unknown-payload-field`, `dedup-retention-short`, `yaml-warning`.
+ * `unsubscribed-event`, `filter-unknown-payload-field`, `dedup-retention-short`, `dlq-retention-short`,
+ * `yaml-warning`.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';

@@ -141,3 +141,29 @@ export function checkSettingCombination(
     );
   }
 }
+
+/**
+ * Warns when the DLQ of an RPC keeps messages for less time than its queue: a message keeps its
+ * original enqueue time when it moves to the DLQ, so it can expire there almost at once. Points at
+ * the dlqRetention that applies (the RPC's own, else `defaults:`). True when it warned.
+ */
+export function checkRetentionCombination(
+  reader: YamlReader,
+  settings: RpcSettings,
+  nodes: Partial<Record<keyof RpcSettings, Node>>,
+  owner: string,
+  fallback: Node,
+): boolean {
+  const queue = settings.queueRetentionSeconds;
+  const dlq = settings.dlqRetentionSeconds;
+  if (dlq >= queue) return false;
+  reader.diagnostics.warning(
+    reader.loc(nodes.dlqRetentionSeconds ?? fallback),
+    'dlq-retention-short',
+    `The DLQ of ${owner} keeps messages ${formatDuration(dlq)} (dlqRetention), less than its queue's ${formatDuration(queue)} (queueRetention). A message keeps its original enqueue time when it moves to the DLQ, so it can expire there almost at once, before anyone looks at it.`,
+    queue >= 14 * DAY
+      ? 'Make dlqRetention at least queueRetention: set it to 14d (the maximum), or shorten queueRetention.'
+      : `Make dlqRetention at least queueRetention: ${formatDuration(queue)} or more (up to 14d).`,
+  );
+  return true;
+}

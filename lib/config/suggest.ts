@@ -2,22 +2,9 @@
  * "Did you mean" suggestions by edit distance, for unknown keys and unknown names.
  */
 
-/** Levenshtein distance between two strings (case-sensitive). */
-export function editDistance(a: string, b: string): number {
-  if (a === b) return 0;
-  if (a.length === 0) return b.length;
-  if (b.length === 0) return a.length;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
+import { editDistance } from '../../functions/commons/edit-distance.ts';
+
+export { editDistance };
 
 /**
  * The candidate closest to `input`, if it is close enough to be a plausible typo (case differences

@@ -163,6 +163,10 @@ function commonSchemas(): Record<string, unknown> {
         eventId: { type: 'string' },
         event: { type: 'string' },
         correlationId: { type: 'string' },
+        causationId: {
+          type: 'string',
+          description: 'eventId of the event whose handling published this one, when there is one.',
+        },
         completed: { type: 'boolean' },
         summary: { type: 'object', additionalProperties: { type: 'integer' } },
         rpcs: { type: 'array', items: ref('RpcDeliveryState') },

@@ -528,4 +528,50 @@ describe('warnings', () => {
     ]);
     assert.equal(result.spec?.app.dedupRetentionSeconds, 7 * 86400);
   });
+
+  it("an RPC's DLQ retention shorter than its queue retention, at the RPC's dlqRetention", () => {
+    const yaml = edit('        description: Ships', '        dlqRetention: 1d\n        description: Ships');
+    const result = load(yaml);
+    assert.deepEqual(summary(result), [
+      { code: 'dlq-retention-short', ...where(yaml, '1d'), severity: 'warning' },
+    ]);
+    const [d] = result.diagnostics;
+    assert.match(d?.message ?? '', /RPC OrderService\/ShipOrder keeps messages 1d .*queue's 4d/);
+    assert.match(d?.message ?? '', /original enqueue time/);
+    assert.match(d?.hint ?? '', /Make dlqRetention at least queueRetention: 4d or more/);
+    assert.ok(result.spec, 'a warning does not block the spec');
+
+    const equal = load(
+      edit(
+        '        description: Ships',
+        '        queueRetention: 2d\n        dlqRetention: 2d\n        description: Ships',
+      ),
+    );
+    assert.deepEqual(equal.diagnostics, []);
+  });
+
+  it('a short dlqRetention in defaults is reported once, at defaults, for every RPC that uses it', () => {
+    const yaml =
+      `${edit('      ShipOrder:\n', '      ShipOrder:\n      CancelOrder:\n')}defaults:\n  dlqRetention: 2d\n`.replace(
+        '      - id: OrderService/ShipOrder\n',
+        '      - id: OrderService/ShipOrder\n      - id: OrderService/CancelOrder\n',
+      );
+    const result = load(yaml, { 'functions/rpcs/order-service/cancel-order.ts': HANDLER });
+    assert.deepEqual(summary(result), [
+      { code: 'dlq-retention-short', ...where(yaml, '2d'), severity: 'warning' },
+    ]);
+    assert.match(result.diagnostics[0]?.message ?? '', /"defaults"/);
+  });
+
+  it("a defaults dlqRetention shorter than one RPC's own queueRetention is reported for that RPC, at defaults", () => {
+    const yaml = `${edit('        description: Ships', '        queueRetention: 3d\n        description: Ships')}defaults:\n  dlqRetention: 2d\n`;
+    const result = load(yaml);
+    assert.deepEqual(summary(result), [
+      { code: 'dlq-retention-short', ...where(yaml, '2d'), severity: 'warning' },
+    ]);
+    assert.match(
+      result.diagnostics[0]?.message ?? '',
+      /RPC OrderService\/ShipOrder keeps messages 2d .*queue's 3d/,
+    );
+  });
 });

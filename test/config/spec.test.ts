@@ -45,17 +45,16 @@ describe('RouterSpec', () => {
   });
 
   it('merges defaults under RPC settings and computes the dedup retention from the longest', () => {
-    const own =
-      '        description: Ships a placed order.\n        queueRetention: 14d\n        timeout: 1m';
-    const yaml = `${edit('        description: Ships a placed order.', own)}defaults:\n  memory: 1024\n  timeout: 20s\n  dlqRetention: 7d\n`;
+    const own = '        description: Ships a placed order.\n        queueRetention: 7d\n        timeout: 1m';
+    const yaml = `${edit('        description: Ships a placed order.', own)}defaults:\n  memory: 1024\n  timeout: 20s\n  dlqRetention: 14d\n`;
     const result = load(yaml);
     assert.deepEqual(result.diagnostics, []);
     const settings = result.spec?.services[0]?.rpcs[0]?.settings;
     assert.equal(settings?.memoryMb, 1024);
     assert.equal(settings?.timeoutSeconds, 60);
-    assert.equal(settings?.queueRetentionSeconds, 14 * 86400);
-    assert.equal(settings?.dlqRetentionSeconds, 7 * 86400);
-    assert.equal(result.spec?.app.dedupRetentionSeconds, (14 + 7 + 1) * 86400);
+    assert.equal(settings?.queueRetentionSeconds, 7 * 86400);
+    assert.equal(settings?.dlqRetentionSeconds, 14 * 86400);
+    assert.equal(result.spec?.app.dedupRetentionSeconds, (7 + 14 + 1) * 86400);
   });
 
   it('reads a remote service, an RPC written with no settings, jwt auth and a schema version', () => {

@@ -148,6 +148,29 @@ describe('event-router status', () => {
     assert.match(result.out, /1 of 3 completed/);
   });
 
+  it('shows the correlation and the event that caused this one in its first line', async () => {
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: {
+          eventId: 'cli-e2',
+          rpc: 'LedgerService/RecordTransaction',
+          status: 'COMPLETED',
+          eventName: 'card.transaction.authorized',
+          correlationId: 'corr-cli-2',
+          causationId: 'cli-parent-2',
+          attempts: 1,
+          updatedAt: 1,
+          expiresAt: 2,
+        },
+      }),
+    );
+    const text = await capture(status, ['cli-e2', '--file', SPEC, '--endpoint', dynamo.endpoint]);
+    assert.match(text.out.split('\n')[0] ?? '', /correlation corr-cli-2, caused by cli-parent-2/);
+    const json = await capture(status, ['cli-e2', '--file', SPEC, '--endpoint', dynamo.endpoint, '--json']);
+    assert.equal((JSON.parse(json.out) as { causationId?: string }).causationId, 'cli-parent-2');
+  });
+
   it('exits 1 for an unknown event id', async () => {
     const result = await capture(status, ['nope', '--file', SPEC, '--endpoint', dynamo.endpoint]);
     assert.equal(result.code, 1);

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryRecord } from '../../functions/commons/contracts.ts';
+import { PayloadValidator } from '../../functions/commons/payload-schema.ts';
 import { loadPublishConfig } from '../../functions/publish/config.ts';
 import { type PublishDependencies, route } from '../../functions/publish/handler.ts';
-import { PayloadValidator } from '../../functions/publish/validate-payload.ts';
 import { apiEvent } from './support/api-events.ts';
 import { startDynalite, type TestDynamo } from './support/dynalite.ts';
 import { type EventBridgeStub, startEventBridgeStub } from './support/eventbridge-stub.ts';
@@ -17,6 +17,7 @@ interface StatusBody {
   eventId: string;
   event?: string;
   correlationId?: string;
+  causationId?: string;
   completed: boolean;
   summary: Record<string, number>;
   rpcs: Record<string, unknown>[];
@@ -96,6 +97,7 @@ describe('GET /events/{eventId}', () => {
     assert.equal(statusCode, 200);
     assert.equal(body.event, 'card.transaction.authorized');
     assert.equal(body.correlationId, 'corr-1');
+    assert.equal(body.causationId, undefined);
     assert.equal(body.completed, false);
     assert.deepEqual(body.rpcs, [
       {
@@ -169,6 +171,35 @@ describe('GET /events/{eventId}', () => {
     const { body } = await getStatus('e-3');
     assert.equal(body.completed, true);
     assert.deepEqual(body.summary.COMPLETED, 1);
+  });
+
+  it('shows the causationId at the top level when any record knows it', async () => {
+    // Given: a follow-up event; only one of its records was written with the causationId
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: record('e-caused', 'NotificationService/NotifyCardholder', { status: 'COMPLETED' }),
+      }),
+    );
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: record('e-caused', 'LedgerService/RecordTransaction', {
+          status: 'COMPLETED',
+          causationId: 'e-parent',
+        }),
+      }),
+    );
+    // When
+    const { statusCode, body } = await getStatus('e-caused');
+    // Then
+    assert.equal(statusCode, 200);
+    assert.equal(body.correlationId, 'corr-1');
+    assert.equal(body.causationId, 'e-parent');
+    assert.equal(
+      body.rpcs.some((rpc) => 'causationId' in rpc),
+      false,
+    );
   });
 
   it('answers 404 for an id with no record, naming the way to list PENDING subscribers', async () => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { PayloadValidator } from '../../functions/commons/payload-schema.ts';
 import { entrySize } from '../../functions/publish/envelope.ts';
 import { eventIdFor, uuidV5 } from '../../functions/publish/event-id.ts';
 import { MAX_ENTRY_BYTES } from '../../functions/publish/limits.ts';
 import { chunkEntries, isRetryableCode } from '../../functions/publish/put-events.ts';
 import { closestNames } from '../../functions/publish/suggest.ts';
-import { PayloadValidator } from '../../functions/publish/validate-payload.ts';
 
 describe('event ids', () => {
   it('computes name-based UUIDs (version 5) as RFC 4122 defines them', () => {

@@ -118,7 +118,7 @@ describe('poison messages', () => {
     const eventId = randomUUID();
     const payload = { ...authorizedPayload(), amount: -5, currency: 'euro' };
     const { response, sent, ran } = await deliverOne(
-      queueMessage(RPC, busEvent(EVENT, payload, { eventId })),
+      queueMessage(RPC, busEvent(EVENT, payload, { eventId, causationId: 'parent-of-bad-payload' })),
     );
 
     assert.deepEqual(response, { batchItemFailures: [] });
@@ -131,6 +131,7 @@ describe('poison messages', () => {
     const record = await h.record(eventId);
     assert.equal(record?.status, 'DEAD');
     assert.equal(record?.attempts, 0);
+    assert.equal(record?.causationId, 'parent-of-bad-payload');
     assert.equal(record?.lastError?.name, 'SchemaViolation');
     assert.equal(record?.lastError?.retryable, false);
   });

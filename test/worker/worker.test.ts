@@ -51,11 +51,31 @@ describe('worker', () => {
     assert.equal(record?.attempts, 1);
     assert.equal(record?.eventName, EVENT);
     assert.equal(record?.correlationId, `corr-${eventId}`);
+    assert.equal(record?.causationId, undefined);
     assert.equal(record?.result, JSON.stringify({ entryId: `le-${eventId}` }));
     assert.equal(record?.completedAt, h.clock.now());
     assert.equal(record?.firstAttemptAt, h.clock.now());
     assert.equal(record?.lockExpiresAt, undefined);
     assert.equal(record?.expiresAt, Math.floor(h.clock.now() / 1000) + h.config.recordRetentionSeconds);
+  });
+
+  it("stores the event's correlationId and causationId on the delivery record", async () => {
+    behaviour = async () => 'caused';
+    const eventId = randomUUID();
+    const worker = h.wire(handler);
+    const event = busEvent(EVENT, authorizedPayload(eventId), {
+      eventId,
+      correlationId: 'corr-chain-7',
+      causationId: 'parent-event-7',
+    });
+
+    const response = await worker(sqsEvent([sqsRecord(queueMessage(RPC, event))]), lambdaContext());
+
+    assert.deepEqual(response, { batchItemFailures: [] });
+    const record = await h.record(eventId);
+    assert.equal(record?.status, 'COMPLETED');
+    assert.equal(record?.correlationId, 'corr-chain-7');
+    assert.equal(record?.causationId, 'parent-event-7');
   });
 
   it('acknowledges a duplicate of a completed delivery without running it', async () => {

@@ -20,6 +20,7 @@ import {
 import { loadRouterSpec } from '../../codegen/spec.ts';
 import type { RouterSpec } from '../../config/types.ts';
 import { names } from '../../naming.ts';
+import { explainAwsError } from '../aws-errors.ts';
 import { clientSettings } from './publish.ts';
 
 export const summary = 'List, inspect and redrive the dead-letter queues of the RPCs';
@@ -162,15 +163,18 @@ export async function run(args: string[]): Promise<number> {
   const sqs = new SQSClient(clientSettings(values.endpoint));
   try {
     if (action === 'list') {
-      console.log(
-        `${'RPC'.padEnd(48)} ${'queue'.padStart(7)} ${'in flight'.padStart(9)} ${'DLQ'.padStart(6)}`,
-      );
+      // Every queue is read before anything is printed: a failure prints its reason, not half a table.
+      const rows: string[] = [];
       for (const t of all) {
         const [q, d] = await Promise.all([queueInfo(sqs, t.queueName), queueInfo(sqs, t.dlqName)]);
-        console.log(
+        rows.push(
           `${t.rpc.padEnd(48)} ${String(q.visible).padStart(7)} ${String(q.inFlight).padStart(9)} ${String(d.visible + d.inFlight).padStart(6)}`,
         );
       }
+      console.log(
+        `${'RPC'.padEnd(48)} ${'queue'.padStart(7)} ${'in flight'.padStart(9)} ${'DLQ'.padStart(6)}`,
+      );
+      for (const row of rows) console.log(row);
       return 0;
     }
     const target = all.find((t) => t.rpc === rpcId);
@@ -227,9 +231,10 @@ export async function run(args: string[]): Promise<number> {
   } catch (error) {
     const e = error as Error;
     console.error(
-      e.name === 'QueueDoesNotExist'
-        ? `A queue of the router does not exist at ${values.endpoint ?? process.env.AWS_ENDPOINT_URL ?? 'AWS'}: ${e.message} Is the router deployed, or \`event-router dev\` running?`
-        : `dlq ${action} failed: ${e.name}: ${e.message}`,
+      explainAwsError(error, values.endpoint) ??
+        (e.name === 'QueueDoesNotExist'
+          ? `A queue of the router does not exist at ${values.endpoint ?? process.env.AWS_ENDPOINT_URL ?? 'AWS'}: ${e.message} Is the router deployed, or \`event-router dev\` running?`
+          : `dlq ${action} failed: ${e.name}: ${e.message}`),
     );
     return 1;
   } finally {

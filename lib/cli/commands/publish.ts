@@ -12,6 +12,7 @@ import { createEventPublisher, PublishError } from '../../../functions/publish/p
 import { loadRouterSpec } from '../../codegen/spec.ts';
 import type { RouterSpec } from '../../config/types.ts';
 import { names } from '../../naming.ts';
+import { explainAwsError } from '../aws-errors.ts';
 
 export const summary = 'Publish one event to the bus (validated against its schema) and print its eventId';
 export const usage = `event-router publish <event> <json|@file> [options]
@@ -132,11 +133,20 @@ export async function run(args: string[]): Promise<number> {
         console.error(`  ${problem.field.replace(/^entries\[0\]\./, '')}: ${problem.message}`);
       return 1;
     }
-    console.error(`Not published: ${(error as Error).message}`);
+    console.error(
+      explainAwsError(sendError(error), endpoint) ?? `Not published: ${(error as Error).message}`,
+    );
     return 1;
   } finally {
     client.destroy();
   }
+}
+
+/** The error the bus call failed with: a publish outcome keeps its name and message, not the object. */
+function sendError(error: unknown): unknown {
+  if (!(error instanceof PublishError)) return error;
+  const outcome = error.results[0]?.outcome;
+  return outcome && !outcome.ok ? { name: outcome.errorCode, message: outcome.errorMessage } : error;
 }
 
 function safeUser(): string {

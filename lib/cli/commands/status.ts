@@ -14,6 +14,7 @@ import {
 } from '../../../functions/publish/status.ts';
 import { filteredSubscriptionsByEvent, loadRouterSpec, subscriptionsByEvent } from '../../codegen/spec.ts';
 import { names } from '../../naming.ts';
+import { explainAwsError } from '../aws-errors.ts';
 import { clientSettings } from './publish.ts';
 
 export const summary = 'Show, RPC by RPC, whether an event was handled';
@@ -49,7 +50,7 @@ function detail(state: RpcDeliveryState): string {
 export function formatStatus(status: EventStatus): string {
   const width = Math.max(0, ...status.rpcs.map((state) => state.rpc.length));
   const lines = [
-    `Event ${status.eventId}${status.event ? ` (${status.event})` : ''}${status.correlationId ? `, correlation ${status.correlationId}` : ''}`,
+    `Event ${status.eventId}${status.event ? ` (${status.event})` : ''}${status.correlationId ? `, correlation ${status.correlationId}` : ''}${status.causationId ? `, caused by ${status.causationId}` : ''}`,
     ...status.rpcs.map(
       (state) => `  ${state.rpc.padEnd(width)}  ${state.status.padEnd(11)}  ${detail(state)}`,
     ),
@@ -126,7 +127,8 @@ export async function run(args: string[]): Promise<number> {
     return exitCodeOf(status);
   } catch (error) {
     console.error(
-      `Could not read the delivery status: ${(error as Error).name}: ${(error as Error).message}`,
+      explainAwsError(error, typeof values.endpoint === 'string' ? values.endpoint : undefined) ??
+        `Could not read the delivery status: ${(error as Error).name}: ${(error as Error).message}`,
     );
     return 1;
   } finally {

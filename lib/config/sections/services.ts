@@ -7,7 +7,13 @@ import type { Node } from 'yaml';
 import { kebab } from '../../naming.ts';
 import { exportsHandler, missingHandlerHint } from '../handler-exports.ts';
 import { PACKAGE_NAME, PASCAL_CASE, toPascalCase } from '../identifiers.ts';
-import { checkSettingCombination, type ReadSettings, readSettings, SETTING_KEYS } from '../settings.ts';
+import {
+  checkRetentionCombination,
+  checkSettingCombination,
+  type ReadSettings,
+  readSettings,
+  SETTING_KEYS,
+} from '../settings.ts';
 import {
   DEFAULT_RPC_SETTINGS,
   type RpcSettings,
@@ -268,6 +274,22 @@ function readRpc(
     const before = reader.diagnostics.items.length;
     checkSettingCombination(reader, settings, nodes, fromDefaults ? '"defaults"' : owner, entry.keyNode);
     if (combinationNode && reader.diagnostics.items.length > before) reportedCombination.add(combinationNode);
+  }
+  // Retentions both from `defaults:` are reported once there, not once per RPC.
+  const dlqNode = nodes.dlqRetentionSeconds;
+  const retentionFromDefaults =
+    dlqNode !== undefined &&
+    dlqNode === defaults.nodes.dlqRetentionSeconds &&
+    nodes.queueRetentionSeconds === defaults.nodes.queueRetentionSeconds;
+  if (!retentionFromDefaults || !reportedCombination.has(dlqNode)) {
+    const warned = checkRetentionCombination(
+      reader,
+      settings,
+      nodes,
+      retentionFromDefaults ? 'every RPC that takes its retentions from "defaults"' : owner,
+      entry.keyNode,
+    );
+    if (warned && retentionFromDefaults) reportedCombination.add(dlqNode);
   }
   const description = reader.string(fields.get('description'), `"description" of ${owner}`);
   const handlerEntry = fields.get('handler');

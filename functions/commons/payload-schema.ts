@@ -1,6 +1,6 @@
 /**
- * Payload validation against each event's JSON Schema, with the same validator and draft as the worker
- * (functions/commons/schema.ts: draft 2020-12, every error collected), so a payload the API accepts is
+ * Payload validation against each event's JSON Schema: the one validator of the publish API, the typed
+ * publisher and the workers (draft 2020-12, every error collected), so a payload the API accepts is
  * never refused by a worker for its schema. Each violation is reported as a JSON pointer into the payload
  * and a short message. Validators are built on first use, so a cold start pays only for the events it sees.
  */
