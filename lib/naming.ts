@@ -78,6 +78,8 @@ export const names = {
   publishFunctionName: (ctx: NameContext) => fitName(`${prefix(ctx)}-publish`, LIMITS.function),
   statusFunctionName: (ctx: NameContext) => fitName(`${prefix(ctx)}-event-status`, LIMITS.function),
   publishApiName: (ctx: NameContext) => fitName(`${prefix(ctx)}-publish-api`, 1024),
+  /** The publish API's default API key and its usage plan (auth `apiKey` only): `<prefix>-publish-api-default`. */
+  publishApiKeyName: (ctx: NameContext) => fitName(`${prefix(ctx)}-publish-api-default`, 1024),
   /**
    * The customer-managed IAM policy that lets ops inspect and redrive the DLQs of one service stack (shard):
    * `<prefix>-<service>[-<shard + 1>]-dlq-operator`, within IAM's 128 characters.

@@ -18,7 +18,11 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BUNDLE_DEFINES, ENV } from '../../functions/commons/contracts.ts';
-import { FILTERED_SUBSCRIPTIONS, SCHEMA_VERSION_KEY } from '../../functions/publish/config.ts';
+import {
+  FILTERED_SUBSCRIPTIONS,
+  publishApiSource,
+  SCHEMA_VERSION_KEY,
+} from '../../functions/publish/config.ts';
 import { JWT_ENV } from '../../functions/publish/jwt-authorizer.ts';
 import { filteredSubscriptionsByEvent, subscriptionsByEvent } from '../codegen/spec.ts';
 import type { PublishApiAuth, RouterSpec } from '../config/types.ts';
@@ -91,7 +95,8 @@ export function validatePublishApiProps(props: PublishApiProps): string[] {
 const GATEWAY_JSON = 'application/json';
 
 /**
- * - the publish function (RouterFunction): `events:PutEvents` on the bus, `dynamodb:Query` on the table;
+ * - the publish function (RouterFunction): `events:PutEvents` on the bus under the API's own source
+ *   (`event-router.<app>.publish-api`), `dynamodb:Query` on the table;
  * - a REST API, regional, one stage named after the app's stage, throttled as the YAML says, with JSON
  *   access logs, a request validator (body must be a JSON object, eventId present) and JSON error bodies
  *   that name the field for API Gateway's own 4xx;
@@ -106,7 +111,7 @@ export class PublishApi extends Construct {
   /** The JWT authorizer function (auth `jwt` only). */
   readonly authorizerFunction?: RouterFunction;
   /**
-   * The API key (auth `apiKey` only). Its value: `aws apigateway get-api-keys --name-query <api name>-default --include-values`.
+   * The API key (auth `apiKey` only). Its name is `names.publishApiKeyName` (`<app>-<stage>-publish-api-default`); its value: `aws apigateway get-api-keys --name-query <that name> --include-values`.
    */
   readonly apiKey?: apigateway.IApiKey;
   /** Base URL of the stage, e.g. `https://<id>.execute-api.<region>.amazonaws.com/dev/`. */
@@ -135,10 +140,14 @@ export class PublishApi extends Construct {
       },
       constants: publishFunctionConstants(spec),
       policyStatements: [
+        // Only under the publish API's own source (as the function stamps it), so the API cannot pass
+        // events off as an RPC's follow-ups. Event names are not listed here: the function accepts only
+        // the events of the spec, and a list of every event could outgrow the role's inline policy.
         new iam.PolicyStatement({
           sid: 'PublishToBus',
           actions: ['events:PutEvents'],
           resources: [props.bus.eventBusArn],
+          conditions: { StringEquals: { 'events:source': publishApiSource(ctx.app) } },
         }),
         new iam.PolicyStatement({
           sid: 'ReadDeliveries',
@@ -214,13 +223,13 @@ export class PublishApi extends Construct {
 
     if (auth.type === 'apiKey') {
       const plan = this.api.addUsagePlan('UsagePlan', {
-        name: `${names.publishApiName(ctx)}-default`,
+        name: names.publishApiKeyName(ctx),
         description: 'Throttling of the default API key (the YAML publishApi.throttle).',
         throttle: { rateLimit, burstLimit },
         apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
       });
       const key = this.api.addApiKey('ApiKey', {
-        apiKeyName: `${names.publishApiName(ctx)}-default`,
+        apiKeyName: names.publishApiKeyName(ctx),
         description: `Default key of ${names.publishApiName(ctx)}`,
       });
       plan.addApiKey(key);

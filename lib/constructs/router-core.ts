@@ -1,7 +1,7 @@
 /**
  * The shared resources of a router: one bus with its archive, the deliveries table and the alarm topic.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,7 +16,8 @@ export interface RouterCoreProps {
   /** Names and archive retention (from the planner). */
   readonly core: CorePlan;
   /**
-   * What happens to the deliveries table and the alarm key when they leave the stack.
+   * What happens to the deliveries table and the alarm key when they leave the stack. Unless it is
+   * DESTROY, the table also has deletion protection on (so it cannot be deleted by hand either).
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -25,9 +26,11 @@ export interface RouterCoreProps {
 /**
  * - the EventBridge bus every event goes through, and an archive of it (for replays);
  * - the deliveries table: PK `eventId`, SK `rpc`, on-demand, TTL on `expiresAt`, point-in-time recovery,
- *   encrypted with an AWS-managed key;
+ *   encrypted with an AWS-managed key, retained and deletion-protected by default;
  * - the alarm topic, encrypted with a customer-managed key that CloudWatch may use (an alarm cannot
- *   publish to a topic encrypted with the AWS-managed SNS key), TLS-only.
+ *   publish to a topic encrypted with the AWS-managed SNS key), TLS-only. CloudWatch may publish and use
+ *   the key only for this account's alarms named `<app>-<stage>-*` (`aws:SourceAccount` and
+ *   `aws:SourceArn` conditions), which every alarm of the router is.
  */
 export class RouterCore extends Construct {
   readonly bus: events.EventBus;
@@ -61,8 +64,25 @@ export class RouterCore extends Construct {
       timeToLiveAttribute: DELIVERIES_TABLE.ttlAttribute,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
       removalPolicy,
     });
+
+    // Only this account's alarms of this router may publish (no confused deputy through CloudWatch).
+    const fromRouterAlarms = {
+      StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+      ArnLike: {
+        'aws:SourceArn': Arn.format(
+          {
+            service: 'cloudwatch',
+            resource: 'alarm',
+            resourceName: `${core.alarmNamePrefix}*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          },
+          Stack.of(this),
+        ),
+      },
+    };
 
     this.alarmKey = new kms.Key(this, 'AlarmKey', {
       description: `Encrypts the alarm topic ${core.alarmTopicName}`,
@@ -75,7 +95,7 @@ export class RouterCore extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        conditions: fromRouterAlarms,
       }),
     );
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
@@ -90,7 +110,7 @@ export class RouterCore extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [this.alarmTopic.topicArn],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        conditions: fromRouterAlarms,
       }),
     );
   }

@@ -49,6 +49,7 @@ export interface RouterFunctionProps {
    */
   readonly functionName?: string;
   /**
+   * What the function does (shown in the console).
    * @default - no description
    */
   readonly description?: string;

@@ -11,6 +11,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BUNDLE_DEFINES, ENV } from '../../functions/commons/contracts.ts';
+import { sourceFor } from '../../functions/commons/publish.ts';
 import type { NameContext } from '../naming.ts';
 import { MAX_VISIBILITY_TIMEOUT_SECONDS } from '../plan/rpcs.ts';
 import type { RpcPlan } from '../plan/types.ts';
@@ -62,7 +63,7 @@ export class RpcWorker extends Construct {
   constructor(scope: Construct, id: string, props: RpcWorkerProps) {
     super(scope, id);
     failOnProblems(scope, `RpcWorker ${id} (${props.rpc.id})`, validateRpcWorkerProps(props));
-    const { rpc, refs } = props;
+    const { rpc, refs, names } = props;
     const settings = rpc.settings;
     this.rpc = rpc;
     if (settings.queueRetentionSeconds > settings.dlqRetentionSeconds) {
@@ -101,7 +102,7 @@ export class RpcWorker extends Construct {
       memorySize: settings.memoryMb,
       environment: this.environment(props),
       constants: { [BUNDLE_DEFINES.eventSchemas]: JSON.stringify(rpc.eventSchemas) },
-      policyStatements: this.policyStatements(refs),
+      policyStatements: this.policyStatements(refs, names),
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       ...(props.code === undefined ? {} : { code: props.code }),
     });
@@ -179,8 +180,14 @@ export class RpcWorker extends Construct {
     };
   }
 
-  /** The worker's rights, written out: its own queue, its own DLQ, the deliveries table, and (maybe) the bus. */
-  private policyStatements(refs: RouterRefs): iam.PolicyStatement[] {
+  /**
+   * The worker's rights, written out: its own queue, its own DLQ, the deliveries table, and (maybe) the bus.
+   * Each action is one the worker code or its event source mapping calls: the mapping receives, deletes and
+   * reads the queue's attributes; the worker changes visibility (backoff), sends poison messages to its DLQ,
+   * reads and updates delivery records (claims are conditional UpdateItem calls, never PutItem) and
+   * publishes its declared follow-ups under its own service's source.
+   */
+  private policyStatements(refs: RouterRefs, names: NameContext): iam.PolicyStatement[] {
     const statements = [
       new iam.PolicyStatement({
         sid: 'ConsumeOwnQueue',
@@ -202,7 +209,7 @@ export class RpcWorker extends Construct {
       // worker code only writes items whose `rpc` is its own.
       new iam.PolicyStatement({
         sid: 'RecordDeliveries',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         resources: [refs.tableArn],
       }),
     ];
@@ -212,7 +219,14 @@ export class RpcWorker extends Construct {
           sid: 'PublishDeclaredEvents',
           actions: ['events:PutEvents'],
           resources: [refs.bus.eventBusArn],
-          conditions: { StringEquals: { 'events:detail-type': [...this.rpc.publishes] } },
+          // Only its declared events, and only under its own service's source (sourceFor, as the worker
+          // stamps it), so an RPC cannot pass its events off as another service's.
+          conditions: {
+            StringEquals: {
+              'events:detail-type': [...this.rpc.publishes],
+              'events:source': sourceFor(this.rpc.id, names.app),
+            },
+          },
         }),
       );
     }

@@ -2,7 +2,7 @@
  * The planner: RouterSpec -> Plan. Pure: same spec, same plan; no CDK, no I/O.
  */
 import type { RouterSpec } from '../config/types.ts';
-import { type NameContext, names, splitRpcId } from '../naming.ts';
+import { type NameContext, names, prefix, splitRpcId } from '../naming.ts';
 import { CLOUDFORMATION_STACK_RESOURCE_LIMIT, DEFAULT_STACK_RESOURCE_BUDGET } from './estimate.ts';
 import { DEFAULT_REMOTE_ENTRY, planRpc, type RpcDraft } from './rpcs.ts';
 import { finishRules, groupRules } from './rules.ts';
@@ -67,6 +67,7 @@ export function planRouter(spec: RouterSpec, options: PlanOptions = {}): Plan {
       archiveRetentionDays: spec.app.archiveRetentionDays,
       deliveriesTableName: names.deliveriesTableName(ctx),
       alarmTopicName: names.alarmTopicName(ctx),
+      alarmNamePrefix: `${prefix(ctx)}-`,
     },
     dedupRetentionSeconds: spec.app.dedupRetentionSeconds,
     stacks,

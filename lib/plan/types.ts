@@ -17,6 +17,11 @@ export interface CorePlan {
   readonly archiveRetentionDays: number;
   readonly deliveriesTableName: string;
   readonly alarmTopicName: string;
+  /**
+   * What the name of every alarm of the router starts with (`<app>-<stage>-`): only alarms so named may
+   * publish to the alarm topic (an `aws:SourceArn` condition on the topic and key policies).
+   */
+  readonly alarmNamePrefix: string;
 }
 
 /** How one RPC's worker runs its RPC. */

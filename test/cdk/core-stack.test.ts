@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RouterCore } from '../../lib/constructs/router-core.ts';
+import { names } from '../../lib/naming.ts';
 import { buildForTest } from '../support/cdk.ts';
 import { makeSpec } from '../support/specs.ts';
 
@@ -44,7 +47,20 @@ describe('core stack', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true },
     });
-    core.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+    core.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('protects the retained deliveries table from deletion, and only a destroyable one goes without', () => {
+    core.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
+    // Given a RouterCore whose resources are meant to be destroyed with the stack (a test environment)
+    const stack = new Stack(new App(), 'Scratch');
+    new RouterCore(stack, 'Router', { core: router.plan.core, removalPolicy: RemovalPolicy.DESTROY });
+    // Then the table is deleted with the stack, with no deletion protection in the way
+    const scratch = Template.fromStack(stack);
+    scratch.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
+    });
   });
 
   it('encrypts the alarm topic with a rotating key CloudWatch may use, and denies non-TLS publishing', () => {
@@ -76,6 +92,82 @@ describe('core stack', () => {
         ]),
       },
     });
+  });
+
+  it("lets CloudWatch publish and use the key only for this account's alarms of this router", () => {
+    const alarmArn = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':cloudwatch:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':alarm:cardflow-prod-*',
+        ],
+      ],
+    };
+    const condition = {
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: { 'aws:SourceArn': alarmArn },
+    };
+    core.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Condition: condition }),
+        ]),
+      },
+    });
+    core.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Condition: condition }),
+        ]),
+      },
+    });
+    // And every DLQ alarm of the router is named under that prefix
+    for (const stack of router.serviceStacks) {
+      for (const alarm of Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'))) {
+        assert.match(String(alarm.Properties.AlarmName), /^cardflow-prod-/);
+      }
+    }
+  });
+
+  it('lets the publish function put events on the bus only under its own source, and only query deliveries', () => {
+    core.hasResourceProperties('AWS::IAM::Role', {
+      Description: 'Execution role of cardflow-prod-publish',
+      Policies: [
+        {
+          PolicyName: 'function',
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Sid: 'PublishToBus',
+                Action: 'events:PutEvents',
+                Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RouterBus'), 'Arn'] },
+                // publishApiSource('cardflow'): what the function stamps on every event
+                Condition: { StringEquals: { 'events:source': 'event-router.cardflow.publish-api' } },
+              }),
+              Match.objectLike({ Sid: 'ReadDeliveries', Action: 'dynamodb:Query' }),
+            ]),
+          },
+        },
+      ],
+    });
+  });
+
+  it('names the API key and usage plan of auth apiKey by the naming convention', () => {
+    const withKey = buildForTest({
+      ...spec,
+      app: { ...spec.app, publishApi: { ...spec.app.publishApi, auth: { type: 'apiKey' } } },
+    });
+    const template = Template.fromStack(withKey.coreStack);
+    const expected = names.publishApiKeyName({ app: 'cardflow', stage: 'prod' });
+    assert.equal(expected, 'cardflow-prod-publish-api-default');
+    template.hasResourceProperties('AWS::ApiGateway::ApiKey', { Name: expected });
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', { UsagePlanName: expected });
   });
 
   it('exports nothing: service stacks find the core by name and only depend on it for ordering', () => {

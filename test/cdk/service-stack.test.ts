@@ -264,7 +264,8 @@ describe('service stack: least privilege', () => {
               {
                 Sid: 'RecordDeliveries',
                 Effect: 'Allow',
-                Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+                // Claims and outcomes are conditional UpdateItem calls; the worker never calls PutItem.
+                Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
                 Resource: Match.objectLike({
                   'Fn::Join': ['', Match.arrayWith([':table/cardflow-dev-deliveries'])],
                 }),
@@ -288,7 +289,13 @@ describe('service stack: least privilege', () => {
     assert.ok(!settleRights.includes(queueId(ledger, 'cardflow-dev-ledger-record')));
   });
 
-  it('grants PutEvents only to an RPC that publishes, only for its declared event names', () => {
+  it('grants no DynamoDB action the worker does not call', () => {
+    const role = Object.values(ledger.findResources('AWS::IAM::Role')).map((r) => JSON.stringify(r));
+    assert.ok(role.length > 0);
+    for (const text of role) assert.doesNotMatch(text, /dynamodb:(PutItem|DeleteItem|Query|Scan|Batch|\*)/);
+  });
+
+  it('grants PutEvents only to an RPC that publishes, only for its declared event names and own source', () => {
     ledger.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'cardflow-dev-ledger-record' });
     assert.match(roleResources(ledger, 'cardflow-dev-ledger-record'), /event-bus\/cardflow-dev-bus/);
     ledger.hasResourceProperties('AWS::IAM::Role', {
@@ -300,7 +307,13 @@ describe('service stack: least privilege', () => {
               Match.objectLike({
                 Sid: 'PublishDeclaredEvents',
                 Action: 'events:PutEvents',
-                Condition: { StringEquals: { 'events:detail-type': ['ledger.recorded'] } },
+                Condition: {
+                  StringEquals: {
+                    'events:detail-type': ['ledger.recorded'],
+                    // sourceFor('Ledger/Record', 'cardflow'): what the worker stamps on its follow-ups
+                    'events:source': 'event-router.cardflow.ledger',
+                  },
+                },
               }),
             ]),
           },

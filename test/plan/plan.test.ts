@@ -122,7 +122,10 @@ describe('planner: RPCs', () => {
       archiveRetentionDays: 30,
       deliveriesTableName: 'cardflow-prod-deliveries',
       alarmTopicName: 'cardflow-prod-alarms',
+      alarmNamePrefix: 'cardflow-prod-',
     });
+    // Every alarm is named under the prefix the alarm topic's policy admits
+    for (const planned of plan.rpcs) assert.ok(planned.alarmName.startsWith(plan.core.alarmNamePrefix));
   });
 
   it('sets the visibility timeout to at least 6 x the function timeout and at most 12 h', () => {
