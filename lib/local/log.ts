@@ -1,7 +1,7 @@
 /**
  * The dev server's terminal lines: one per delivery (event, RPC, outcome, attempt, milliseconds),
  * one per dead-lettered message, one per API request, and routing problems. Function output is shown
- * with `--verbose` (stderr always).
+ * with `--verbose`; stderr always, except the worker's outcome lines the delivery line already tells.
  */
 import type { ApiRequestLog } from './apigateway.ts';
 import type { RouteLog } from './eventbridge/bus.ts';
@@ -76,6 +76,20 @@ export function formatApi(a: ApiRequestLog): string {
   return `${clock()} ${color.cyan('⇄')} ${a.method} ${a.path} → ${a.functionName}  ${status}  ${a.ms} ms`;
 }
 
+/**
+ * True for the worker's own log line that says how a record ended (JSON with `outcome` and
+ * `messageId`): the delivery line already says it, so it is shown only with `--verbose`.
+ */
+export function isOutcomeLine(line: string): boolean {
+  if (!line.startsWith('{') || !line.includes('"outcome"')) return false;
+  try {
+    const parsed = JSON.parse(line) as { outcome?: unknown; messageId?: unknown };
+    return typeof parsed.outcome === 'string' && typeof parsed.messageId === 'string';
+  } catch {
+    return false;
+  }
+}
+
 /** Runtime events printed to the terminal. */
 export function terminalEvents(options: { verbose: boolean; write?: (line: string) => void }): RuntimeEvents {
   const write = options.write ?? ((line: string) => console.log(line));
@@ -100,7 +114,8 @@ export function terminalEvents(options: { verbose: boolean; write?: (line: strin
     },
     api: (a) => write(formatApi(a)),
     functionOutput: (fn, stream, line) => {
-      if (options.verbose || stream === 'stderr') write(`${color.dim(`  ${fn} |`)} ${line}`);
+      if (options.verbose || (stream === 'stderr' && !isOutcomeLine(line)))
+        write(`${color.dim(`  ${fn} |`)} ${line}`);
     },
     error: (error) => write(`${clock()} ${color.red('error')} ${(error as Error).message ?? String(error)}`),
   };

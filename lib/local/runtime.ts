@@ -61,6 +61,12 @@ export class LocalRuntime {
   readonly store: QueueStore;
   readonly buses: EventBuses;
   model: LocalModel;
+  /**
+   * Messages restored in flight (received when the runtime last stopped without handing them back,
+   * e.g. after `kill -9`): they become visible again when their visibility timeout ends, as on AWS.
+   * Counted once, when the runtime starts.
+   */
+  recovered: { readonly messages: number; readonly firstVisibleAt: number | undefined } | undefined;
   private readonly server: Server;
   private readonly dynamodb: LocalDynamoDb;
   private readonly moveTasks: MoveTasks;
@@ -191,6 +197,20 @@ export class LocalRuntime {
     return runtime;
   }
 
+  /** Messages in flight in any queue, and when the first of them becomes visible again. */
+  private countInFlight(): { messages: number; firstVisibleAt: number | undefined } {
+    let messages = 0;
+    let firstVisibleAt: number | undefined;
+    for (const queue of this.store.list()) {
+      const inFlight = queue.counts().notVisible;
+      if (inFlight === 0) continue;
+      messages += inFlight;
+      const at = queue.nextVisibleAt();
+      if (at !== undefined && (firstVisibleAt === undefined || at < firstVisibleAt)) firstVisibleAt = at;
+    }
+    return { messages, firstVisibleAt };
+  }
+
   /** Environment every function gets (the template's variables are added on top). */
   private functionBaseEnv(): Record<string, string> {
     return {
@@ -206,6 +226,7 @@ export class LocalRuntime {
     this.model = model;
     this.baseEnv = this.functionBaseEnv();
     for (const config of model.queues) this.store.define(config);
+    if (this.recovered === undefined) this.recovered = this.countInFlight();
     this.buses.configure(model.buses, model.rules);
     await this.dynamodb.ensureTables(model.tables);
     const events = this.options.events ?? {};

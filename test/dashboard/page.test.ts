@@ -110,6 +110,12 @@ describe('dashboard page', () => {
     assert.equal(headers.get('x-content-type-options'), 'nosniff');
   });
 
+  it('names an inline icon, so a browser asks for no /favicon.ico the runtime would answer 404', () => {
+    assert.match(page, /<link rel="icon" href="data:,">/);
+    // the page's Content-Security-Policy allows it
+    assert.match(headers.get('content-security-policy') ?? '', /img-src [^;]*data:/);
+  });
+
   it('serves its script and style sheet from the same port', async () => {
     const js = await fetch(`${h.url}/_dashboard/client.js`);
     assert.equal(js.status, 200);

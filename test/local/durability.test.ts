@@ -28,6 +28,8 @@ const SERVE = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'serve.t
 interface Running {
   readonly child: ChildProcess;
   readonly url: string;
+  /** What the runtime found in flight when it started (the dev banner announces it). */
+  readonly recovered: { messages: number; firstVisibleAt?: number } | undefined;
 }
 
 function startChild(stateDir: string): Promise<Running> {
@@ -36,7 +38,10 @@ function startChild(stateDir: string): Promise<Running> {
   });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.once('line', (line) => resolve({ child, url: (JSON.parse(line) as { url: string }).url }));
+    lines.once('line', (line) => {
+      const started = JSON.parse(line) as Pick<Running, 'url' | 'recovered'>;
+      resolve({ child, url: started.url, recovered: started.recovered });
+    });
     child.once('exit', (code) => reject(new Error(`runtime child exited early (code ${code})`)));
   });
 }
@@ -113,6 +118,9 @@ describe('durability across kill -9', () => {
     current = await startChild(stateDir);
     c = clients(current.url);
     const probeAfter = `${current.url}/000000000000/test-dev-probe`;
+    const recovered = current.recovered;
+    assert.ok(recovered && recovered.messages >= 5, `recovered: ${JSON.stringify(recovered)}`);
+    assert.ok((recovered.firstVisibleAt ?? 0) > Date.now() - 60_000, 'says when they come back');
 
     // Then: every message is there; the in-flight ones come back after their visibility timeout.
     const { Attributes = {} } = await c.sqs.send(

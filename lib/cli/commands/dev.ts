@@ -3,7 +3,7 @@
  * one port: EventBridge, SQS and DynamoDB endpoints, the functions from their bundles, and the REST
  * API routes. Prints what to export and a ready command that publishes an example event.
  */
-import { existsSync, watch } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSpec } from '../../config/load.ts';
@@ -13,6 +13,8 @@ import { exampleFor } from '../../local/example-event.ts';
 import { color, terminalEvents } from '../../local/log.ts';
 import { DEFAULT_PORT, LocalRuntime } from '../../local/runtime.ts';
 import { isStale, synthesize } from '../../local/synth.ts';
+import { type BannerExample, type BannerInfo, formatBanner } from '../dev-banner.ts';
+import { watchTree } from '../watch-tree.ts';
 
 export const summary =
   'Run the synthesized app locally on one port (EventBridge, SQS, DynamoDB, functions, API)';
@@ -26,7 +28,8 @@ export const usage = `event-router dev [path] [options]
   --no-synth        use cdk.out as it is, even if older than its sources
   --watch           re-synthesize and reload on changes to the router file or functions/ (queued messages stay)
   --retry-delay <s> retry failed messages after <s> seconds instead of the queue's visibility timeout
-  --verbose         show everything functions print (stderr is always shown)
+  --verbose         show everything functions print (otherwise their stderr, less the worker's
+                    per-record outcome lines the delivery lines already tell)
 
 Environment: ER_FUNCTION_PROCESSES=<n> lets a busy function run in up to n processes (default 1).
 A browser at http://127.0.0.1:<port>/ shows the dashboard; GET /_status answers the runtime's state as JSON.`;
@@ -116,13 +119,6 @@ async function ensureAssembly(o: Options, force = false): Promise<string | undef
   return undefined;
 }
 
-interface Example {
-  readonly busName: string;
-  readonly eventName: string;
-  readonly detail: string;
-  readonly payload: unknown;
-}
-
 /** The router spec, for the example event and the dashboard; undefined when it cannot be loaded. */
 function readSpec(file: string): RouterSpec | undefined {
   if (!existsSync(file)) return undefined;
@@ -134,7 +130,7 @@ function readSpec(file: string): RouterSpec | undefined {
 }
 
 /** An example event for the banner: the first event of the router file with a payload from its schema. */
-function exampleEvent(spec: RouterSpec | undefined, busName: string): Example | undefined {
+function exampleEvent(spec: RouterSpec | undefined, busName: string): BannerExample | undefined {
   const event = spec?.events[0];
   if (!event) return undefined;
   const detail = {
@@ -150,66 +146,33 @@ function exampleEvent(spec: RouterSpec | undefined, busName: string): Example | 
   return { busName, eventName: event.name, detail: JSON.stringify(detail), payload: detail.payload };
 }
 
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
-function banner(runtime: LocalRuntime, o: Options, example: Example | undefined, dashboard: boolean): string {
+/** What the banner shows, read from the running runtime. */
+function bannerInfo(
+  runtime: LocalRuntime,
+  o: Options,
+  example: BannerExample | undefined,
+  dashboard: boolean,
+): BannerInfo {
   const m = runtime.model;
-  const lines: string[] = [];
-  const dlqs = runtime.store.list().filter((q) => runtime.store.sourcesOf(q).length > 0).length;
-  lines.push(`${color.bold('event-router dev')} is running at ${color.bold(runtime.url)}`);
-  if (dashboard)
-    lines.push(`  dashboard   ${runtime.url}/  (events -> RPCs, queue and DLQ depths, deliveries, redrive)`);
-  lines.push(
-    `  state       ${o.inMemory ? 'in memory (lost on exit)' : `${resolve(o.stateDir)} (survives restarts)`}`,
-  );
-  lines.push(`  buses       ${m.buses.join(', ') || 'default'} (${m.rules.length} rules)`);
-  lines.push(`  queues      ${m.queues.length} (${dlqs} of them DLQs)`);
-  lines.push(`  functions   ${m.functions.length}, ${m.mappings.length} polled from queues`);
-  lines.push(`  tables      ${m.tables.map((t) => t.TableName).join(', ') || 'none'}`);
-  for (const api of runtime.apiEndpoints()) {
-    lines.push(`  api         ${api.alias ?? api.url}  (${api.routes.join(', ')})`);
-    if (api.alias) lines.push(`              also ${api.url}`);
-  }
-  const ignored = Object.keys(m.ignored);
-  if (ignored.length > 0)
-    lines.push(color.dim(`  not emulated (no local behaviour needed): ${ignored.join(', ')}`));
-  for (const problem of m.problems) lines.push(color.yellow(`  ! ${problem}`));
-  lines.push('');
-  lines.push('Point any AWS SDK v3 client, the AWS CLI or this CLI at it:');
-  lines.push(
-    `  export AWS_ENDPOINT_URL=${runtime.url} AWS_REGION=${m.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`,
-  );
-  if (example) {
-    const entries = [
-      {
-        EventBusName: example.busName,
-        Source: 'event-router.cli',
-        DetailType: example.eventName,
-        Detail: example.detail,
-      },
-    ];
-    lines.push('');
-    lines.push(`Publish an example ${example.eventName} event:`);
-    lines.push(
-      `  curl -s ${runtime.url}/ -H 'X-Amz-Target: AWSEvents.PutEvents' -H 'Content-Type: application/x-amz-json-1.1' \\\n    -d ${shellQuote(JSON.stringify({ Entries: entries }))}`,
-    );
-    lines.push(`  or: aws events put-events --entries ${shellQuote(JSON.stringify(entries))}`);
-    const publishApi = runtime.apiEndpoints().find((a) => a.routes.includes('POST /events'));
-    if (publishApi) {
-      const body = JSON.stringify({ event: example.eventName, payload: example.payload });
-      lines.push(`  or through the publish API (authorization is not checked locally):`);
-      lines.push(
-        `  curl -s -X POST ${publishApi.alias ?? publishApi.url}/events -H 'Content-Type: application/json' -d ${shellQuote(body)}`,
-      );
-    }
-  }
-  lines.push('');
-  lines.push(
-    color.dim('Each delivery prints one line: event, RPC, outcome, attempt, milliseconds. Ctrl-C stops.'),
-  );
-  return lines.join('\n');
+  return {
+    url: runtime.url,
+    region: m.region,
+    dashboard,
+    stateDir: o.inMemory ? undefined : resolve(o.stateDir),
+    buses: m.buses,
+    rules: m.rules.length,
+    queues: m.queues.length,
+    dlqs: runtime.store.list().filter((q) => runtime.store.sourcesOf(q).length > 0).length,
+    functions: m.functions.length,
+    polled: m.mappings.length,
+    tables: m.tables.map((t) => t.TableName),
+    apis: runtime.apiEndpoints(),
+    ignored: Object.keys(m.ignored),
+    problems: m.problems,
+    recovered: runtime.recovered,
+    example,
+    verbose: o.verbose,
+  };
 }
 
 function startWatching(o: Options, runtime: LocalRuntime): () => void {
@@ -250,12 +213,11 @@ function startWatching(o: Options, runtime: LocalRuntime): () => void {
     clearTimeout(timer);
     timer = setTimeout(() => void rebuild(), 300);
   };
-  const watchers = [watch(o.file, onChange)];
-  if (existsSync('functions')) watchers.push(watch('functions', { recursive: true }, onChange));
+  const stop = watchTree({ files: [o.file], trees: ['functions'] }, onChange);
   console.log(color.dim(`Watching ${o.file} and functions/ for changes.`));
   return () => {
     clearTimeout(timer);
-    for (const w of watchers) w.close();
+    stop();
   };
 }
 
@@ -290,7 +252,7 @@ export async function run(args: string[]): Promise<number> {
     : undefined;
   if (dashboard) runtime.mount(dashboard);
   const bus = runtime.model.buses[0] ?? 'default';
-  console.log(banner(runtime, o, exampleEvent(spec, bus), dashboard !== undefined));
+  console.log(formatBanner(bannerInfo(runtime, o, exampleEvent(spec, bus), dashboard !== undefined)));
   const stopWatching = o.watch ? startWatching(o, runtime) : () => {};
   return new Promise((done) => {
     let stopping = false;

@@ -73,7 +73,8 @@ async function queueInfo(
   };
 }
 
-function describe(m: Message): string {
+/** One dead letter as `dlq peek` prints it: id, event, when it was sent, and its reason attributes. */
+export function describeDeadLetter(m: Message): string {
   let what = '';
   try {
     const body = JSON.parse(m.Body ?? '') as { event?: Record<string, unknown> } & Record<string, unknown>;
@@ -89,7 +90,8 @@ function describe(m: Message): string {
     .map(([k, v]) => `    ${k}: ${v.StringValue ?? '(binary)'}`)
     .join('\n');
   const sent = m.Attributes?.SentTimestamp ? new Date(Number(m.Attributes.SentTimestamp)).toISOString() : '?';
-  return `${m.MessageId}  ${what}\n    sent ${sent}, received ${m.Attributes?.ApproximateReceiveCount ?? '?'} times${attrs ? `\n${attrs}` : ''}`;
+  const count = m.Attributes?.ApproximateReceiveCount ?? '?';
+  return `${m.MessageId}  ${what}\n    sent ${sent}, receive count ${count} (this peek included)${attrs ? `\n${attrs}` : ''}`;
 }
 
 /** Receives up to `max` messages, hiding them for `seconds`. */
@@ -187,7 +189,7 @@ export async function run(args: string[]): Promise<number> {
       const messages = await receive(sqs, dlq.url, max ?? 10, 30);
       await release(sqs, dlq.url, messages);
       if (messages.length === 0) console.log(`The DLQ of ${target.rpc} (${target.dlqName}) is empty.`);
-      for (const m of messages) console.log(describe(m));
+      for (const m of messages) console.log(describeDeadLetter(m));
       return 0;
     }
     const queue = await queueInfo(sqs, target.queueName);

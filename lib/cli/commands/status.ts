@@ -42,7 +42,7 @@ function detail(state: RpcDeliveryState): string {
     case 'FAILED':
       return `${state.attempts} attempt${state.attempts === 1 ? '' : 's'}; last error ${state.lastError ? `${state.lastError.name}: ${state.lastError.message}` : 'unknown'}; will be retried`;
     case 'DEAD':
-      return `in the DLQ since ${state.deadAt ?? '?'} after ${state.attempts} attempt${state.attempts === 1 ? '' : 's'}; ${state.lastError ? `${state.lastError.name}: ${state.lastError.message}` : ''}`;
+      return `in the DLQ since ${state.deadAt ?? '?'} ${state.attempts === 0 ? 'without running the RPC' : `after ${state.attempts} attempt${state.attempts === 1 ? '' : 's'}`}; ${state.lastError ? `${state.lastError.name}: ${state.lastError.message}` : ''}`;
   }
 }
 

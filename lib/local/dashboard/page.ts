@@ -271,6 +271,7 @@ export function renderPage(model: PageModel): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${graph.app} / ${graph.stage} · event-router dashboard</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${DASHBOARD_PATH}/style.css">
 <script src="${DASHBOARD_PATH}/client.js" defer></script>
 </head>
