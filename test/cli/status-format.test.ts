@@ -1,7 +1,8 @@
 /** How `event-router status` prints dead deliveries. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatStatus } from '../../lib/cli/commands/status.ts';
+import type { EventStatus, RpcDeliveryState } from '../../functions/publish/status.ts';
+import { exitCodeOf, formatStatus } from '../../lib/cli/commands/status.ts';
 
 function deadStatus(attempts: number) {
   return formatStatus({
@@ -38,5 +39,51 @@ describe('status output', () => {
   it('counts the attempts of a delivery that ran and failed', () => {
     assert.match(deadStatus(5), /in the DLQ since \S+ after 5 attempts; SchemaViolation/);
     assert.match(deadStatus(1), /after 1 attempt;/);
+  });
+});
+
+describe('status of an event a content filter kept from one subscriber', () => {
+  const ledgerDone: RpcDeliveryState = {
+    rpc: 'LedgerService/RecordTransaction',
+    status: 'COMPLETED',
+    attempts: 1,
+  };
+  const ledgerPending: RpcDeliveryState = { rpc: 'LedgerService/RecordTransaction', status: 'PENDING' };
+  const receiptFiltered: RpcDeliveryState = {
+    rpc: 'ReceiptService/RequestReceipt',
+    status: 'PENDING',
+    filtered: true,
+  };
+
+  function statusOf(rpcs: RpcDeliveryState[]): EventStatus {
+    const count = (name: RpcDeliveryState['status']) => rpcs.filter((state) => state.status === name).length;
+    return {
+      eventId: 'ev-1',
+      event: 'card.transaction.authorized',
+      completed: count('COMPLETED') === rpcs.length,
+      summary: {
+        PENDING: count('PENDING'),
+        IN_PROGRESS: count('IN_PROGRESS'),
+        COMPLETED: count('COMPLETED'),
+        FAILED: count('FAILED'),
+        DEAD: count('DEAD'),
+      },
+      rpcs,
+    };
+  }
+
+  it('is done (exit 0) once every unfiltered subscriber completed, and says why', () => {
+    const done = statusOf([ledgerDone, receiptFiltered]);
+    assert.equal(exitCodeOf(done), 0);
+    assert.match(
+      formatStatus(done),
+      /1 of 2 completed; the other has a content filter and no delivery record/,
+    );
+  });
+
+  it('is still pending (exit 3) while an unfiltered subscriber has not completed', () => {
+    const waiting = statusOf([ledgerPending, receiptFiltered]);
+    assert.equal(exitCodeOf(waiting), 3);
+    assert.match(formatStatus(waiting), /0 of 2 completed$/);
   });
 });

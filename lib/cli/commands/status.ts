@@ -26,8 +26,9 @@ export const usage = `event-router status <eventId> [options]
   --file <path>      the router file (default: event-router.yaml)
   --json             print the status as JSON (the API's answer)
 
-Exit code: 0 when every subscribed RPC completed, 3 while some are pending or in progress,
-4 when some failed or are dead, 1 when the event is unknown.`;
+Exit code: 0 when every subscribed RPC completed (a subscriber behind a content filter that has
+no record is taken as filtered out once every other one is done), 3 while some are pending or in
+progress, 4 when some failed or are dead, 1 when the event is unknown.`;
 
 function detail(state: RpcDeliveryState): string {
   switch (state.status) {
@@ -54,14 +55,35 @@ export function formatStatus(status: EventStatus): string {
     ...status.rpcs.map(
       (state) => `  ${state.rpc.padEnd(width)}  ${state.status.padEnd(11)}  ${detail(state)}`,
     ),
-    `${status.summary.COMPLETED} of ${status.rpcs.length} completed`,
+    summaryLine(status),
   ];
   return lines.join('\n');
 }
 
-/** 0 all completed, 4 some failed or dead, 3 otherwise. */
+/**
+ * True when the only subscribers not completed are PENDING behind a content filter: the deliveries
+ * table keeps no payload, so whether the filter excluded the event cannot be checked, but with every
+ * other delivery done that is what the missing record means.
+ */
+function doneExceptFiltered(status: EventStatus): boolean {
+  const open = status.rpcs.filter((state) => state.status !== 'COMPLETED');
+  return (
+    status.summary.COMPLETED > 0 &&
+    open.length > 0 &&
+    open.every((state) => state.status === 'PENDING' && state.filtered === true)
+  );
+}
+
+function summaryLine(status: EventStatus): string {
+  const done = `${status.summary.COMPLETED} of ${status.rpcs.length} completed`;
+  if (!doneExceptFiltered(status)) return done;
+  const filtered = status.rpcs.length - status.summary.COMPLETED;
+  return `${done}; ${filtered === 1 ? 'the other has' : `the other ${filtered} have`} a content filter and no delivery record: the event most likely did not match ${filtered === 1 ? 'it' : 'them'}`;
+}
+
+/** 0 all completed (or the rest filtered out), 4 some failed or dead, 3 otherwise. */
 export function exitCodeOf(status: EventStatus): number {
-  if (status.completed) return 0;
+  if (status.completed || doneExceptFiltered(status)) return 0;
   return status.summary.FAILED + status.summary.DEAD > 0 ? 4 : 3;
 }
 
