@@ -21,6 +21,7 @@ import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@
 import { LocalDynamoDb } from '../lib/local/dynamodb.ts';
 import { LocalRuntime } from '../lib/local/runtime.ts';
 import { isStale, synthesize } from '../lib/local/synth.ts';
+import { deliveriesTableKey } from '../test/support/deliveries-table.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUTER = join(ROOT, 'event-router.yaml');
@@ -135,19 +136,7 @@ async function drive(
 async function ceiling(total: number, concurrency: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'er-bench-ceiling-'));
   const db = await LocalDynamoDb.start(join(dir, 'dynamodb'));
-  await db.ensureTables([
-    {
-      TableName: 'ceiling',
-      KeySchema: [
-        { AttributeName: 'eventId', KeyType: 'HASH' },
-        { AttributeName: 'rpc', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'eventId', AttributeType: 'S' },
-        { AttributeName: 'rpc', AttributeType: 'S' },
-      ],
-    },
-  ]);
+  await db.ensureTables([{ TableName: 'ceiling', ...deliveriesTableKey() }]);
   // dynalite listens on its own port too; reach it through a tiny proxy-free client.
   const { createServer } = await import('node:http');
   const server = createServer((req, res) => db.handle(req, res));

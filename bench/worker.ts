@@ -19,8 +19,8 @@ import type { WorkerConfig } from '../functions/commons/config.ts';
 import type { RpcContext } from '../functions/commons/rpc.ts';
 import { handler } from '../functions/rpcs/notification-service/notify-cardholder.ts';
 import { EVENT_SCHEMAS } from '../generated/events.ts';
+import { clientFor, createDeliveriesTable, type LocalDynamo } from '../test/support/dynalite.ts';
 import { bundleHandler, writeBundle } from '../test/worker/support/bundle.ts';
-import { clientFor, createDeliveriesTable, type LocalDynamo } from '../test/worker/support/dynalite.ts';
 import { quietLogger, RecordingBus, RecordingQueue } from '../test/worker/support/fakes.ts';
 import {
   busEvent,

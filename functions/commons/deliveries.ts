@@ -7,7 +7,13 @@
  * (TTL deletion can lag by days).
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+  type UpdateCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import type { DeliveryRecord, DeliveryStatus } from './contracts.ts';
 import type { ErrorSummary } from './errors.ts';
 
@@ -85,6 +91,32 @@ function isConditionFailure(error: unknown): error is Error & { Item?: Record<st
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
+/** What a write stores about the event itself: its name and its links. */
+interface EventFields {
+  readonly eventName: string;
+  readonly correlationId?: string;
+  readonly causationId?: string;
+}
+
+/** The SET clauses and values that store {@link EventFields} and the record's expiry. */
+function eventFieldWrites(
+  request: EventFields,
+  expires: number,
+): { readonly set: string[]; readonly values: Record<string, unknown> } {
+  const set = ['#eventName = :eventName', '#expires = :expires'];
+  if (request.correlationId) set.push('#corr = :corr');
+  if (request.causationId) set.push('#cause = :cause');
+  return {
+    set,
+    values: {
+      ':eventName': request.eventName,
+      ':expires': expires,
+      ...(request.correlationId ? { ':corr': request.correlationId } : {}),
+      ...(request.causationId ? { ':cause': request.causationId } : {}),
+    },
+  };
+}
+
 /** The fields a failed claim needs from the raw (marshalled) item DynamoDB returns with the failure. */
 function readRawItem(
   item: Record<string, AttributeValue>,
@@ -112,46 +144,36 @@ export class DeliveryStore {
    */
   async claim(key: DeliveryKey, request: ClaimRequest): Promise<ClaimOutcome> {
     const lockExpiresAt = request.now + request.lockMs;
+    const event = eventFieldWrites(request, this.expiresAt(request.now));
     const set = [
       '#status = :inProgress',
       '#attempts = if_not_exists(#attempts, :zero) + :one',
       '#lock = :lock',
       '#first = if_not_exists(#first, :now)',
       '#updated = :now',
-      '#eventName = :eventName',
-      '#expires = :expires',
+      ...event.set,
     ];
-    if (request.correlationId) set.push('#corr = :corr');
-    if (request.causationId) set.push('#cause = :cause');
     const update = `SET ${set.join(', ')} REMOVE #completedAt, #result, #deadAt`;
     const condition =
       'attribute_not_exists(#pk) OR #status IN (:failed, :dead) OR (#status = :inProgress AND #lock < :now) ' +
       'OR #expires < :nowSeconds';
     try {
-      const output = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { eventId: key.eventId, rpc: key.rpc },
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: namesFor(update, condition),
-          ExpressionAttributeValues: {
-            ':inProgress': STATUS.IN_PROGRESS,
-            ':failed': STATUS.FAILED,
-            ':dead': STATUS.DEAD,
-            ':zero': 0,
-            ':one': 1,
-            ':lock': lockExpiresAt,
-            ':now': request.now,
-            ':nowSeconds': Math.floor(request.now / 1000),
-            ':eventName': request.eventName,
-            ':expires': this.expiresAt(request.now),
-            ...(request.correlationId ? { ':corr': request.correlationId } : {}),
-            ...(request.causationId ? { ':cause': request.causationId } : {}),
-          },
-          ReturnValues: 'UPDATED_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+      const output = await this.update(
+        key,
+        update,
+        condition,
+        {
+          ':inProgress': STATUS.IN_PROGRESS,
+          ':failed': STATUS.FAILED,
+          ':dead': STATUS.DEAD,
+          ':zero': 0,
+          ':one': 1,
+          ':lock': lockExpiresAt,
+          ':now': request.now,
+          ':nowSeconds': Math.floor(request.now / 1000),
+          ...event.values,
+        },
+        { ReturnValues: 'UPDATED_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' },
       );
       const attempt = Number(output.Attributes?.attempts ?? 1);
       return { kind: 'claimed', attempt, lockExpiresAt };
@@ -211,38 +233,24 @@ export class DeliveryStore {
       );
       return owned ? 'dead' : 'lost';
     }
+    const event = eventFieldWrites(request, this.expiresAt(request.now));
     const set = [
       '#status = :dead',
       '#deadAt = :now',
       '#updated = :now',
       '#lastError = :error',
       '#attempts = if_not_exists(#attempts, :zero)',
-      '#eventName = :eventName',
-      '#expires = :expires',
+      ...event.set,
     ];
-    if (request.correlationId) set.push('#corr = :corr');
-    if (request.causationId) set.push('#cause = :cause');
     const update = `SET ${set.join(', ')}`;
     const condition = 'attribute_not_exists(#pk) OR #status <> :completed';
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { eventId: key.eventId, rpc: key.rpc },
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: namesFor(update, condition),
-          ExpressionAttributeValues: {
-            ...values,
-            ':zero': 0,
-            ':completed': STATUS.COMPLETED,
-            ':eventName': request.eventName,
-            ':expires': this.expiresAt(request.now),
-            ...(request.correlationId ? { ':corr': request.correlationId } : {}),
-            ...(request.causationId ? { ':cause': request.causationId } : {}),
-          },
-        }),
-      );
+      await this.update(key, update, condition, {
+        ...values,
+        ':zero': 0,
+        ':completed': STATUS.COMPLETED,
+        ...event.values,
+      });
       return 'dead';
     } catch (error) {
       if (isConditionFailure(error)) return 'completed';
@@ -262,6 +270,27 @@ export class DeliveryStore {
     return output.Item as DeliveryRecord | undefined;
   }
 
+  /** One conditional update of a delivery's item; the attribute names come from the expressions. */
+  private update(
+    key: DeliveryKey,
+    update: string,
+    condition: string,
+    values: Record<string, unknown>,
+    returns: Pick<UpdateCommandInput, 'ReturnValues' | 'ReturnValuesOnConditionCheckFailure'> = {},
+  ): Promise<UpdateCommandOutput> {
+    return this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { eventId: key.eventId, rpc: key.rpc },
+        UpdateExpression: update,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: namesFor(update, condition),
+        ExpressionAttributeValues: values,
+        ...returns,
+      }),
+    );
+  }
+
   private expiresAt(now: number): number {
     return Math.floor(now / 1000) + this.retentionSeconds;
   }
@@ -275,16 +304,11 @@ export class DeliveryStore {
   ): Promise<boolean> {
     const condition = '#status = :inProgress AND #attempts = :attempt';
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { eventId: key.eventId, rpc: key.rpc },
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: namesFor(update, condition),
-          ExpressionAttributeValues: { ...values, ':inProgress': STATUS.IN_PROGRESS, ':attempt': attempt },
-        }),
-      );
+      await this.update(key, update, condition, {
+        ...values,
+        ':inProgress': STATUS.IN_PROGRESS,
+        ':attempt': attempt,
+      });
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;

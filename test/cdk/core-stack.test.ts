@@ -5,6 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RouterCore } from '../../lib/constructs/router-core.ts';
 import { names } from '../../lib/naming.ts';
 import { buildForTest } from '../support/cdk.ts';
+import { deliveriesTableKey } from '../support/deliveries-table.ts';
 import { makeSpec } from '../support/specs.ts';
 
 const spec = makeSpec({
@@ -34,14 +35,7 @@ describe('core stack', () => {
   it('keys deliveries by eventId + rpc, on demand, with TTL, point-in-time recovery and encryption', () => {
     core.hasResourceProperties('AWS::DynamoDB::Table', {
       TableName: 'cardflow-prod-deliveries',
-      KeySchema: [
-        { AttributeName: 'eventId', KeyType: 'HASH' },
-        { AttributeName: 'rpc', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'eventId', AttributeType: 'S' },
-        { AttributeName: 'rpc', AttributeType: 'S' },
-      ],
+      ...deliveriesTableKey(),
       BillingMode: 'PAY_PER_REQUEST',
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },

@@ -22,6 +22,7 @@ import { DEFAULT_RPC_SETTINGS, type RouterSpec, type RpcSpec } from '../../lib/c
 import { createDashboard, type DashboardHandler } from '../../lib/local/dashboard/index.ts';
 import { LocalRuntime } from '../../lib/local/runtime.ts';
 import { names } from '../../lib/naming.ts';
+import { deliveriesTableResource } from '../support/deliveries-table.ts';
 
 const at = { file: '/virtual/event-router.yaml', line: 1, col: 1 };
 
@@ -99,21 +100,7 @@ const ctx = { app: SPEC.app.name, stage: SPEC.app.stage };
 function writeAssembly(spec: RouterSpec): string {
   const dir = mkdtempSync(join(tmpdir(), 'dashboard-assembly-'));
   const resources: Record<string, unknown> = {
-    Deliveries: {
-      Type: 'AWS::DynamoDB::Table',
-      Properties: {
-        TableName: names.deliveriesTableName(ctx),
-        KeySchema: [
-          { AttributeName: 'eventId', KeyType: 'HASH' },
-          { AttributeName: 'rpc', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'eventId', AttributeType: 'S' },
-          { AttributeName: 'rpc', AttributeType: 'S' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      },
-    },
+    Deliveries: deliveriesTableResource(names.deliveriesTableName(ctx)),
   };
   spec.services
     .flatMap((s) => s.rpcs)

@@ -13,6 +13,7 @@ import type { EntryResult } from '../../functions/publish/handler.ts';
 import type { FieldProblem } from '../../functions/publish/request.ts';
 import type { EventStatus } from '../../functions/publish/status.ts';
 import { eventually } from '../local/helpers.ts';
+import { exampleTransaction } from '../support/example-payloads.ts';
 import {
   type ExampleApp,
   getStatus,
@@ -40,15 +41,6 @@ interface Problems {
 }
 
 let app: ExampleApp;
-
-const transaction = (amount: number) => ({
-  transactionId: `t-${randomUUID()}`,
-  cardId: 'card-1',
-  cardholderId: 'holder-1',
-  amount,
-  currency: 'EUR',
-  merchant: { name: 'Café', category: '5812' },
-});
 
 /** Publishes one event through the API and returns its eventId (asserting 202 ACCEPTED). */
 async function publishOne(body: Record<string, unknown>): Promise<string> {
@@ -94,7 +86,10 @@ describe('publishing on the local runtime, end to end', { timeout: 240_000 }, ()
   it('POST one event: 202 with its eventId, then every subscribed RPC shows COMPLETED', async () => {
     const { all } = subscribersOf(app, AUTHORIZED);
     assert.ok(all.includes(REQUEST_RECEIPT) && all.length >= 3, `subscribers: ${all.join(', ')}`);
-    const eventId = await publishOne({ event: AUTHORIZED, payload: transaction(RECEIPT_THRESHOLD + 5_000) });
+    const eventId = await publishOne({
+      event: AUTHORIZED,
+      payload: exampleTransaction(RECEIPT_THRESHOLD + 5_000),
+    });
 
     const status = await waitForCompleted(app, eventId, all);
     assert.equal(status.eventId, eventId);
@@ -115,7 +110,10 @@ describe('publishing on the local runtime, end to end', { timeout: 240_000 }, ()
     const { all, filtered } = subscribersOf(app, AUTHORIZED);
     assert.deepEqual(filtered, [REQUEST_RECEIPT], 'the YAML filters RequestReceipt only');
     const reached = all.filter((rpc) => !filtered.includes(rpc));
-    const eventId = await publishOne({ event: AUTHORIZED, payload: transaction(RECEIPT_THRESHOLD - 1) });
+    const eventId = await publishOne({
+      event: AUTHORIZED,
+      payload: exampleTransaction(RECEIPT_THRESHOLD - 1),
+    });
 
     await waitForCompleted(app, eventId, reached);
     // The API answers once the bus has queued every matching target, so when all the subscribers'
@@ -137,7 +135,7 @@ describe('publishing on the local runtime, end to end', { timeout: 240_000 }, ()
   it('a batch of events of different names: every entry ACCEPTED, every one delivered', async () => {
     const reportId = `rep-${randomUUID()}`;
     const entries = [
-      { event: AUTHORIZED, payload: transaction(RECEIPT_THRESHOLD) },
+      { event: AUTHORIZED, payload: exampleTransaction(RECEIPT_THRESHOLD) },
       {
         event: 'card.transaction.settled',
         payload: { transactionId: 't-9', settledAmount: 900, currency: 'EUR' },
@@ -183,7 +181,7 @@ describe('publishing on the local runtime, end to end', { timeout: 240_000 }, ()
     const request = {
       event: AUTHORIZED,
       idempotencyKey: `key-${randomUUID()}`,
-      payload: transaction(RECEIPT_THRESHOLD + 1),
+      payload: exampleTransaction(RECEIPT_THRESHOLD + 1),
     };
     const eventId = await publishOne(request);
     await waitForCompleted(app, eventId, all);
@@ -246,7 +244,7 @@ describe('publishing on the local runtime, end to end', { timeout: 240_000 }, ()
     it('an unknown event: 400 on event, with the closest known names', async () => {
       const { status, body, text } = await post<Problems>(app, {
         event: 'card.transaction.authorised',
-        payload: transaction(1),
+        payload: exampleTransaction(1),
       });
       assert.equal(status, 400, text);
       assert.equal(body.errors.length, 1, text);
@@ -256,7 +254,7 @@ describe('publishing on the local runtime, end to end', { timeout: 240_000 }, ()
     });
 
     it('a schema violation: 400 on payload with a JSON pointer per violation', async () => {
-      const payload = { ...transaction(-5), currency: 'eur' };
+      const payload = { ...exampleTransaction(-5), currency: 'eur' };
       const { status, body, text } = await post<Problems>(app, { event: AUTHORIZED, payload });
       assert.equal(status, 400, text);
       assert.ok(
@@ -273,8 +271,8 @@ describe('publishing on the local runtime, end to end', { timeout: 240_000 }, ()
     it('a violation inside a batch names the entry', async () => {
       const { status, body, text } = await post<Problems>(app, {
         entries: [
-          { event: AUTHORIZED, payload: transaction(1) },
-          { event: AUTHORIZED, payload: { ...transaction(1), merchant: { name: 'x' } } },
+          { event: AUTHORIZED, payload: exampleTransaction(1) },
+          { event: AUTHORIZED, payload: { ...exampleTransaction(1), merchant: { name: 'x' } } },
         ],
       });
       assert.equal(status, 400, text);
@@ -285,7 +283,10 @@ describe('publishing on the local runtime, end to end', { timeout: 240_000 }, ()
     });
 
     it('too many entries: 400 on entries', async () => {
-      const entries = Array.from({ length: 101 }, () => ({ event: AUTHORIZED, payload: transaction(1) }));
+      const entries = Array.from({ length: 101 }, () => ({
+        event: AUTHORIZED,
+        payload: exampleTransaction(1),
+      }));
       const { status, body, text } = await post<Problems>(app, { entries });
       assert.equal(status, 400, text);
       assert.equal(body.errors[0]?.field, 'entries');
@@ -293,7 +294,7 @@ describe('publishing on the local runtime, end to end', { timeout: 240_000 }, ()
     });
 
     it('an entry over 1 MB: 413 naming the payload', async () => {
-      const payload = transaction(1);
+      const payload = exampleTransaction(1);
       payload.merchant.name = 'x'.repeat(1024 * 1024);
       const { status, body, text } = await post<Problems>(app, { event: AUTHORIZED, payload });
       assert.equal(status, 413, text.slice(0, 500));
@@ -310,7 +311,11 @@ describe('publishing on the local runtime, end to end', { timeout: 240_000 }, ()
 
   it('a follow-up event carries the correlationId, with the first event as its cause', async () => {
     const correlationId = `corr-${randomUUID()}`;
-    const eventId = await publishOne({ event: AUTHORIZED, correlationId, payload: transaction(1_000) });
+    const eventId = await publishOne({
+      event: AUTHORIZED,
+      correlationId,
+      payload: exampleTransaction(1_000),
+    });
     const first = await waitForCompleted(app, eventId, [RECORD_TRANSACTION]);
     assert.equal(first.correlationId, correlationId);
 
@@ -341,7 +346,7 @@ describe('publishing on the local runtime, end to end', { timeout: 240_000 }, ()
       const published = await runCli(app, [
         'publish',
         AUTHORIZED,
-        JSON.stringify(transaction(RECEIPT_THRESHOLD + 100)),
+        JSON.stringify(exampleTransaction(RECEIPT_THRESHOLD + 100)),
         '--idempotency-key',
         key,
         '--json',
@@ -364,13 +369,17 @@ describe('publishing on the local runtime, end to end', { timeout: 240_000 }, ()
       for (const rpc of all) assert.match(text.stdout, new RegExp(`${rpc}\\s+COMPLETED`));
 
       // The CLI and the API derive the same eventId from the same key.
-      const viaApi = await publishOne({ event: AUTHORIZED, idempotencyKey: key, payload: transaction(1) });
+      const viaApi = await publishOne({
+        event: AUTHORIZED,
+        idempotencyKey: key,
+        payload: exampleTransaction(1),
+      });
       assert.equal(viaApi, eventId);
     });
 
     it('event-router publish refuses an invalid payload naming the field; status of an unseen event', async () => {
       const [invalid, pending, unknown] = await Promise.all([
-        runCli(app, ['publish', AUTHORIZED, JSON.stringify({ ...transaction(1), currency: 'euro' })]),
+        runCli(app, ['publish', AUTHORIZED, JSON.stringify({ ...exampleTransaction(1), currency: 'euro' })]),
         runCli(app, ['status', randomUUID(), '--event', AUTHORIZED]),
         runCli(app, ['status', randomUUID()]),
       ]);

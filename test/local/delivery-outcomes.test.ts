@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,10 +14,11 @@ import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
 import type { DeliveryLog } from '../../lib/local/functions/poller.ts';
 import { formatDelivery } from '../../lib/local/log.ts';
+import { deliveriesTableResource } from '../support/deliveries-table.ts';
 import { ROOT } from '../worker/support/bundle.ts';
 import { authorizedPayload } from '../worker/support/harness.ts';
 import { busEvent, queueMessage } from '../worker/support/messages.ts';
-import { eventually, type Harness, startHarness } from './helpers.ts';
+import { eventually, type Harness, startHarness, writeStackAssembly } from './helpers.ts';
 
 const STACK = 'outcomes-dev';
 const RPC = 'Svc/Work';
@@ -50,21 +51,7 @@ async function writeAssembly(dir: string): Promise<void> {
   });
   const template = {
     Resources: {
-      Deliveries: {
-        Type: 'AWS::DynamoDB::Table',
-        Properties: {
-          TableName: TABLE,
-          KeySchema: [
-            { AttributeName: 'eventId', KeyType: 'HASH' },
-            { AttributeName: 'rpc', KeyType: 'RANGE' },
-          ],
-          AttributeDefinitions: [
-            { AttributeName: 'eventId', AttributeType: 'S' },
-            { AttributeName: 'rpc', AttributeType: 'S' },
-          ],
-          BillingMode: 'PAY_PER_REQUEST',
-        },
-      },
+      Deliveries: deliveriesTableResource(TABLE),
       WorkDlq: { Type: 'AWS::SQS::Queue', Properties: { QueueName: `${QUEUE}-dlq` } },
       Work: {
         Type: 'AWS::SQS::Queue',
@@ -106,20 +93,7 @@ async function writeAssembly(dir: string): Promise<void> {
       },
     },
   };
-  writeFileSync(join(dir, `${STACK}.template.json`), JSON.stringify(template));
-  writeFileSync(
-    join(dir, 'manifest.json'),
-    JSON.stringify({
-      version: '48.0.0',
-      artifacts: {
-        [STACK]: {
-          type: 'aws:cloudformation:stack',
-          environment: 'aws://unknown-account/unknown-region',
-          properties: { templateFile: `${STACK}.template.json`, stackName: STACK },
-        },
-      },
-    }),
-  );
+  writeStackAssembly(dir, STACK, template);
 }
 
 describe('delivery lines of the event-router worker', { timeout: 120_000 }, () => {

@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
@@ -21,7 +21,7 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { CLIENT_CONFIG, eventually, startHarness } from './helpers.ts';
+import { CLIENT_CONFIG, eventually, publishFixtureEvent, startHarness } from './helpers.ts';
 
 const SERVE = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'serve.ts');
 
@@ -96,21 +96,7 @@ describe('durability across kill -9', () => {
         Item: { eventId: { S: 'kept' }, rpc: { S: 'x' } },
       }),
     );
-    const published = await c.events.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: 'test-dev-bus',
-            Source: 'event-router.test',
-            DetailType: 'thing.happened',
-            Detail: JSON.stringify({
-              metadata: { eventId: 'durable-1' },
-              payload: { amount: 1, mode: 'hang' },
-            }),
-          },
-        ],
-      }),
-    );
+    const published = await publishFixtureEvent(c.events, 'durable-1', { amount: 1, mode: 'hang' });
     assert.equal(published.FailedEntryCount, 0);
 
     // When: the process is killed without warning and started again on the same state.
@@ -174,21 +160,7 @@ describe('durability across kill -9', () => {
     try {
       // Given: a handler hanging on a message (its queue's visibility timeout is 18 s).
       let h = await startHarness({ inMemory: false, stateDir: dir, retryDelaySeconds: undefined });
-      const out = await h.events.send(
-        new PutEventsCommand({
-          Entries: [
-            {
-              EventBusName: 'test-dev-bus',
-              Source: 'event-router.test',
-              DetailType: 'thing.happened',
-              Detail: JSON.stringify({
-                metadata: { eventId: 'graceful-1' },
-                payload: { amount: 1, mode: 'hang' },
-              }),
-            },
-          ],
-        }),
-      );
+      const out = await publishFixtureEvent(h.events, 'graceful-1', { amount: 1, mode: 'hang' });
       assert.equal(out.FailedEntryCount, 0);
       const work = () =>
         h.sqs.send(

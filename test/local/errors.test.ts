@@ -1,6 +1,6 @@
 /** What a user sees when the runtime cannot start: readable messages, no stack traces. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { run as dev } from '../../lib/cli/commands/dev.ts';
 import { LocalRuntime } from '../../lib/local/runtime.ts';
 import { CloudAssemblyError } from '../../lib/local/template.ts';
-import { FIXTURE_ASSEMBLY } from './helpers.ts';
+import { FIXTURE_ASSEMBLY, writeStackAssembly } from './helpers.ts';
 
 async function captureErrors(fn: () => Promise<number>): Promise<{ code: number; text: string }> {
   const lines: string[] = [];
@@ -36,15 +36,7 @@ describe('start-up errors', () => {
   it('explains a broken template', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'er-broken-'));
     try {
-      writeFileSync(
-        join(dir, 'manifest.json'),
-        JSON.stringify({
-          artifacts: {
-            s: { type: 'aws:cloudformation:stack', properties: { templateFile: 's.template.json' } },
-          },
-        }),
-      );
-      writeFileSync(join(dir, 's.template.json'), '{ not json');
+      writeStackAssembly(dir, 's', '{ not json');
       await assert.rejects(
         LocalRuntime.start({ cdkOut: dir, port: 0, inMemory: true }),
         /not readable JSON.*synth/s,
@@ -74,26 +66,15 @@ describe('start-up errors', () => {
   it('reports resource types it does not run as problems, not crashes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'er-odd-'));
     try {
-      writeFileSync(
-        join(dir, 'manifest.json'),
-        JSON.stringify({
-          artifacts: {
-            s: { type: 'aws:cloudformation:stack', properties: { templateFile: 's.template.json' } },
+      writeStackAssembly(dir, 's', {
+        Resources: {
+          Stream: { Type: 'AWS::Kinesis::Stream', Properties: { ShardCount: 1 } },
+          Py: {
+            Type: 'AWS::Lambda::Function',
+            Properties: { Runtime: 'python3.12', Handler: 'x.h', Code: { ZipFile: 'x' } },
           },
-        }),
-      );
-      writeFileSync(
-        join(dir, 's.template.json'),
-        JSON.stringify({
-          Resources: {
-            Stream: { Type: 'AWS::Kinesis::Stream', Properties: { ShardCount: 1 } },
-            Py: {
-              Type: 'AWS::Lambda::Function',
-              Properties: { Runtime: 'python3.12', Handler: 'x.h', Code: { ZipFile: 'x' } },
-            },
-          },
-        }),
-      );
+        },
+      });
       const runtime = await LocalRuntime.start({ cdkOut: dir, port: 0, inMemory: true });
       try {
         assert.equal(runtime.model.problems.length, 2);

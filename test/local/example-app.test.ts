@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { run as dlq } from '../../lib/cli/commands/dlq.ts';
 import { synthesize } from '../../lib/local/synth.ts';
+import { exampleTransaction } from '../support/example-payloads.ts';
 import { eventually, type Harness, startHarness } from './helpers.ts';
 
 const ROUTER = join(import.meta.dirname ?? '.', '..', '..', 'event-router.yaml');
@@ -76,15 +77,6 @@ async function records(eventId: string): Promise<Record<string, string>> {
   return statuses;
 }
 
-const transaction = (amount: number) => ({
-  transactionId: `t-${randomUUID()}`,
-  cardId: 'card-1',
-  cardholderId: 'holder-1',
-  amount,
-  currency: 'EUR',
-  merchant: { name: 'Café', category: '5812' },
-});
-
 describe('the example app, synthesized and run locally', { timeout: 180_000 }, () => {
   before(async () => {
     const code = await synthesize(ROUTER, outDir, { echo: false });
@@ -105,7 +97,7 @@ describe('the example app, synthesized and run locally', { timeout: 180_000 }, (
   });
 
   it('fans an event out to its RPCs, each handled once, and records them as COMPLETED', async () => {
-    const eventId = await publish('card.transaction.authorized', transaction(12_500));
+    const eventId = await publish('card.transaction.authorized', exampleTransaction(12_500));
     await eventually(
       async () => {
         const r = await records(eventId);
@@ -133,7 +125,7 @@ describe('the example app, synthesized and run locally', { timeout: 180_000 }, (
   });
 
   it('keeps an event from an RPC whose content filter excludes it', async () => {
-    const eventId = await publish('card.transaction.authorized', transaction(100));
+    const eventId = await publish('card.transaction.authorized', exampleTransaction(100));
     await eventually(
       async () => {
         const r = await records(eventId);
@@ -199,7 +191,7 @@ describe('the example app, synthesized and run locally', { timeout: 180_000 }, (
       body: JSON.stringify({
         event: 'card.transaction.authorized',
         idempotencyKey: randomUUID(),
-        payload: transaction(9_000),
+        payload: exampleTransaction(9_000),
       }),
     });
     const text = await response.text();

@@ -3,10 +3,15 @@
  * assembly, and real AWS SDK v3 clients pointed at it.
  */
 
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import {
+  EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsCommandOutput,
+} from '@aws-sdk/client-eventbridge';
 import { DeleteMessageCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DeliveryLog } from '../../lib/local/functions/poller.ts';
 import { LocalRuntime, type RuntimeOptions } from '../../lib/local/runtime.ts';
@@ -55,6 +60,50 @@ export async function startHarness(options: Partial<RuntimeOptions> = {}): Promi
       await runtime.close();
     },
   };
+}
+
+/** Puts one `thing.happened` event with `eventId` and `payload` on the fixture assembly's bus. */
+export function publishFixtureEvent(
+  events: EventBridgeClient,
+  eventId: string,
+  payload: Record<string, unknown>,
+): Promise<PutEventsCommandOutput> {
+  return events.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: 'test-dev-bus',
+          Source: 'event-router.test',
+          DetailType: 'thing.happened',
+          Detail: JSON.stringify({ metadata: { eventId }, payload }),
+        },
+      ],
+    }),
+  );
+}
+
+/**
+ * Writes a cloud assembly of one stack into `dir`: `template` (an object, or raw text such as a broken
+ * file) as `<stack>.template.json`, and the manifest that names it.
+ */
+export function writeStackAssembly(dir: string, stack: string, template: object | string): void {
+  writeFileSync(
+    join(dir, `${stack}.template.json`),
+    typeof template === 'string' ? template : JSON.stringify(template),
+  );
+  writeFileSync(
+    join(dir, 'manifest.json'),
+    JSON.stringify({
+      version: '48.0.0',
+      artifacts: {
+        [stack]: {
+          type: 'aws:cloudformation:stack',
+          environment: 'aws://unknown-account/unknown-region',
+          properties: { templateFile: `${stack}.template.json`, stackName: stack },
+        },
+      },
+    }),
+  );
 }
 
 /** Receives (and deletes) messages from a queue until `count` arrived or `timeoutMs` passed. */

@@ -17,7 +17,7 @@ import {
   SendMessageCommand,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { eventually, type Harness, startHarness } from './helpers.ts';
+import { eventually, type Harness, publishFixtureEvent, startHarness } from './helpers.ts';
 
 interface ProbeRecord {
   readonly rpc: string;
@@ -63,18 +63,7 @@ function runsOf(eventId: string, rpc?: string): ProbeRecord[] {
 
 async function publish(payload: Record<string, unknown>): Promise<string> {
   const eventId = randomUUID();
-  const out = await h.events.send(
-    new PutEventsCommand({
-      Entries: [
-        {
-          EventBusName: 'test-dev-bus',
-          Source: 'event-router.test',
-          DetailType: 'thing.happened',
-          Detail: JSON.stringify({ metadata: { eventId }, payload }),
-        },
-      ],
-    }),
-  );
+  const out = await publishFixtureEvent(h.events, eventId, payload);
   assert.equal(out.FailedEntryCount, 0);
   return eventId;
 }

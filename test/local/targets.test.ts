@@ -5,63 +5,49 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { RouteLog } from '../../lib/local/eventbridge/bus.ts';
-import { eventually, type Harness, startHarness } from './helpers.ts';
+import { eventually, type Harness, startHarness, writeStackAssembly } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'er-targets-'));
 const routes: RouteLog[] = [];
 let h: Harness;
 
 function writeAssembly(): void {
-  writeFileSync(
-    join(dir, 'manifest.json'),
-    JSON.stringify({
-      artifacts: {
-        app: {
-          type: 'aws:cloudformation:stack',
-          properties: { templateFile: 'app.template.json', stackName: 'app' },
+  writeStackAssembly(dir, 'app', {
+    Resources: {
+      Bus: { Type: 'AWS::Events::EventBus', Properties: { Name: 'b' } },
+      Dlq: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'target-dlq' } },
+      Small: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'small', MaximumMessageSize: 1024 } },
+      Rule: {
+        Type: 'AWS::Events::Rule',
+        Properties: {
+          Name: 'r',
+          EventBusName: { Ref: 'Bus' },
+          EventPattern: { source: ['s'] },
+          Targets: [
+            {
+              Id: 'missing',
+              Arn: 'arn:aws:sqs:us-east-1:000000000000:not-declared',
+              DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['Dlq', 'Arn'] } },
+              RetryPolicy: { MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 60 },
+            },
+            {
+              Id: 'too-small',
+              Arn: { 'Fn::GetAtt': ['Small', 'Arn'] },
+              DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['Dlq', 'Arn'] } },
+              RetryPolicy: { MaximumRetryAttempts: 0 },
+            },
+          ],
         },
       },
-    }),
-  );
-  writeFileSync(
-    join(dir, 'app.template.json'),
-    JSON.stringify({
-      Resources: {
-        Bus: { Type: 'AWS::Events::EventBus', Properties: { Name: 'b' } },
-        Dlq: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'target-dlq' } },
-        Small: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'small', MaximumMessageSize: 1024 } },
-        Rule: {
-          Type: 'AWS::Events::Rule',
-          Properties: {
-            Name: 'r',
-            EventBusName: { Ref: 'Bus' },
-            EventPattern: { source: ['s'] },
-            Targets: [
-              {
-                Id: 'missing',
-                Arn: 'arn:aws:sqs:us-east-1:000000000000:not-declared',
-                DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['Dlq', 'Arn'] } },
-                RetryPolicy: { MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 60 },
-              },
-              {
-                Id: 'too-small',
-                Arn: { 'Fn::GetAtt': ['Small', 'Arn'] },
-                DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['Dlq', 'Arn'] } },
-                RetryPolicy: { MaximumRetryAttempts: 0 },
-              },
-            ],
-          },
-        },
-      },
-    }),
-  );
+    },
+  });
 }
 
 describe('rule targets that fail', () => {

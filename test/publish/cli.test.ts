@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { run as publish } from '../../lib/cli/commands/publish.ts';
 import { run as status } from '../../lib/cli/commands/status.ts';
-import { startDynalite, type TestDynamo } from './support/dynalite.ts';
+import { type LocalDynamo, startDynalite } from '../support/dynalite.ts';
 import { type EventBridgeStub, startEventBridgeStub } from './support/eventbridge-stub.ts';
 
 const SPEC = join(import.meta.dirname, '..', '..', 'event-router.yaml');
@@ -37,7 +37,7 @@ async function capture(command: (args: string[]) => Promise<number>, args: strin
 }
 
 let stub: EventBridgeStub;
-let dynamo: TestDynamo;
+let dynamo: LocalDynamo;
 before(async () => {
   stub = await startEventBridgeStub();
   dynamo = await startDynalite(TABLE);

@@ -50,9 +50,7 @@ after(async () => {
   await stub.close();
 });
 beforeEach(() => {
-  stub.calls.length = 0;
-  stub.accepted.length = 0;
-  stub.fate = () => undefined;
+  stub.reset();
   const config = loadPublishConfig(publishEnv());
   deps = {
     config,

@@ -24,11 +24,7 @@ before(async () => {
 after(async () => {
   await stub.close();
 });
-beforeEach(() => {
-  stub.calls.length = 0;
-  stub.accepted.length = 0;
-  stub.fate = () => undefined;
-});
+beforeEach(() => stub.reset());
 
 function publisher() {
   return createEventPublisher<Events>(catalog, {

@@ -5,8 +5,8 @@ import type { DeliveryRecord } from '../../functions/commons/contracts.ts';
 import { PayloadValidator } from '../../functions/commons/payload-schema.ts';
 import { loadPublishConfig } from '../../functions/publish/config.ts';
 import { type PublishDependencies, route } from '../../functions/publish/handler.ts';
+import { type LocalDynamo, startDynalite } from '../support/dynalite.ts';
 import { apiEvent } from './support/api-events.ts';
-import { startDynalite, type TestDynamo } from './support/dynalite.ts';
 import { type EventBridgeStub, startEventBridgeStub } from './support/eventbridge-stub.ts';
 import { publishEnv } from './support/fixtures.ts';
 
@@ -24,7 +24,7 @@ interface StatusBody {
   message?: string;
 }
 
-let dynamo: TestDynamo;
+let dynamo: LocalDynamo;
 let stub: EventBridgeStub;
 let deps: PublishDependencies;
 

@@ -11,8 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { EVENT_SCHEMAS } from '../../generated/events.ts';
+import { type LocalDynamo, startDynalite } from '../support/dynalite.ts';
 import { bundleHandler, ROOT, writeBundle } from './support/bundle.ts';
-import { type LocalDynamo, startDynalite } from './support/dynalite.ts';
 import { authorizedPayload } from './support/harness.ts';
 import { busEvent, queueMessage, sqsEvent, sqsRecord } from './support/messages.ts';
 

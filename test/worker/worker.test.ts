@@ -320,7 +320,7 @@ describe('worker', () => {
   it('returns every record to the queue when DynamoDB is unreachable', async () => {
     behaviour = async () => 'unreachable';
     const eventId = randomUUID();
-    const { clientFor } = await import('./support/dynalite.ts');
+    const { clientFor } = await import('../support/dynalite.ts');
     const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
     const offline = DynamoDBDocumentClient.from(clientFor('http://127.0.0.1:9'));
     const worker = h.wire(handler).withDependencies({ dynamo: offline });

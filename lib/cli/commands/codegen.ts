@@ -5,7 +5,7 @@
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generate, staleFiles, writeGenerated } from '../../codegen/index.ts';
-import { loadRouterSpec } from '../../codegen/spec.ts';
+import { loadRouterSpecOrReport } from '../args.ts';
 
 export const summary = 'Generate payload types, the typed publisher and the OpenAPI document';
 export const usage = `event-router codegen [--file event-router.yaml] [--out generated] [--check]
@@ -27,12 +27,8 @@ export async function run(args: string[]): Promise<number> {
     console.error(`${(error as Error).message}\n\nUsage: ${usage}`);
     return 2;
   }
-  const loaded = loadRouterSpec(values.file);
-  if (!loaded.spec) {
-    console.error(loaded.errors);
-    return 1;
-  }
-  const { spec } = loaded;
+  const spec = loadRouterSpecOrReport(values.file);
+  if (!spec) return 1;
   const outDir = values.out ?? join(spec.rootDir, 'generated');
   const shown = relative(process.cwd(), outDir) || '.';
   const files = generate(spec, outDir);

@@ -4,7 +4,6 @@
  * and against AWS alike. Queue names come from event-router.yaml and the naming convention.
  */
 
-import { parseArgs } from 'node:util';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
@@ -17,11 +16,11 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { loadRouterSpec } from '../../codegen/spec.ts';
 import type { RouterSpec } from '../../config/types.ts';
 import { names } from '../../naming.ts';
+import { loadRouterSpecOrReport, parseCommandArgs } from '../args.ts';
 import { explainAwsError } from '../aws-errors.ts';
-import { clientSettings } from './publish.ts';
+import { clientSettings } from '../client-settings.ts';
 
 export const summary = 'List, inspect and redrive the dead-letter queues of the RPCs';
 export const usage = `event-router dlq <list | peek <rpc> | redrive <rpc>> [options]
@@ -127,24 +126,18 @@ async function release(sqs: SQSClient, url: string, messages: Message[]): Promis
 }
 
 export async function run(args: string[]): Promise<number> {
-  let values: { filter?: string; max?: string; endpoint?: string; file?: string };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      options: {
-        filter: { type: 'string' },
-        max: { type: 'string' },
-        endpoint: { type: 'string' },
-        file: { type: 'string' },
-      },
-      allowPositionals: true,
-      strict: true,
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\nUsage: ${usage}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(
+    args,
+    {
+      filter: { type: 'string' },
+      max: { type: 'string' },
+      endpoint: { type: 'string' },
+      file: { type: 'string' },
+    },
+    usage,
+  );
+  if (!parsed) return 2;
+  const { values, positionals } = parsed;
   const [action, rpcId] = positionals;
   if (!action || !['list', 'peek', 'redrive'].includes(action) || (action !== 'list' && !rpcId)) {
     console.error(`Usage: ${usage}`);
@@ -155,12 +148,8 @@ export async function run(args: string[]): Promise<number> {
     console.error(`--max must be a positive whole number, got "${values.max}".`);
     return 2;
   }
-  const loaded = loadRouterSpec(values.file ?? 'event-router.yaml');
-  if ('errors' in loaded) {
-    console.error(loaded.errors);
-    return 1;
-  }
-  const spec = loaded.spec;
+  const spec = loadRouterSpecOrReport(values.file);
+  if (!spec) return 1;
   const all = targets(spec);
   const sqs = new SQSClient(clientSettings(values.endpoint));
   try {

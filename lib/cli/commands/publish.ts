@@ -5,14 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { parseArgs } from 'node:util';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EVENT_SOURCE_PREFIX } from '../../../functions/commons/contracts.ts';
 import { createEventPublisher, PublishError } from '../../../functions/publish/publisher.ts';
-import { loadRouterSpec } from '../../codegen/spec.ts';
 import type { RouterSpec } from '../../config/types.ts';
 import { names } from '../../naming.ts';
+import { loadRouterSpecOrReport, parseCommandArgs } from '../args.ts';
 import { explainAwsError } from '../aws-errors.ts';
+import { clientSettings } from '../client-settings.ts';
 
 export const summary = 'Publish one event to the bus (validated against its schema) and print its eventId';
 export const usage = `event-router publish <event> <json|@file> [options]
@@ -25,26 +25,6 @@ export const usage = `event-router publish <event> <json|@file> [options]
   --bus <name>              default: the router's bus from event-router.yaml
   --file <path>             the router file (default: event-router.yaml)
   --json                    print {"eventId", "event"} as JSON`;
-
-/**
- * SDK client settings for the CLI: an explicit endpoint wins over AWS_ENDPOINT_URL. Against an endpoint
- * override with no credentials in the environment (the local runtime), placeholder credentials are used.
- */
-export function clientSettings(endpoint: string | undefined): {
-  endpoint?: string;
-  region?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string };
-} {
-  const target = endpoint ?? process.env.AWS_ENDPOINT_URL;
-  if (!target) return {};
-  return {
-    ...(endpoint ? { endpoint } : {}),
-    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    ...(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE
-      ? {}
-      : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-  };
-}
 
 /** Reads `<json|@file>`; throws an error written for the person at the terminal. */
 export function readPayload(argument: string): unknown {
@@ -69,37 +49,27 @@ export function catalogOf(spec: RouterSpec) {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      options: {
-        'idempotency-key': { type: 'string' },
-        'correlation-id': { type: 'string' },
-        endpoint: { type: 'string' },
-        bus: { type: 'string' },
-        file: { type: 'string', short: 'f' },
-        json: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: true,
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\nUsage: ${usage}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(
+    args,
+    {
+      'idempotency-key': { type: 'string' },
+      'correlation-id': { type: 'string' },
+      endpoint: { type: 'string' },
+      bus: { type: 'string' },
+      file: { type: 'string', short: 'f' },
+      json: { type: 'boolean' },
+    },
+    usage,
+  );
+  if (!parsed) return 2;
+  const { values, positionals } = parsed;
   const [eventName, payloadArgument, ...extra] = positionals;
   if (!eventName || payloadArgument === undefined || extra.length > 0) {
     console.error(`publish takes an event name and a payload.\n\nUsage: ${usage}`);
     return 2;
   }
-  const loaded = loadRouterSpec(typeof values.file === 'string' ? values.file : undefined);
-  if (!loaded.spec) {
-    console.error(loaded.errors);
-    return 1;
-  }
-  const { spec } = loaded;
+  const spec = loadRouterSpecOrReport(values.file);
+  if (!spec) return 1;
   let payload: unknown;
   try {
     payload = readPayload(payloadArgument);
@@ -107,22 +77,19 @@ export async function run(args: string[]): Promise<number> {
     console.error((error as Error).message);
     return 1;
   }
-  const endpoint = typeof values.endpoint === 'string' ? values.endpoint : undefined;
+  const { endpoint } = values;
   const client = new EventBridgeClient(clientSettings(endpoint));
   const source = `${EVENT_SOURCE_PREFIX}.${spec.app.name}.cli`;
   const publisher = createEventPublisher<Record<string, unknown>>(catalogOf(spec), {
-    busName:
-      typeof values.bus === 'string'
-        ? values.bus
-        : names.busName({ app: spec.app.name, stage: spec.app.stage }),
+    busName: values.bus ?? names.busName({ app: spec.app.name, stage: spec.app.stage }),
     source,
     publisher: `cli:${safeUser()}`,
     client,
   });
   try {
     const eventId = await publisher.publish(eventName, payload, {
-      ...(typeof values['idempotency-key'] === 'string' ? { idempotencyKey: values['idempotency-key'] } : {}),
-      ...(typeof values['correlation-id'] === 'string' ? { correlationId: values['correlation-id'] } : {}),
+      ...(values['idempotency-key'] !== undefined ? { idempotencyKey: values['idempotency-key'] } : {}),
+      ...(values['correlation-id'] !== undefined ? { correlationId: values['correlation-id'] } : {}),
     });
     console.log(values.json ? JSON.stringify({ eventId, event: eventName }) : eventId);
     return 0;

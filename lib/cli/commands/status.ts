@@ -3,7 +3,6 @@
  * event with its state (PENDING, IN_PROGRESS, COMPLETED, FAILED, DEAD), as the publish API's
  * `GET /events/{eventId}` shows it.
  */
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
@@ -12,10 +11,11 @@ import {
   queryDeliveries,
   type RpcDeliveryState,
 } from '../../../functions/publish/status.ts';
-import { filteredSubscriptionsByEvent, loadRouterSpec, subscriptionsByEvent } from '../../codegen/spec.ts';
+import { filteredSubscriptionsByEvent, subscriptionsByEvent } from '../../codegen/spec.ts';
 import { names } from '../../naming.ts';
+import { loadRouterSpecOrReport, parseCommandArgs } from '../args.ts';
 import { explainAwsError } from '../aws-errors.ts';
-import { clientSettings } from './publish.ts';
+import { clientSettings } from '../client-settings.ts';
 
 export const summary = 'Show, RPC by RPC, whether an event was handled';
 export const usage = `event-router status <eventId> [options]
@@ -88,50 +88,35 @@ export function exitCodeOf(status: EventStatus): number {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      options: {
-        event: { type: 'string' },
-        endpoint: { type: 'string' },
-        table: { type: 'string' },
-        file: { type: 'string', short: 'f' },
-        json: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: true,
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\nUsage: ${usage}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(
+    args,
+    {
+      event: { type: 'string' },
+      endpoint: { type: 'string' },
+      table: { type: 'string' },
+      file: { type: 'string', short: 'f' },
+      json: { type: 'boolean' },
+    },
+    usage,
+  );
+  if (!parsed) return 2;
+  const { values, positionals } = parsed;
   const [eventId, ...extra] = positionals;
   if (!eventId || extra.length > 0) {
     console.error(`status takes one eventId.\n\nUsage: ${usage}`);
     return 2;
   }
-  const loaded = loadRouterSpec(typeof values.file === 'string' ? values.file : undefined);
-  if (!loaded.spec) {
-    console.error(loaded.errors);
-    return 1;
-  }
-  const { spec } = loaded;
+  const spec = loadRouterSpecOrReport(values.file);
+  if (!spec) return 1;
   const subscriptions = subscriptionsByEvent(spec);
-  const hint = typeof values.event === 'string' ? values.event : undefined;
+  const { endpoint, event: hint } = values;
   if (hint !== undefined && !spec.events.some((event) => event.name === hint)) {
     console.error(`--event ${hint}: not an event of ${spec.file}.`);
     return 1;
   }
-  const client = new DynamoDBClient(
-    clientSettings(typeof values.endpoint === 'string' ? values.endpoint : undefined),
-  );
+  const client = new DynamoDBClient(clientSettings(endpoint));
   try {
-    const table =
-      typeof values.table === 'string'
-        ? values.table
-        : names.deliveriesTableName({ app: spec.app.name, stage: spec.app.stage });
+    const table = values.table ?? names.deliveriesTableName({ app: spec.app.name, stage: spec.app.stage });
     const records = await queryDeliveries(DynamoDBDocumentClient.from(client), table, eventId);
     const status = buildStatus(eventId, records, {
       subscriptions,
@@ -149,7 +134,7 @@ export async function run(args: string[]): Promise<number> {
     return exitCodeOf(status);
   } catch (error) {
     console.error(
-      explainAwsError(error, typeof values.endpoint === 'string' ? values.endpoint : undefined) ??
+      explainAwsError(error, endpoint) ??
         `Could not read the delivery status: ${(error as Error).name}: ${(error as Error).message}`,
     );
     return 1;

@@ -5,12 +5,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { buildRouter } from '../../app.ts';
 import { formatDiagnostics, loadSpec } from '../../config/load.ts';
 import { prebundleWorkers } from '../../constructs/prebundle.ts';
 import { CLOUDFORMATION_STACK_RESOURCE_LIMIT } from '../../plan/estimate.ts';
 import { planRouter } from '../../plan/plan.ts';
+import { parseCommandArgs, routerFileArgument } from '../args.ts';
 
 export const summary = 'Validate, then synthesize the AWS infrastructure into cdk.out and list its stacks';
 export const usage = `event-router synth [path] [--out dir] [--quiet] [--bundler prebundle|cdk|skip]
@@ -26,35 +26,20 @@ const BUNDLERS = ['prebundle', 'cdk', 'skip'] as const;
 type Bundler = (typeof BUNDLERS)[number];
 
 export async function run(args: string[]): Promise<number> {
-  let values: { out?: string; quiet?: boolean; bundler?: string };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      options: { out: { type: 'string' }, quiet: { type: 'boolean' }, bundler: { type: 'string' } },
-      strict: true,
-      allowPositionals: true,
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\nUsage: ${usage}`);
-    return 2;
-  }
-  if (positionals.length > 1) {
-    console.error(`synth takes one file, got ${positionals.length}.\n\nUsage: ${usage}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(
+    args,
+    { out: { type: 'string' }, quiet: { type: 'boolean' }, bundler: { type: 'string' } },
+    usage,
+  );
+  if (!parsed) return 2;
+  const { values, positionals } = parsed;
   const bundler = (values.bundler ?? 'prebundle') as Bundler;
   if (!BUNDLERS.includes(bundler)) {
     console.error(`--bundler is "${values.bundler}"; use one of ${BUNDLERS.join(', ')}.`);
     return 2;
   }
-  const file = positionals[0] ?? 'event-router.yaml';
-  if (!existsSync(file)) {
-    console.error(
-      `event-router synth: ${file} not found. Pass the path of your router file: event-router synth path/to/event-router.yaml`,
-    );
-    return 1;
-  }
+  const file = routerFileArgument('synth', positionals, usage);
+  if (typeof file === 'number') return file;
 
   // Validate first: a file with errors writes nothing.
   const result = loadSpec(file);

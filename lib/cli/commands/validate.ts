@@ -2,10 +2,9 @@
  * `event-router validate [path]`: loads the router file, prints every problem with its position and
  * the fix, and exits 1 when any of them is an error (warnings alone exit 0).
  */
-import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { formatDiagnostics, loadSpec } from '../../config/load.ts';
+import { parseCommandArgs, routerFileArgument } from '../args.ts';
 
 export const summary = 'Check event-router.yaml and print every problem with file:line:col and its fix';
 export const usage = `event-router validate [path] [--no-color]
@@ -14,30 +13,11 @@ export const usage = `event-router validate [path] [--no-color]
   --no-color  plain output even on a terminal`;
 
 export async function run(args: string[]): Promise<number> {
-  let positionals: string[];
-  let values: { 'no-color'?: boolean };
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      options: { 'no-color': { type: 'boolean' } },
-      strict: true,
-      allowPositionals: true,
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\nUsage: ${usage}`);
-    return 2;
-  }
-  if (positionals.length > 1) {
-    console.error(`validate takes one file, got ${positionals.length}.\n\nUsage: ${usage}`);
-    return 2;
-  }
-  const file = positionals[0] ?? 'event-router.yaml';
-  if (!existsSync(file)) {
-    console.error(
-      `event-router validate: ${file} not found. Pass the path of your router file: event-router validate path/to/event-router.yaml`,
-    );
-    return 1;
-  }
+  const parsed = parseCommandArgs(args, { 'no-color': { type: 'boolean' } }, usage);
+  if (!parsed) return 2;
+  const { values, positionals } = parsed;
+  const file = routerFileArgument('validate', positionals, usage);
+  if (typeof file === 'number') return file;
   const result = loadSpec(file);
   const color = !values['no-color'] && process.stdout.isTTY === true && !process.env.NO_COLOR;
   const absolute = result.spec?.file ?? file;

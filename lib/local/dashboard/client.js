@@ -36,6 +36,28 @@ function statusBadge(status) {
   return el('span', { class: `status status-${status.toLowerCase()}` }, status);
 }
 
+/** A scrollable table: `head` are the column titles (Attempts is right-aligned), `rows` its `tr` elements. */
+function dataTable(head, rows) {
+  return el(
+    'div',
+    { class: 'table-wrap' },
+    el(
+      'table',
+      {},
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          head.map((h) => el('th', { scope: 'col', class: h === 'Attempts' ? 'num' : undefined }, h)),
+        ),
+      ),
+      el('tbody', {}, rows),
+    ),
+  );
+}
+
 function lookupHref(eventId, eventName) {
   const q = new URLSearchParams({ eventId });
   if (eventName) q.set('event', eventName);
@@ -150,49 +172,29 @@ function renderLookup(r) {
   }
   target.replaceChildren(
     el('p', {}, 'Event ', el('strong', {}, r.eventId), r.eventName ? ` (${r.eventName})` : '', ':'),
-    el(
-      'div',
-      { class: 'table-wrap' },
-      el(
-        'table',
-        {},
+    dataTable(
+      ['RPC', 'State', 'Attempts', 'Updated (UTC)', 'Last error'],
+      r.rows.map((row) =>
         el(
-          'thead',
+          'tr',
           {},
           el(
-            'tr',
+            'td',
             {},
-            ['RPC', 'State', 'Attempts', 'Updated (UTC)', 'Last error'].map((h) =>
-              el('th', { scope: 'col', class: h === 'Attempts' ? 'num' : undefined }, h),
-            ),
+            row.rpc,
+            row.subscribed ? '' : el('span', { class: 'small muted' }, ' (not subscribed in this spec)'),
           ),
-        ),
-        el(
-          'tbody',
-          {},
-          r.rows.map((row) =>
-            el(
-              'tr',
-              {},
-              el(
-                'td',
-                {},
-                row.rpc,
-                row.subscribed ? '' : el('span', { class: 'small muted' }, ' (not subscribed in this spec)'),
-              ),
-              el(
-                'td',
-                {},
-                statusBadge(row.status),
-                row.status === 'PENDING' && row.filtered
-                  ? el('span', { class: 'small muted' }, ' (or filtered out)')
-                  : '',
-              ),
-              el('td', { class: 'num' }, row.record ? String(row.record.attempts) : ''),
-              el('td', {}, time(row.record?.updatedAt)),
-              el('td', {}, lastError(row.record?.lastError)),
-            ),
+          el(
+            'td',
+            {},
+            statusBadge(row.status),
+            row.status === 'PENDING' && row.filtered
+              ? el('span', { class: 'small muted' }, ' (or filtered out)')
+              : '',
           ),
+          el('td', { class: 'num' }, row.record ? String(row.record.attempts) : ''),
+          el('td', {}, time(row.record?.updatedAt)),
+          el('td', {}, lastError(row.record?.lastError)),
         ),
       ),
     ),
@@ -236,44 +238,25 @@ function renderPeek(rpc, messages) {
     );
     return;
   }
-  const head = ['Event', 'eventId', 'Error', 'Attempts', 'Failed at', 'Body'];
   target.replaceChildren(
     el('p', {}, 'Dead letters of ', el('strong', {}, rpc), ` (${messages.length} shown):`),
-    el(
-      'div',
-      { class: 'table-wrap' },
-      el(
-        'table',
-        {},
+    dataTable(
+      ['Event', 'eventId', 'Error', 'Attempts', 'Failed at', 'Body'],
+      messages.map((m) =>
         el(
-          'thead',
+          'tr',
           {},
+          el('td', {}, m.eventName ?? '–'),
+          el('td', {}, m.eventId ? lookupLink(m.eventId, m.eventName) : '–'),
           el(
-            'tr',
+            'td',
             {},
-            head.map((h) => el('th', { scope: 'col', class: h === 'Attempts' ? 'num' : undefined }, h)),
+            el('strong', {}, m.errorType ?? 'unknown'),
+            m.errorMessage ? [el('br'), m.errorMessage] : '',
           ),
-        ),
-        el(
-          'tbody',
-          {},
-          messages.map((m) =>
-            el(
-              'tr',
-              {},
-              el('td', {}, m.eventName ?? '–'),
-              el('td', {}, m.eventId ? lookupLink(m.eventId, m.eventName) : '–'),
-              el(
-                'td',
-                {},
-                el('strong', {}, m.errorType ?? 'unknown'),
-                m.errorMessage ? [el('br'), m.errorMessage] : '',
-              ),
-              el('td', { class: 'num' }, String(m.attempts ?? m.receiveCount ?? '–')),
-              el('td', {}, m.failedAt ?? ''),
-              el('td', {}, el('details', {}, el('summary', {}, 'body'), el('pre', {}, m.body))),
-            ),
-          ),
+          el('td', { class: 'num' }, String(m.attempts ?? m.receiveCount ?? '–')),
+          el('td', {}, m.failedAt ?? ''),
+          el('td', {}, el('details', {}, el('summary', {}, 'body'), el('pre', {}, m.body))),
         ),
       ),
     ),

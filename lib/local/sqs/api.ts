@@ -127,6 +127,26 @@ function checkBatch(entries: unknown): Array<Input & { Id: string }> {
   return entries as Array<Input & { Id: string }>;
 }
 
+/**
+ * Applies `each` to every entry of a batch: what it returns is listed under Successful, what it throws
+ * under Failed with the entry's Id (one bad entry does not fail the others).
+ */
+function eachEntry(
+  entries: Array<Input & { Id: string }>,
+  each: (entry: Input & { Id: string }) => Output,
+): { Successful: Output[]; Failed: Output[] } {
+  const Successful: Output[] = [];
+  const Failed: Output[] = [];
+  for (const entry of entries) {
+    try {
+      Successful.push(each(entry));
+    } catch (error) {
+      Failed.push(batchError(entry.Id, error));
+    }
+  }
+  return { Successful, Failed };
+}
+
 function batchError(id: string, error: unknown) {
   const code =
     error instanceof Error && 'code' in error ? String((error as { code: unknown }).code) : 'InternalError';
@@ -338,26 +358,20 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
       const total = entries.reduce((n, e) => n + Buffer.byteLength(String(e.MessageBody ?? '')), 0);
       if (total > queue.config.maximumMessageSize)
         throw sqsErrors.batchRequestTooLong(total, queue.config.maximumMessageSize);
-      const Successful: Output[] = [];
-      const Failed: Output[] = [];
       const durable: Promise<void>[] = [];
-      for (const entry of entries) {
-        try {
-          const sent = queue.send(prepareSend(queue, entry as SendEntry));
-          durable.push(sent.durable);
-          const ok: Output = {
-            Id: entry.Id,
-            MessageId: sent.message.id,
-            MD5OfMessageBody: sent.message.md5OfBody,
-          };
-          if (sent.message.md5OfAttributes) ok.MD5OfMessageAttributes = sent.message.md5OfAttributes;
-          Successful.push(ok);
-        } catch (error) {
-          Failed.push(batchError(entry.Id, error));
-        }
-      }
+      const result = eachEntry(entries, (entry) => {
+        const sent = queue.send(prepareSend(queue, entry as SendEntry));
+        durable.push(sent.durable);
+        const ok: Output = {
+          Id: entry.Id,
+          MessageId: sent.message.id,
+          MD5OfMessageBody: sent.message.md5OfBody,
+        };
+        if (sent.message.md5OfAttributes) ok.MD5OfMessageAttributes = sent.message.md5OfAttributes;
+        return ok;
+      });
       await Promise.all(durable);
-      return { Successful, Failed };
+      return result;
     },
     async ReceiveMessage(input, signal) {
       const queue = requireQueue(store, input);
@@ -388,18 +402,10 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
     },
     DeleteMessageBatch(input) {
       const queue = requireQueue(store, input);
-      const entries = checkBatch(input.Entries);
-      const Successful: Output[] = [];
-      const Failed: Output[] = [];
-      for (const entry of entries) {
-        try {
-          queue.deleteByReceipt(str(entry, 'ReceiptHandle') ?? '');
-          Successful.push({ Id: entry.Id });
-        } catch (error) {
-          Failed.push(batchError(entry.Id, error));
-        }
-      }
-      return { Successful, Failed };
+      return eachEntry(checkBatch(input.Entries), (entry) => {
+        queue.deleteByReceipt(str(entry, 'ReceiptHandle') ?? '');
+        return { Id: entry.Id };
+      });
     },
     ChangeMessageVisibility(input) {
       const queue = requireQueue(store, input);
@@ -413,20 +419,12 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
     },
     ChangeMessageVisibilityBatch(input) {
       const queue = requireQueue(store, input);
-      const entries = checkBatch(input.Entries);
-      const Successful: Output[] = [];
-      const Failed: Output[] = [];
-      for (const entry of entries) {
-        try {
-          const seconds = num(entry, 'VisibilityTimeout') ?? 0;
-          inRange('VisibilityTimeout', seconds, 0, 43200);
-          queue.changeVisibility(str(entry, 'ReceiptHandle') ?? '', seconds);
-          Successful.push({ Id: entry.Id });
-        } catch (error) {
-          Failed.push(batchError(entry.Id, error));
-        }
-      }
-      return { Successful, Failed };
+      return eachEntry(checkBatch(input.Entries), (entry) => {
+        const seconds = num(entry, 'VisibilityTimeout') ?? 0;
+        inRange('VisibilityTimeout', seconds, 0, 43200);
+        queue.changeVisibility(str(entry, 'ReceiptHandle') ?? '', seconds);
+        return { Id: entry.Id };
+      });
     },
     PurgeQueue(input) {
       requireQueue(store, input).purge();

@@ -25,6 +25,8 @@ export interface EventBridgeStub {
   fate: EntryFate;
   /** An SDK client pointed at the stub (no SDK-level retries, so each call is visible). */
   client(): EventBridgeClient;
+  /** Forgets the recorded calls and accepts every entry again (for a `beforeEach`). */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,11 @@ export async function startEventBridgeStub(): Promise<EventBridgeStub> {
   const endpoint = `http://127.0.0.1:${port}`;
   return Object.assign(stub, {
     endpoint,
+    reset() {
+      stub.calls.length = 0;
+      stub.accepted.length = 0;
+      stub.fate = () => undefined;
+    },
     client: () =>
       new EventBridgeClient({
         endpoint,

@@ -8,7 +8,7 @@ import type { WorkerConfig } from '../../../functions/commons/config.ts';
 import type { DeliveryRecord } from '../../../functions/commons/contracts.ts';
 import type { WorkerHandler } from '../../../functions/commons/handler.ts';
 import { EVENT_SCHEMAS } from '../../../generated/events.ts';
-import { type LocalDynamo, startDynalite } from './dynalite.ts';
+import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { ManualClock, quietLogger, RecordingBus, RecordingQueue } from './fakes.ts';
 import { ACCOUNT } from './messages.ts';
 

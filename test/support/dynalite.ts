@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DELIVERIES_TABLE } from '../../../functions/commons/contracts.ts';
+import { deliveriesTableKey } from './deliveries-table.ts';
 
 type DynaliteFactory = (options: {
   createTableMs: number;
@@ -38,21 +38,10 @@ export function clientFor(endpoint: string): DynamoDBClient {
   });
 }
 
-/** Creates the deliveries table with the key schema of contracts.ts. */
+/** Creates an on-demand deliveries table with the key schema of contracts.ts. */
 export async function createDeliveriesTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [
-        { AttributeName: DELIVERIES_TABLE.partitionKey, AttributeType: 'S' },
-        { AttributeName: DELIVERIES_TABLE.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: DELIVERIES_TABLE.partitionKey, KeyType: 'HASH' },
-        { AttributeName: DELIVERIES_TABLE.sortKey, KeyType: 'RANGE' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
+    new CreateTableCommand({ TableName: tableName, ...deliveriesTableKey(), BillingMode: 'PAY_PER_REQUEST' }),
   );
 }
 
