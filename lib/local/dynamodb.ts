@@ -239,7 +239,19 @@ export class LocalDynamoDb {
         throw new Error(`Could not create DynamoDB table ${table.TableName}: ${JSON.stringify(result.body)}`);
       created.push(table.TableName);
     }
+    for (const name of created) await this.waitUntilActive(name);
     return created;
+  }
+
+  /** dynalite answers CreateTable with CREATING and serves the table a moment later; wait for ACTIVE. */
+  private async waitUntilActive(tableName: string): Promise<void> {
+    for (let tries = 0; tries < 200; tries++) {
+      const described = await this.call('DescribeTable', { TableName: tableName });
+      const table = described.body.Table as { TableStatus?: string } | undefined;
+      if (described.status === 200 && table?.TableStatus === 'ACTIVE') return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`DynamoDB table ${tableName} did not become ACTIVE after being created.`);
   }
 
   close(): Promise<void> {
