@@ -43,13 +43,22 @@ function describeOutcome(d: DeliveryLog): { mark: string; text: string } {
   }
 }
 
+/**
+ * The attempt of a delivery: the worker's count when it said (it survives a redrive), else the SQS
+ * receive count; both when they differ, e.g. `attempt 6 (receive 1)` after a redrive.
+ */
+function describeAttempt(d: DeliveryLog): string {
+  if (d.workerAttempt === undefined || d.workerAttempt === d.attempt) return `attempt ${d.attempt}`;
+  return `attempt ${d.workerAttempt} ${color.dim(`(receive ${d.attempt})`)}`;
+}
+
 /** One delivery as a line. */
 export function formatDelivery(d: DeliveryLog): string {
   const { mark, text } = describeOutcome(d);
   const error = d.error
     ? `  ${color.dim(d.error.length > 160 ? `${d.error.slice(0, 157)}...` : d.error)}`
     : '';
-  return `${clock()} ${mark} ${d.eventName} ${color.dim(shortId(d.eventId))} → ${color.bold(d.rpc)}  ${text}  attempt ${d.attempt}  ${d.ms} ms${error}`;
+  return `${clock()} ${mark} ${d.eventName} ${color.dim(shortId(d.eventId))} → ${color.bold(d.rpc)}  ${text}  ${describeAttempt(d)}  ${d.ms} ms${error}`;
 }
 
 export function formatRoute(r: RouteLog): string | undefined {

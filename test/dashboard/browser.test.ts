@@ -12,6 +12,11 @@ const CHROMIUM = '/usr/bin/chromium';
 const TRACKING = 'MailService/SendTracking';
 const RECEIPT = 'MailService/SendReceipt';
 const CHARGE = 'BillingService/ChargeCard';
+/** A last error far longer than two lines of its column. */
+const LONG_ERROR = `card issuer refused the charge: ${'the issuer gave a long explanation of why it refused '.repeat(8)}end`;
+
+/** The page's `getComputedStyle` (this project's TypeScript has no DOM types). */
+type StyleOf = { getComputedStyle(node: unknown): { lineHeight: string } };
 
 describe('dashboard in a browser', () => {
   let h: DashboardHarness;
@@ -70,6 +75,14 @@ describe('dashboard in a browser', () => {
       lastError: { name: 'ValidationError', message: 'payload.email is missing', retryable: false },
     });
     await h.putDelivery({
+      eventId: 'ord-5',
+      rpc: CHARGE,
+      status: 'DEAD',
+      updatedAt: Date.now() - 3_500,
+      attempts: 5,
+      lastError: { name: 'PaymentDeclined', message: LONG_ERROR, retryable: false },
+    });
+    await h.putDelivery({
       eventId: 'ship-1',
       rpc: TRACKING,
       status: 'FAILED',
@@ -92,6 +105,31 @@ describe('dashboard in a browser', () => {
     const queueCell = page.locator(`td[data-depth="${TRACKING}"][data-field="queue.visible"]`);
     assert.equal(await dlqCell.textContent(), '2');
     assert.equal(await queueCell.textContent(), '0');
+
+    // And the long last error (rendered again by the script) is clamped to about two lines until opened
+    const longError = page.locator('#deliveries-body details.last-error');
+    assert.equal(await longError.count(), 1);
+    assert.equal(await longError.getAttribute('title'), `PaymentDeclined: ${LONG_ERROR}`);
+    const lineHeight = await longError
+      .locator('.clamp')
+      // runs in the page: only what the function holds itself
+      .evaluate((node) =>
+        Number.parseFloat((globalThis as unknown as StyleOf).getComputedStyle(node).lineHeight),
+      );
+    const closed = (await longError.boundingBox())?.height ?? 0;
+    assert.ok(
+      closed > 0 && closed <= lineHeight * 2.5,
+      `closed height ${closed} for line height ${lineHeight}`,
+    );
+    await longError.locator('summary').click();
+    const open = (await longError.boundingBox())?.height ?? 0;
+    assert.ok(open > lineHeight * 3, `open height ${open} shows the whole text`);
+    // and stays open when the script refreshes the table
+    const refreshed = await page.locator('body').getAttribute('data-refreshed');
+    await page.locator(`body:not([data-refreshed="${refreshed}"])`).waitFor({ state: 'attached' });
+    assert.notEqual(await longError.getAttribute('open'), null);
+    await page.screenshot({ path: '/tmp/dashboard-last-error-open.png', fullPage: true });
+    await longError.locator('summary').click();
 
     // When Redrive is clicked for SendTracking
     await page.locator(`button[data-redrive="${TRACKING}"]`).click();

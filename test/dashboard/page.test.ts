@@ -9,6 +9,8 @@ import { type DashboardHarness, startDashboardHarness } from './harness.ts';
 
 const RECEIPT = 'MailService/SendReceipt';
 const HOSTILE_ID = '"><svg onload=alert(3)>';
+/** A last error far longer than two lines of its column, with markup in it. */
+const LONG_ERROR = `the carrier "<i>slow</i>" did not answer; ${'waited and retried again '.repeat(12)}end`;
 
 describe('html escaping', () => {
   it('escapes interpolated values and keeps nested markup built with html', () => {
@@ -41,6 +43,13 @@ describe('dashboard page', () => {
       status: 'DEAD',
       updatedAt: Date.UTC(2026, 10, 25, 10, 0, 0),
       lastError: { name: 'Boom', message: '<script>alert(2)</script>', retryable: false },
+    });
+    await h.putDelivery({
+      eventId: 'ord-long',
+      rpc: RECEIPT,
+      status: 'FAILED',
+      updatedAt: Date.UTC(2026, 10, 25, 9, 30, 0),
+      lastError: { name: 'Timeout', message: LONG_ERROR, retryable: true },
     });
     await h.putDelivery({
       eventId: 'ord-1',
@@ -108,6 +117,19 @@ describe('dashboard page', () => {
     assert.deepEqual(page.match(/<script[^>]*>/g), ['<script src="/_dashboard/client.js" defer>']);
     assert.match(headers.get('content-security-policy') ?? '', /script-src 'self';/);
     assert.equal(headers.get('x-content-type-options'), 'nosniff');
+  });
+
+  it('clamps a long last error, with the whole text in its title and in a details that opens to it', () => {
+    const text = escapeHtml(`Timeout: ${LONG_ERROR}`);
+    assert.ok(
+      page.includes(
+        `<details class="last-error" title="${text}" data-key="ord-long ${RECEIPT}"><summary><span class="clamp">${text}</span></summary></details>`,
+      ),
+      'the long error is in a clamped details',
+    );
+    assert.ok(!page.includes('<i>slow</i>'), 'the long error is escaped');
+    // a short error stays plain text
+    assert.match(page, /<td>Boom: &lt;script&gt;alert\(2\)&lt;\/script&gt;<\/td>/);
   });
 
   it('names an inline icon, so a browser asks for no /favicon.ico the runtime would answer 404', () => {

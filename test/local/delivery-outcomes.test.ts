@@ -137,7 +137,9 @@ describe('delivery lines of the event-router worker', { timeout: 120_000 }, () =
     assert.equal(first.outcome, 'ok');
     assert.equal(second.outcome, 'duplicate');
     assert.equal(second.eventId, eventId);
+    assert.equal(first.workerAttempt, 1);
     assert.match(formatDelivery(first), / ok {2}attempt 1 /);
+    assert.doesNotMatch(formatDelivery(first), /receive/);
     assert.match(formatDelivery(second), /duplicate \(already completed\) {2}attempt 1 /);
     assert.doesNotMatch(formatDelivery(second), / ok /);
   });
@@ -151,6 +153,30 @@ describe('delivery lines of the event-router worker', { timeout: 120_000 }, () =
     assert.match(formatDelivery(refused), /dead-lettered: NonRetryableError .*Amount 13 is refused\./);
     assert.equal(unparseable.outcome, 'dead-lettered');
     assert.match(formatDelivery(unparseable), /dead-lettered: UnparseableMessage/);
+  });
+
+  it("shows a redriven delivery's attempt as the worker counts it, with the receive count", async () => {
+    // Given a delivery that died after five handler runs (a redrive sends it again: receive 1)
+    const eventId = randomUUID();
+    await h.dynamodb.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: {
+          eventId: { S: eventId },
+          rpc: { S: RPC },
+          status: { S: 'DEAD' },
+          attempts: { N: '5' },
+          expiresAt: { N: String(Math.floor(Date.now() / 1000) + 3600) },
+        },
+      }),
+    );
+
+    const line = await deliver(delivery(eventId));
+
+    assert.equal(line.outcome, 'ok');
+    assert.equal(line.attempt, 1);
+    assert.equal(line.workerAttempt, 6);
+    assert.match(formatDelivery(line), / ok {2}attempt 6 \(receive 1\) /);
   });
 
   it('shows a delivery another worker holds as in progress elsewhere', async () => {

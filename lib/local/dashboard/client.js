@@ -119,8 +119,30 @@ function deliveriesSummary(d) {
   return `Newest ${d.items.length} of ${d.scanned} records${d.truncated ? ' read (the table holds more)' : ''}.`;
 }
 
-function lastError(e) {
-  return e ? `${e.name}: ${e.message}` : '';
+// Error text longer than this is clamped to two lines and opens to the whole text (as page.ts does).
+const CLAMP_ERROR_CHARS = 100;
+
+/** A "last error" cell's content; `key` names its delivery so a refresh keeps it open. */
+function lastError(e, key) {
+  if (!e) return '';
+  const text = `${e.name}: ${e.message}`;
+  if (text.length <= CLAMP_ERROR_CHARS) return text;
+  return el(
+    'details',
+    { class: 'last-error', title: text, 'data-key': key },
+    el('summary', {}, el('span', { class: 'clamp' }, text)),
+  );
+}
+
+/** Replaces the children of `target`, keeping open the long errors that were open. */
+function replaceKeepingOpen(target, ...children) {
+  const open = new Set(
+    [...target.querySelectorAll('details.last-error[open]')].map((node) => node.getAttribute('data-key')),
+  );
+  target.replaceChildren(...children);
+  for (const node of target.querySelectorAll('details.last-error')) {
+    if (open.has(node.getAttribute('data-key'))) node.open = true;
+  }
 }
 
 function renderDeliveries(d) {
@@ -128,7 +150,8 @@ function renderDeliveries(d) {
   const summary = document.getElementById('deliveries-summary');
   if (summary) summary.textContent = deliveriesSummary(d);
   if (!body) return;
-  body.replaceChildren(
+  replaceKeepingOpen(
+    body,
     ...d.items.map((row) =>
       el(
         'tr',
@@ -139,7 +162,7 @@ function renderDeliveries(d) {
         el('td', {}, row.rpc),
         el('td', {}, statusBadge(row.status)),
         el('td', { class: 'num' }, String(row.attempts)),
-        el('td', {}, lastError(row.lastError)),
+        el('td', {}, lastError(row.lastError, `${row.eventId} ${row.rpc}`)),
       ),
     ),
   );
@@ -170,7 +193,8 @@ function renderLookup(r) {
     );
     return;
   }
-  target.replaceChildren(
+  replaceKeepingOpen(
+    target,
     el('p', {}, 'Event ', el('strong', {}, r.eventId), r.eventName ? ` (${r.eventName})` : '', ':'),
     dataTable(
       ['RPC', 'State', 'Attempts', 'Updated (UTC)', 'Last error'],
@@ -194,7 +218,7 @@ function renderLookup(r) {
           ),
           el('td', { class: 'num' }, row.record ? String(row.record.attempts) : ''),
           el('td', {}, time(row.record?.updatedAt)),
-          el('td', {}, lastError(row.record?.lastError)),
+          el('td', {}, lastError(row.record?.lastError, `${r.eventId} ${row.rpc}`)),
         ),
       ),
     ),

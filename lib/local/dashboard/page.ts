@@ -48,6 +48,25 @@ function time(ms: number | undefined): SafeHtml {
   return html`<time datetime="${new Date(ms).toISOString()}">${formatTime(ms)}</time>`;
 }
 
+/** Error text longer than this (about two lines of the column) is clamped and can be expanded. */
+export const CLAMP_ERROR_CHARS = 100;
+
+/**
+ * A "last error" cell's content: short text as is; longer text clamped to two lines in a
+ * `<details>` that opens to the whole text (no script needed), which is also its `title`.
+ * `key` names the delivery, so the script keeps an opened one open when it refreshes the table
+ * (it renders the same markup).
+ */
+function lastErrorCell(
+  e: { readonly name: string; readonly message: string } | undefined,
+  key: string,
+): SafeHtml | string {
+  if (!e) return '';
+  const text = `${e.name}: ${e.message}`;
+  if (text.length <= CLAMP_ERROR_CHARS) return text;
+  return html`<details class="last-error" title="${text}" data-key="${key}"><summary><span class="clamp">${text}</span></summary></details>`;
+}
+
 function statusBadge(status: string): SafeHtml {
   return html`<span class="status status-${status.toLowerCase()}">${status}</span>`;
 }
@@ -209,7 +228,7 @@ function lookupSection(model: PageModel): SafeHtml {
                 <td>${statusBadge(row.status)}${row.status === 'PENDING' && row.filtered ? html` <span class="small muted">(or filtered out)</span>` : ''}</td>
                 <td class="num">${row.record?.attempts ?? ''}</td>
                 <td>${time(row.record?.updatedAt)}</td>
-                <td>${row.record?.lastError ? html`${row.record.lastError.name}: ${row.record.lastError.message}` : ''}</td>
+                <td>${lastErrorCell(row.record?.lastError, `${r.eventId} ${row.rpc}`)}</td>
               </tr>`,
             )}</tbody>
           </table></div>`;
@@ -239,7 +258,7 @@ function deliveryRow(d: DeliveryRow): SafeHtml {
     <td>${d.rpc}</td>
     <td>${statusBadge(d.status)}</td>
     <td class="num">${d.attempts}</td>
-    <td>${d.lastError ? html`${d.lastError.name}: ${d.lastError.message}` : ''}</td>
+    <td>${lastErrorCell(d.lastError, `${d.eventId} ${d.rpc}`)}</td>
   </tr>`;
 }
 

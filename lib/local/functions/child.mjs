@@ -48,6 +48,8 @@ function noteOutcome(chunk) {
   const errorType = line.errorType ?? line.errorName;
   if (typeof errorType === 'string') report.errorType = errorType;
   if (typeof line.errorMessage === 'string') report.errorMessage = line.errorMessage;
+  // The delivery's attempt (its stored handler-run count), present once the worker claimed it.
+  if (Number.isInteger(line.attempt) && line.attempt > 0) report.attempt = line.attempt;
   noted.set(line.messageId, report);
 }
 

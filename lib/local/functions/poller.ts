@@ -35,7 +35,13 @@ export interface DeliveryLog {
   readonly eventId: string;
   readonly messageId: string;
   readonly outcome: DeliveryOutcome;
+  /** The message's SQS receive count (starts again at 1 for a redriven message). */
   readonly attempt: number;
+  /**
+   * The delivery's attempt as the event-router worker counts it (its stored handler runs, which a
+   * redrive keeps), when its log line said; absent for other functions and before a claim.
+   */
+  readonly workerAttempt?: number;
   readonly ms: number;
   readonly error?: string;
   /** Name of the error a `dead-lettered` (or failed) delivery was sent away with, when the worker said. */
@@ -185,11 +191,13 @@ export class SqsPoller {
             outcome: outcome.failure ?? 'failed',
             error: `${outcome.error?.name ?? 'Error'}: ${outcome.error?.message ?? ''}`,
           };
+      const workerAttempt = outcome.ok ? outcome.records?.[message.id]?.attempt : undefined;
       this.options.onDelivery({
         functionName: this.runner.definition.name,
         ...what,
         messageId: message.id,
         attempt: message.receiveCount,
+        ...(workerAttempt === undefined ? {} : { workerAttempt }),
         ms: outcome.durationMs,
         ...ended,
       });

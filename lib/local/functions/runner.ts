@@ -28,6 +28,8 @@ export interface RecordReport {
   /** The error's name when dead-lettered or failed. */
   readonly errorType?: string;
   readonly errorMessage?: string;
+  /** The delivery's attempt as the worker counts it (handler runs, kept across redrives), when it said. */
+  readonly attempt?: number;
 }
 
 export interface InvokeOutcome {
