@@ -22,6 +22,7 @@ import { EVENT_SCHEMAS } from '../generated/events.ts';
 import { clientFor, createDeliveriesTable, type LocalDynamo } from '../test/support/dynalite.ts';
 import { bundleHandler, writeBundle } from '../test/worker/support/bundle.ts';
 import { quietLogger, RecordingBus, RecordingQueue } from '../test/worker/support/fakes.ts';
+import { authorizedPayload } from '../test/worker/support/harness.ts';
 import {
   busEvent,
   lambdaContext,
@@ -39,17 +40,6 @@ const BATCH = 10;
 /** Invocations in flight at once (as several Lambda instances would be). */
 const INVOCATIONS = 4;
 const BUNDLE_GOAL_KB = 150;
-
-function payload(transactionId: string) {
-  return {
-    transactionId,
-    cardId: 'card-1',
-    cardholderId: 'holder-1',
-    amount: 1250,
-    currency: 'EUR',
-    merchant: { name: 'Cafe Central', category: '5814' },
-  };
-}
 
 /**
  * dynalite in its own process (as DynamoDB is remote to a Lambda), with the deliveries table.
@@ -113,7 +103,7 @@ async function directRate(): Promise<number> {
       publish: async () => 'unused',
       remainingTimeMs: () => 30_000,
     };
-    await fn(payload(`tx-${i}`), ctx);
+    await fn(authorizedPayload(`tx-${i}`), ctx);
   }
   return DELIVERIES / ((performance.now() - started) / 1000);
 }
@@ -189,7 +179,7 @@ export async function run(): Promise<void> {
     const worker = (records: SQSRecord[]) => wired(sqsEvent(records), context);
     const records = Array.from({ length: DELIVERIES }, () => {
       const eventId = randomUUID();
-      return sqsRecord(queueMessage(RPC, busEvent(EVENT, payload(eventId), { eventId })));
+      return sqsRecord(queueMessage(RPC, busEvent(EVENT, authorizedPayload(eventId), { eventId })));
     });
 
     // Warm up (JIT, connections) on other deliveries, then measure.

@@ -4,9 +4,7 @@
  * (`BUNDLE_DEFINES`), with the environment variable of the same name as a fallback for tests.
  */
 import { BUNDLE_DEFINES, ENV } from './contracts.ts';
-
-/** JSON Schema of an event payload, as written in event-router.yaml. */
-export type PayloadSchema = Record<string, unknown>;
+import type { PayloadSchema } from './payload-schema.ts';
 
 declare const ER_EVENT_SCHEMAS: string | undefined;
 

@@ -4,9 +4,8 @@
  * Uses an interpreting validator (no code generation at run time, about 23 KB minified) so the
  * worker bundle stays small; each event's validator is built once per execution environment.
  */
-import type { PayloadSchema } from './config.ts';
 import { PoisonMessageError } from './errors.ts';
-import { PayloadValidator as SchemaValidator } from './payload-schema.ts';
+import { type PayloadSchema, PayloadValidator as SchemaValidator } from './payload-schema.ts';
 
 /** Problems listed in one error message. */
 const MAX_LISTED = 5;
@@ -22,13 +21,8 @@ export class PayloadValidator {
   private readonly validator: SchemaValidator | undefined;
 
   /** `schemas` undefined turns validation off (tests that do not care). */
-  constructor(private readonly schemas: Readonly<Record<string, PayloadSchema>> | undefined) {
+  constructor(schemas: Readonly<Record<string, PayloadSchema>> | undefined) {
     this.validator = schemas === undefined ? undefined : new SchemaValidator(schemas);
-  }
-
-  /** True when there is a schema for `eventName`, or validation is off. */
-  knows(eventName: string): boolean {
-    return this.schemas === undefined || Object.hasOwn(this.schemas, eventName);
   }
 
   /**

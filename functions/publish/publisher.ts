@@ -111,13 +111,8 @@ export function createEventPublisher<M>(catalog: EventCatalog<M>, options: Publi
     return prepared.entries.map((entry, i) => ({
       eventId: entry.eventId,
       event: entry.event,
-      outcome: outcomes[i] ?? {
-        ok: false,
-        attempts: 0,
-        errorCode: 'NotSent',
-        errorMessage: 'Not sent.',
-        retryable: true,
-      },
+      // sendEntries returns exactly one outcome per entry (unsent ones as NotSent).
+      outcome: outcomes[i] as SendOutcome,
     }));
   }
 

@@ -8,6 +8,7 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
+import { mapWithConcurrency } from '../commons/concurrency.ts';
 import { entrySize } from './envelope.ts';
 import { PUT_EVENTS_MAX_BYTES, PUT_EVENTS_MAX_ENTRIES } from './limits.ts';
 
@@ -79,21 +80,6 @@ export function chunkEntries(
   return chunks;
 }
 
-async function mapPool<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  });
-  await Promise.all(workers);
-}
-
 /**
  * Sends every entry; the outcome at index i belongs to entry i. Never throws for an AWS error: a call
  * that fails as a whole (after the SDK's own retries) fails each of its entries with the error's name.
@@ -120,9 +106,8 @@ export async function sendEntries(
       await sleep(cap / 2 + Math.random() * (cap / 2));
     }
     const retry: number[] = [];
-    await mapPool(chunkEntries(entries, pending), options.concurrency ?? 4, async (chunk) => {
-      const failed = await sendChunk(client, entries, chunk, attempt, outcomes);
-      retry.push(...failed);
+    await mapWithConcurrency(chunkEntries(entries, pending), options.concurrency ?? 4, async (chunk) => {
+      retry.push(...(await sendChunk(client, entries, chunk, attempt, outcomes)));
     });
     pending = retry.sort((a, b) => a - b);
   }
