@@ -17,10 +17,7 @@ export interface EndpointChoice {
 }
 
 /** An explicit `--endpoint` wins over AWS_ENDPOINT_URL (as in the commands' client settings). */
-export function endpointChoice(
-  flag: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): EndpointChoice {
+function endpointChoice(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): EndpointChoice {
   if (flag) return { url: flag, source: '--endpoint' };
   if (env.AWS_ENDPOINT_URL) return { url: env.AWS_ENDPOINT_URL, source: 'AWS_ENDPOINT_URL' };
   return { source: 'AWS' };

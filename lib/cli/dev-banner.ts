@@ -52,10 +52,14 @@ function clockTime(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(11, 19);
 }
 
+/** The shell line that points AWS SDK v3 clients and the AWS CLI at the local runtime. */
+function exportLine(info: BannerInfo): string {
+  return `export AWS_ENDPOINT_URL=${info.url} AWS_REGION=${info.region} AWS_DEFAULT_REGION=${info.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`;
+}
+
 /** The lines that publish the example event: the publish API first, then PutEvents on the bus. */
 function publishLines(info: BannerInfo, example: BannerExample): string[] {
   const lines: string[] = [];
-  const env = `export AWS_ENDPOINT_URL=${info.url} AWS_REGION=${info.region} AWS_DEFAULT_REGION=${info.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`;
   const publishApi = info.apis.find((a) => a.routes.includes('POST /events'));
   if (publishApi) {
     const base = publishApi.alias ?? publishApi.url;
@@ -81,7 +85,7 @@ function publishLines(info: BannerInfo, example: BannerExample): string[] {
       Detail: example.detail,
     },
   ];
-  lines.push(`  ${env}`);
+  lines.push(`  ${exportLine(info)}`);
   lines.push(
     `  npx event-router publish ${example.eventName} ${shellQuote(JSON.stringify(example.payload))}`,
   );
@@ -133,9 +137,7 @@ export function formatBanner(info: BannerInfo): string {
   if (info.example) lines.push(...publishLines(info, info.example));
   else {
     lines.push('Point any AWS SDK v3 client, the AWS CLI or this CLI at it:');
-    lines.push(
-      `  export AWS_ENDPOINT_URL=${info.url} AWS_REGION=${info.region} AWS_DEFAULT_REGION=${info.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`,
-    );
+    lines.push(`  ${exportLine(info)}`);
   }
   lines.push('');
   lines.push(

@@ -6,7 +6,7 @@
  * Blanks out comments and the contents of string and template literals (keeping offsets), so the
  * export patterns below cannot be fooled by text inside them.
  */
-export function stripCommentsAndStrings(source: string): string {
+function stripCommentsAndStrings(source: string): string {
   let out = '';
   let i = 0;
   while (i < source.length) {

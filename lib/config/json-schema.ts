@@ -23,7 +23,7 @@ let draft2020: AjvInstance | undefined;
 let draft07: AjvInstance | undefined;
 
 /** The Ajv instance for a schema's dialect (created once). */
-export function ajvFor(schema: JsonSchema): AjvInstance {
+function ajvFor(schema: JsonSchema): AjvInstance {
   const options = { strict: false, allErrors: true, logger: false as const };
   if (typeof schema.$schema === 'string' && DRAFT_07.test(schema.$schema)) {
     draft07 ??= addFormats(new Ajv(options));

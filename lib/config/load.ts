@@ -178,6 +178,6 @@ function longestRetention(rpcs: readonly RpcSpec[]): number {
 }
 
 /** The longest queue + DLQ retention of any RPC, plus one day. */
-export function defaultDedupRetention(rpcs: readonly RpcSpec[]): number {
+function defaultDedupRetention(rpcs: readonly RpcSpec[]): number {
   return longestRetention(rpcs) + ONE_DAY;
 }

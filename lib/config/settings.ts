@@ -19,7 +19,7 @@ interface SettingRule {
 const DAY = 86400;
 
 /** YAML key -> rule. The keys are the ones a user writes. */
-export const SETTING_RULES: Readonly<Record<string, SettingRule>> = {
+const SETTING_RULES: Readonly<Record<string, SettingRule>> = {
   timeout: { field: 'timeoutSeconds', kind: 'duration', min: 1, max: 900, label: 'function timeout' },
   memory: { field: 'memoryMb', kind: 'integer', min: 128, max: 10240, label: 'function memory in MB' },
   batchSize: { field: 'batchSize', kind: 'integer', min: 1, max: 10000, label: 'batch size' },

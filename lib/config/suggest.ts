@@ -4,8 +4,6 @@
 
 import { editDistance } from '../../functions/commons/edit-distance.ts';
 
-export { editDistance };
-
 /**
  * The candidate closest to `input`, if it is close enough to be a plausible typo (case differences
  * count as small edits), else undefined.

@@ -28,7 +28,7 @@ export interface Entry {
 }
 
 /** What a node is, in words, for "expected X but found Y" messages. */
-export function describeNode(node: Node | undefined): string {
+function describeNode(node: Node | undefined): string {
   if (node === undefined) return 'nothing';
   if (isMap(node)) return 'a mapping';
   if (isSeq(node)) return 'a list';

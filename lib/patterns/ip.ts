@@ -12,7 +12,7 @@ export function looksLikeIp(text: string): boolean {
 }
 
 /** The bytes of an IPv4 or IPv6 literal, or undefined when it is not a valid one. */
-export function parseIp(text: string): Uint8Array | undefined {
+function parseIp(text: string): Uint8Array | undefined {
   if (IPV4_SHAPE.test(text)) return parseIpv4(text);
   if (IPV6_SHAPE.test(text)) return parseIpv6(text);
   return undefined;

@@ -62,6 +62,16 @@ describe('dev banner', () => {
     assert.match(text, /AWSEvents\.PutEvents/);
   });
 
+  it('without an example event, still prints the exports', () => {
+    const text = plain(formatBanner({ ...base, example: undefined }));
+    assert.doesNotMatch(text, /put-events|npx event-router publish/);
+    assert.match(text, /Point any AWS SDK v3 client, the AWS CLI or this CLI at it:/);
+    assert.match(
+      text,
+      /\n {2}export AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:4010 AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local\n/,
+    );
+  });
+
   it('counts the resource types it does not emulate, and lists them with --verbose', () => {
     assert.match(plain(formatBanner(base)), /not emulated: 2 resource types .*--verbose lists them/);
     assert.doesNotMatch(plain(formatBanner(base)), /AWS::KMS::Key/);

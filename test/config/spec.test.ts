@@ -3,6 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { loadSpec } from '../../lib/config/load.ts';
 import { DEFAULT_RPC_SETTINGS } from '../../lib/config/types.ts';
 import { BASE, edit, load } from './helpers.ts';
 
@@ -126,8 +127,7 @@ events:
     );
   });
 
-  it('can skip the handler checks', async () => {
-    const { loadSpec } = await import('../../lib/config/load.ts');
+  it('can skip the handler checks', () => {
     const result = load(
       BASE.replace('ShipOrder:', 'PackOrder:').replace('OrderService/ShipOrder', 'OrderService/PackOrder'),
     );

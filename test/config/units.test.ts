@@ -3,10 +3,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { editDistance } from '../../functions/commons/edit-distance.ts';
 import { formatDiagnostics, summarize } from '../../lib/config/diagnostics.ts';
 import { formatDuration, parseDuration } from '../../lib/config/durations.ts';
 import { exportsHandler, missingHandlerHint } from '../../lib/config/handler-exports.ts';
-import { closest, editDistance } from '../../lib/config/suggest.ts';
+import { closest } from '../../lib/config/suggest.ts';
 import type { Diagnostic } from '../../lib/config/types.ts';
 
 describe('durations', () => {

@@ -5,7 +5,6 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadSpec } from '../../config/load.ts';
 import type { RouterSpec } from '../../config/types.ts';
 import { createDashboard } from '../../local/dashboard/index.ts';
@@ -13,6 +12,7 @@ import { exampleFor } from '../../local/example-event.ts';
 import { color, terminalEvents } from '../../local/log.ts';
 import { DEFAULT_PORT, LocalRuntime } from '../../local/runtime.ts';
 import { isStale, synthesize } from '../../local/synth.ts';
+import { parseCommandArgs } from '../args.ts';
 import { type BannerExample, type BannerInfo, formatBanner } from '../dev-banner.ts';
 import { watchTree } from '../watch-tree.ts';
 
@@ -46,42 +46,21 @@ interface Options {
   readonly verbose: boolean;
 }
 
-function parse(args: string[]): Options | string {
-  let parsed: ReturnType<
-    typeof parseArgs<{
-      options: {
-        port: { type: 'string' };
-        'state-dir': { type: 'string' };
-        'in-memory': { type: 'boolean' };
-        'cdk-out': { type: 'string' };
-        'no-synth': { type: 'boolean' };
-        watch: { type: 'boolean' };
-        'retry-delay': { type: 'string' };
-        verbose: { type: 'boolean' };
-      };
-      allowPositionals: true;
-      strict: true;
-    }>
-  >;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        port: { type: 'string' },
-        'state-dir': { type: 'string' },
-        'in-memory': { type: 'boolean' },
-        'cdk-out': { type: 'string' },
-        'no-synth': { type: 'boolean' },
-        watch: { type: 'boolean' },
-        'retry-delay': { type: 'string' },
-        verbose: { type: 'boolean' },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (error) {
-    return (error as Error).message;
-  }
+const OPTIONS = {
+  port: { type: 'string' },
+  'state-dir': { type: 'string' },
+  'in-memory': { type: 'boolean' },
+  'cdk-out': { type: 'string' },
+  'no-synth': { type: 'boolean' },
+  watch: { type: 'boolean' },
+  'retry-delay': { type: 'string' },
+  verbose: { type: 'boolean' },
+} as const;
+
+/** The options of `args`; undefined after printing a malformed option, or a message for a bad value. */
+function parse(args: string[]): Options | string | undefined {
+  const parsed = parseCommandArgs(args, OPTIONS, usage);
+  if (!parsed) return undefined;
   const { values, positionals } = parsed;
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -121,12 +100,7 @@ async function ensureAssembly(o: Options, force = false): Promise<string | undef
 
 /** The router spec, for the example event and the dashboard; undefined when it cannot be loaded. */
 function readSpec(file: string): RouterSpec | undefined {
-  if (!existsSync(file)) return undefined;
-  try {
-    return loadSpec(file, { checkHandlers: false }).spec;
-  } catch {
-    return undefined;
-  }
+  return loadSpec(file, { checkHandlers: false }).spec;
 }
 
 /** An example event for the banner: the first event of the router file with a payload from its schema. */
@@ -223,6 +197,7 @@ function startWatching(o: Options, runtime: LocalRuntime): () => void {
 
 export async function run(args: string[]): Promise<number> {
   const o = parse(args);
+  if (o === undefined) return 2;
   if (typeof o === 'string') {
     console.error(`${o}\n\nUsage: ${usage}`);
     return 2;

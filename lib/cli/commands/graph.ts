@@ -2,10 +2,9 @@
  * `event-router graph [path] [--format text|mermaid|dot]`: who publishes each event, which RPCs it is
  * delivered to (with their filters), and which events each RPC publishes in turn.
  */
-import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { formatDiagnostics, loadSpec } from '../../config/load.ts';
 import type { RouterSpec } from '../../config/types.ts';
+import { parseCommandArgs, routerFileArgument } from '../args.ts';
 
 export const summary = 'Show the event -> RPC graph (text, Mermaid or Graphviz dot)';
 export const usage = `event-router graph [path] [--format text|mermaid|dot]
@@ -119,33 +118,16 @@ function renderDot(spec: RouterSpec): string {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let values: { format?: string };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      options: { format: { type: 'string', short: 'f' } },
-      strict: true,
-      allowPositionals: true,
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\nUsage: ${usage}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(args, { format: { type: 'string', short: 'f' } }, usage);
+  if (!parsed) return 2;
+  const { values, positionals } = parsed;
   const format = (values.format ?? 'text') as GraphFormat;
   if (!GRAPH_FORMATS.includes(format)) {
     console.error(`--format is "${values.format}"; use one of ${GRAPH_FORMATS.join(', ')}.`);
     return 2;
   }
-  if (positionals.length > 1) {
-    console.error(`graph takes one file, got ${positionals.length}.\n\nUsage: ${usage}`);
-    return 2;
-  }
-  const file = positionals[0] ?? 'event-router.yaml';
-  if (!existsSync(file)) {
-    console.error(`event-router graph: ${file} not found. Pass the path of your router file.`);
-    return 1;
-  }
+  const file = routerFileArgument('graph', positionals, usage);
+  if (typeof file === 'number') return file;
   const result = loadSpec(file);
   if (!result.spec) {
     console.error(formatDiagnostics(result.diagnostics));

@@ -27,7 +27,7 @@ export const usage = `event-router publish <event> <json|@file> [options]
   --json                    print {"eventId", "event"} as JSON`;
 
 /** Reads `<json|@file>`; throws an error written for the person at the terminal. */
-export function readPayload(argument: string): unknown {
+function readPayload(argument: string): unknown {
   const fromFile = argument.startsWith('@');
   const text = fromFile ? readFileSync(argument.slice(1), 'utf8') : argument;
   try {
@@ -41,7 +41,7 @@ export function readPayload(argument: string): unknown {
 }
 
 /** The schemas and versions of every event in the spec, as the publisher wants them. */
-export function catalogOf(spec: RouterSpec) {
+function catalogOf(spec: RouterSpec) {
   return {
     schemas: Object.fromEntries(spec.events.map((event) => [event.name, event.schema])),
     schemaVersions: Object.fromEntries(spec.events.map((event) => [event.name, event.schemaVersion])),

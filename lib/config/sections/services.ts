@@ -327,7 +327,7 @@ interface HandlerCheck {
 }
 
 /** The conventional handler path of an RPC, relative to the root directory. */
-export function defaultHandlerPath(service: string, method: string): string {
+function defaultHandlerPath(service: string, method: string): string {
   return `functions/rpcs/${kebab(service)}/${kebab(method)}.ts`;
 }
 
