@@ -15,7 +15,13 @@ import type {
 import type { Graph } from '../../lib/local/dashboard/graph.ts';
 import { createDashboard } from '../../lib/local/dashboard/index.ts';
 import { names } from '../../lib/naming.ts';
-import { type DashboardHarness, SPEC, startDashboardHarness } from './harness.ts';
+import {
+  CARRIER_TIMEOUT,
+  type DashboardHarness,
+  MISSING_EMAIL,
+  SPEC,
+  startDashboardHarness,
+} from './harness.ts';
 
 const CHARGE = 'BillingService/ChargeCard';
 const RECEIPT = 'MailService/SendReceipt';
@@ -68,10 +74,7 @@ describe('dashboard JSON API', () => {
         VisibilityTimeout: 600,
       }),
     );
-    await h.deadLetter(TRACKING, 'order.shipped', 'ship-0', {
-      type: 'Timeout',
-      message: 'carrier did not answer',
-    });
+    await h.deadLetter(TRACKING, 'order.shipped', 'ship-0', CARRIER_TIMEOUT);
     // When
     const { status, body } = await h.getJson<{ rpcs: RpcDepths[] }>('/_dashboard/api/queues');
     // Then
@@ -93,10 +96,7 @@ describe('dashboard JSON API', () => {
 
   it('peeks at a DLQ with the failure reasons and leaves the messages in it', async () => {
     // Given two dead letters
-    await h.deadLetter(RECEIPT, 'order.placed', 'ord-7', {
-      type: 'ValidationError',
-      message: 'payload.email is missing',
-    });
+    await h.deadLetter(RECEIPT, 'order.placed', 'ord-7', MISSING_EMAIL);
     await h.deadLetter(RECEIPT, 'order.placed', 'ord-8', {
       type: 'RemoteError',
       message: 'mail server said 503',
@@ -124,6 +124,10 @@ describe('dashboard JSON API', () => {
       },
     );
     assert.equal(byId.get('ord-8')?.errorType, 'RemoteError');
+    // and the masked fields hold the message itself: its body (with the event) and a receive count
+    assert.match(byId.get('ord-7')?.body ?? '', /"eventId":"ord-7"/);
+    assert.ok((byId.get('ord-7')?.receiveCount ?? 0) >= 1);
+    assert.ok(byId.get('ord-7')?.messageId);
     // And they were released: still visible, ready to be redriven
     assert.deepEqual(await h.depth(RECEIPT, 'dlq'), { visible: 2, inFlight: 0 });
   });

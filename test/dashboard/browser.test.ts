@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { type DashboardHarness, startDashboardHarness } from './harness.ts';
+import { CARRIER_TIMEOUT, type DashboardHarness, MISSING_EMAIL, startDashboardHarness } from './harness.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TRACKING = 'MailService/SendTracking';
@@ -46,18 +46,8 @@ describe('dashboard in a browser', () => {
 
   it('shows the graph, redrives a DLQ and sees its depth drop', async () => {
     // Given two dead letters for SendTracking, one for SendReceipt and some deliveries
-    await h.deadLetter(TRACKING, 'order.shipped', 'ship-1', {
-      type: 'Timeout',
-      message: 'carrier did not answer',
-    });
-    await h.deadLetter(TRACKING, 'order.shipped', 'ship-2', {
-      type: 'Timeout',
-      message: 'carrier did not answer',
-    });
-    await h.deadLetter(RECEIPT, 'order.placed', 'ord-3', {
-      type: 'ValidationError',
-      message: 'payload.email is missing',
-    });
+    for (const id of ['ship-1', 'ship-2']) await h.deadLetter(TRACKING, 'order.shipped', id, CARRIER_TIMEOUT);
+    await h.deadLetter(RECEIPT, 'order.placed', 'ord-3', MISSING_EMAIL);
     await h.enqueue(CHARGE, 'order.placed', 'ord-4');
     await h.putDelivery({
       eventId: 'ord-3',
@@ -176,10 +166,7 @@ describe('dashboard in a browser', () => {
 
   it('redrives with JavaScript off: the form posts and the page comes back with a notice', async () => {
     // Given a dead letter and a page without its script
-    await h.deadLetter(TRACKING, 'order.shipped', 'ship-5', {
-      type: 'Timeout',
-      message: 'carrier did not answer',
-    });
+    await h.deadLetter(TRACKING, 'order.shipped', 'ship-5', CARRIER_TIMEOUT);
     const context = await browser.newContext({ javaScriptEnabled: false });
     try {
       const plain = await context.newPage();

@@ -158,12 +158,7 @@ export interface DashboardHarness {
   queueUrl(rpcId: string, which: 'queue' | 'dlq'): Promise<string>;
   depth(rpcId: string, which: 'queue' | 'dlq'): Promise<{ visible: number; inFlight: number }>;
   /** Sends a dead letter the way a worker does: the queue message body and the DLQ attributes. */
-  deadLetter(
-    rpcId: string,
-    eventName: string,
-    eventId: string,
-    reason: { type: string; message: string },
-  ): Promise<void>;
+  deadLetter(rpcId: string, eventName: string, eventId: string, reason: DeadLetterReason): Promise<void>;
   enqueue(rpcId: string, eventName: string, eventId: string): Promise<void>;
   putDelivery(
     record: Partial<DeliveryRecord> & Pick<DeliveryRecord, 'eventId' | 'rpc' | 'status' | 'updatedAt'>,
@@ -175,8 +170,22 @@ export interface DashboardHarness {
   close(): Promise<void>;
 }
 
+/** Why a dead letter failed, as `deadLetter` records it. */
+export interface DeadLetterReason {
+  readonly type: string;
+  readonly message: string;
+}
+
+/** A remote RPC that timed out. */
+export const CARRIER_TIMEOUT: DeadLetterReason = { type: 'Timeout', message: 'carrier did not answer' };
+/** A handler that refused the payload. */
+export const MISSING_EMAIL: DeadLetterReason = {
+  type: 'ValidationError',
+  message: 'payload.email is missing',
+};
+
 /** The queue message body a rule renders for `rpcId`. */
-export function queueBody(rpcId: string, eventName: string, eventId: string): string {
+function queueBody(rpcId: string, eventName: string, eventId: string): string {
   return JSON.stringify({
     rpc: rpcId,
     event: {

@@ -14,12 +14,10 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  DELIVERIES_TABLE,
-  type DeliveryStatus,
-  DLQ_ATTRIBUTES,
-} from '../../../functions/commons/contracts.ts';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { mapWithConcurrency } from '../../../functions/commons/concurrency.ts';
+import { type DeliveryStatus, DLQ_ATTRIBUTES } from '../../../functions/commons/contracts.ts';
+import { queryDeliveries } from '../../../functions/publish/status.ts';
 import { type Graph, subscribersOf } from './graph.ts';
 
 /** Depth of one queue, or why it could not be read. */
@@ -125,20 +123,6 @@ export interface DataOptions {
 
 const BODY_PREVIEW_CHARS = 4000;
 
-/** Runs `fn` over `items`, at most `limit` at a time, keeping the order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 function message(error: unknown): string {
   return error instanceof Error ? error.message || error.name : String(error);
 }
@@ -160,8 +144,9 @@ function num(value: unknown): number | undefined {
 
 const STATUSES = new Set<string>(['IN_PROGRESS', 'COMPLETED', 'FAILED', 'DEAD']);
 
-/** Reads a deliveries-table item; undefined for an item that is not a delivery record. */
-export function toDeliveryRow(item: Record<string, unknown>): DeliveryRow | undefined {
+/** Reads a deliveries-table item (checked field by field); undefined for an item that is not a delivery record. */
+function toDeliveryRow(raw: object): DeliveryRow | undefined {
+  const item = raw as Record<string, unknown>;
   const eventId = str(item.eventId);
   const rpc = str(item.rpc);
   const status = str(item.status);
@@ -312,7 +297,7 @@ export class DashboardData {
 
   /** Queue and DLQ depth of every RPC, in graph order. */
   async depths(): Promise<RpcDepths[]> {
-    return mapLimit(this.graph.rpcs, 8, async (rpc) => {
+    return mapWithConcurrency(this.graph.rpcs, 8, async (rpc) => {
       const [queue, dlq] = await Promise.all([this.depth(rpc.queueName), this.depth(rpc.dlqName)]);
       return { rpc: rpc.id, queue, dlq };
     });
@@ -423,25 +408,10 @@ export class DashboardData {
    */
   async lookup(eventId: string, eventName?: string): Promise<EventLookup> {
     if (!eventId) throw new DashboardRequestError('Give an eventId to look up.');
-    const records: DeliveryRow[] = [];
-    let start: Record<string, unknown> | undefined;
+    let records: DeliveryRow[];
     try {
-      do {
-        const page = await this.doc.send(
-          new QueryCommand({
-            TableName: this.graph.deliveriesTable,
-            KeyConditionExpression: '#pk = :id',
-            ExpressionAttributeNames: { '#pk': DELIVERIES_TABLE.partitionKey },
-            ExpressionAttributeValues: { ':id': eventId },
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          const row = toDeliveryRow(item);
-          if (row) records.push(row);
-        }
-        start = page.LastEvaluatedKey;
-      } while (start);
+      const items = await queryDeliveries(this.doc, this.graph.deliveriesTable, eventId);
+      records = items.flatMap((item) => toDeliveryRow(item) ?? []);
     } catch (error) {
       return { eventId, rows: [], error: this.tableError(error) };
     }

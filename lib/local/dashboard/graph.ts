@@ -3,34 +3,25 @@
  * with its publishers and subscribers (with filters), and every RPC with the physical names of its
  * queue and dead-letter queue. Pure: no AWS calls.
  */
-import type { RouterSpec } from '../../config/types.ts';
+import type { EventSpec, RouterSpec, RpcSpec, SubscriptionSpec } from '../../config/types.ts';
 import { type NameContext, names } from '../../naming.ts';
 
-/** One subscription as the graph shows it. */
-export interface GraphSubscriber {
-  readonly rpc: string;
-  /** The content filter in EventBridge pattern syntax; absent = every event of that name. */
-  readonly filter?: Record<string, unknown>;
-}
+/** One subscription as the graph shows it (absent filter = every event of that name). */
+export type GraphSubscriber = Pick<SubscriptionSpec, 'rpc' | 'filter'>;
 
-export interface GraphEvent {
-  readonly name: string;
-  readonly description?: string;
-  /** The service the spec names as publisher. */
-  readonly publisher: string;
+/** An event of the spec with who publishes it and who receives it. */
+export interface GraphEvent extends Pick<EventSpec, 'name' | 'description' | 'publisher'> {
   /** RPCs that may publish this event as a follow-up. */
   readonly publishedBy: readonly string[];
   readonly subscribers: readonly GraphSubscriber[];
 }
 
-export interface GraphRpc {
-  readonly id: string;
-  readonly service: string;
-  readonly description?: string;
-  readonly kind: 'handler' | 'remote';
+/** An RPC of the spec with the physical names of its queues. */
+export interface GraphRpc extends Pick<RpcSpec, 'id' | 'service' | 'description'> {
+  readonly kind: RpcSpec['target']['kind'];
   readonly queueName: string;
   readonly dlqName: string;
-  readonly maxReceiveCount: number;
+  readonly maxReceiveCount: RpcSpec['settings']['maxReceiveCount'];
   /** Events delivered to this RPC. */
   readonly subscribedTo: readonly string[];
 }

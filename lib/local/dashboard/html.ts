@@ -3,7 +3,7 @@
  * built HTML, so nothing read from queues, the deliveries table or the spec reaches the page as markup.
  */
 
-/** Markup that is already escaped. Only `html` and `raw` make one. */
+/** Markup that is already escaped. Only `html` makes one. */
 export class SafeHtml {
   constructor(readonly value: string) {}
   toString(): string {
@@ -41,9 +41,4 @@ export function html(strings: TemplateStringsArray, ...values: readonly HtmlValu
     out += render(value) + (strings[i + 1] ?? '');
   });
   return new SafeHtml(out);
-}
-
-/** Trusted markup written in this codebase (never data). */
-export function raw(markup: string): SafeHtml {
-  return new SafeHtml(markup);
 }

@@ -22,8 +22,6 @@ import { DashboardData, DashboardRequestError, type EventLookup, type PeekedMess
 import { buildGraph } from './graph.ts';
 import { DASHBOARD_PATH, type PageModel, renderPage } from './page.ts';
 
-export { DASHBOARD_PATH } from './page.ts';
-
 export interface DashboardOptions {
   /** The runtime's endpoint, e.g. `http://127.0.0.1:4010`. */
   readonly endpoint: string;

@@ -38,7 +38,7 @@ export interface PageModel {
 }
 
 /** `2026-11-25 10:22:05` (UTC) for an epoch-ms instant; empty for none. */
-export function formatTime(ms: number | undefined): string {
+function formatTime(ms: number | undefined): string {
   if (!ms) return '';
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 }
@@ -49,7 +49,7 @@ function time(ms: number | undefined): SafeHtml {
 }
 
 /** Error text longer than this (about two lines of the column) is clamped and can be expanded. */
-export const CLAMP_ERROR_CHARS = 100;
+const CLAMP_ERROR_CHARS = 100;
 
 /**
  * A "last error" cell's content: short text as is; longer text clamped to two lines in a
@@ -275,7 +275,7 @@ function deliveriesSection(model: PageModel): SafeHtml {
 }
 
 /** The line above the deliveries table (the script writes the same text). */
-export function deliveriesSummary(d: RecentDeliveries): string {
+function deliveriesSummary(d: RecentDeliveries): string {
   if (d.error) return d.error;
   if (d.items.length === 0) return 'No delivery recorded yet. Publish an event and it shows here.';
   return `Newest ${d.items.length} of ${d.scanned} records${d.truncated ? ' read (the table holds more)' : ''}.`;
