@@ -11,13 +11,16 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeliveryStore } from '../functions/commons/deliveries.ts';
 import { LocalDynamoDb } from '../lib/local/dynamodb.ts';
 import { LocalRuntime } from '../lib/local/runtime.ts';
 import { isStale, synthesize } from '../lib/local/synth.ts';
@@ -132,52 +135,27 @@ async function drive(
   };
 }
 
-/** dynalite alone: per delivery a conditional claim (PutItem) and a conditional completion (UpdateItem). */
+/** dynalite alone: per delivery the worker's own claim and completion (two conditional writes). */
 async function ceiling(total: number, concurrency: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'er-bench-ceiling-'));
   const db = await LocalDynamoDb.start(join(dir, 'dynamodb'));
   await db.ensureTables([{ TableName: 'ceiling', ...deliveriesTableKey() }]);
-  // dynalite listens on its own port too; reach it through a tiny proxy-free client.
-  const { createServer } = await import('node:http');
   const server = createServer((req, res) => db.handle(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const client = new DynamoDBClient({ ...CLIENT, endpoint: `http://127.0.0.1:${port}` });
+  const deliveries = new DeliveryStore(DynamoDBDocumentClient.from(client), 'ceiling', 3600);
   let next = 0;
   const started = performance.now();
   const worker = async () => {
     while (next < total) {
       next++;
-      const key = { eventId: { S: randomUUID() }, rpc: { S: 'ReceiptService/LinkReceipt' } };
-      await client.send(
-        new PutItemCommand({
-          TableName: 'ceiling',
-          Item: {
-            ...key,
-            status: { S: 'IN_PROGRESS' },
-            attempts: { N: '1' },
-            lockExpiresAt: { N: String(Date.now() + 60_000) },
-          },
-          ConditionExpression: 'attribute_not_exists(eventId) OR (#s = :failed)',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':failed': { S: 'FAILED' } },
-        }),
-      );
-      await client.send(
-        new UpdateItemCommand({
-          TableName: 'ceiling',
-          Key: key,
-          UpdateExpression: 'SET #s = :done, completedAt = :now',
-          ConditionExpression: '#s = :progress',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: {
-            ':done': { S: 'COMPLETED' },
-            ':progress': { S: 'IN_PROGRESS' },
-            ':now': { N: String(Date.now()) },
-          },
-        }),
-      );
+      const key = { eventId: randomUUID(), rpc: 'ReceiptService/LinkReceipt' };
+      const claim = await deliveries.claim(key, { eventName: EVENT, now: Date.now(), lockMs: 60_000 });
+      if (claim.kind !== 'claimed')
+        throw new Error(`ceiling: claim of a new delivery answered ${claim.kind}`);
+      await deliveries.complete(key, claim.attempt, undefined, Date.now());
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
@@ -223,7 +201,7 @@ async function queuedMemory(
   const sqs = new SQSClient({ ...CLIENT, endpoint: url });
   // A DLQ: nothing polls it, so the messages stay queued.
   const queueUrl = `${url}/000000000000/cardflow-dev-receipt-service-link-receipt-dlq`;
-  const body = detail('x'.repeat(36)).replace(/"/g, '"');
+  const body = detail('x'.repeat(36));
   const started = performance.now();
   let next = 0;
   const worker = async () => {

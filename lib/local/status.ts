@@ -90,11 +90,7 @@ export class StatusEndpoints {
   /** Serves `/`, `/_status` and `/_redrive`; false for other paths. */
   handle(req: IncomingMessage, res: ServerResponse, body: Buffer): boolean {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && path === '/_status') {
-      send(res, 200, 'application/json', JSON.stringify(this.status(), null, 2));
-      return true;
-    }
-    if (req.method === 'GET' && path === '/') {
+    if (req.method === 'GET' && (path === '/_status' || path === '/')) {
       send(res, 200, 'application/json', JSON.stringify(this.status(), null, 2));
       return true;
     }

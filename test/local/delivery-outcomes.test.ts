@@ -9,9 +9,10 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
+import type { DeliveryStatus } from '../../functions/commons/contracts.ts';
 import type { DeliveryLog } from '../../lib/local/functions/poller.ts';
 import { formatDelivery } from '../../lib/local/log.ts';
 import { deliveriesTableResource } from '../support/deliveries-table.ts';
@@ -123,6 +124,29 @@ describe('delivery lines of the event-router worker', { timeout: 120_000 }, () =
     );
   }
 
+  /** Writes a delivery record of the RPC for `eventId`, as a worker would have left it, kept until `expiresAtMs`. */
+  async function putDelivery(
+    eventId: string,
+    status: DeliveryStatus,
+    attempts: number,
+    expiresAtMs: number,
+    extra: Record<string, AttributeValue> = {},
+  ): Promise<void> {
+    await h.dynamodb.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: {
+          eventId: { S: eventId },
+          rpc: { S: RPC },
+          status: { S: status },
+          attempts: { N: String(attempts) },
+          expiresAt: { N: String(Math.floor(expiresAtMs / 1000)) },
+          ...extra,
+        },
+      }),
+    );
+  }
+
   const delivery = (eventId: string, amount = 1250) =>
     JSON.stringify(
       queueMessage(RPC, busEvent(EVENT, { ...authorizedPayload(eventId), amount }, { eventId })),
@@ -158,18 +182,7 @@ describe('delivery lines of the event-router worker', { timeout: 120_000 }, () =
   it("shows a redriven delivery's attempt as the worker counts it, with the receive count", async () => {
     // Given a delivery that died after five handler runs (a redrive sends it again: receive 1)
     const eventId = randomUUID();
-    await h.dynamodb.send(
-      new PutItemCommand({
-        TableName: TABLE,
-        Item: {
-          eventId: { S: eventId },
-          rpc: { S: RPC },
-          status: { S: 'DEAD' },
-          attempts: { N: '5' },
-          expiresAt: { N: String(Math.floor(Date.now() / 1000) + 3600) },
-        },
-      }),
-    );
+    await putDelivery(eventId, 'DEAD', 5, Date.now() + 3_600_000);
 
     const line = await deliver(delivery(eventId));
 
@@ -183,19 +196,7 @@ describe('delivery lines of the event-router worker', { timeout: 120_000 }, () =
     // Given a live claim of another worker on the delivery
     const eventId = randomUUID();
     const farAway = Date.now() + 3_600_000;
-    await h.dynamodb.send(
-      new PutItemCommand({
-        TableName: TABLE,
-        Item: {
-          eventId: { S: eventId },
-          rpc: { S: RPC },
-          status: { S: 'IN_PROGRESS' },
-          attempts: { N: '1' },
-          lockExpiresAt: { N: String(farAway) },
-          expiresAt: { N: String(Math.floor(farAway / 1000)) },
-        },
-      }),
-    );
+    await putDelivery(eventId, 'IN_PROGRESS', 1, farAway, { lockExpiresAt: { N: String(farAway) } });
 
     const line = await deliver(delivery(eventId));
 

@@ -5,6 +5,7 @@
  * queues even if the process is killed right after.
  */
 import { randomUUID } from 'node:crypto';
+import type { BusEvent } from '../../../functions/commons/contracts.ts';
 import { compilePattern, type PatternMatcher } from '../../patterns/index.ts';
 import { eventsErrors } from '../aws-error.ts';
 import type { QueueStore } from '../sqs/store.ts';
@@ -40,16 +41,8 @@ interface CompiledRule extends RuleDefinition {
   readonly matches: PatternMatcher;
 }
 
-/** One event as delivered to targets. */
-export interface BusEventRecord {
-  readonly version: '0';
-  readonly id: string;
-  readonly 'detail-type': string;
-  readonly source: string;
-  readonly account: string;
-  readonly time: string;
-  readonly region: string;
-  readonly resources: readonly string[];
+/** One event as delivered to targets: the contract's bus event, with any JSON object as detail. */
+export interface BusEventRecord extends Omit<BusEvent, 'detail'> {
   readonly detail: unknown;
 }
 
@@ -181,9 +174,9 @@ export class EventBuses {
     const results: PutResultEntry[] = [];
     const durable: Promise<void>[] = [];
     for (const entry of entries as PutEntry[]) {
-      const problem = this.checkEntry(entry, now);
-      if (problem) {
-        results.push(problem);
+      const checked = this.checkEntry(entry, now);
+      if (!('detail' in checked)) {
+        results.push(checked);
         continue;
       }
       const event: BusEventRecord = {
@@ -195,7 +188,7 @@ export class EventBuses {
         time: eventTime(parseTime(entry.Time, now) ?? now),
         region: this.region,
         resources: Array.isArray(entry.Resources) ? (entry.Resources as string[]) : [],
-        detail: JSON.parse(entry.Detail as string),
+        detail: checked.detail,
       };
       durable.push(...this.route(this.busName(entry.EventBusName), event, now));
       results.push({ EventId: event.id });
@@ -204,7 +197,8 @@ export class EventBuses {
     return { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results };
   }
 
-  private checkEntry(e: PutEntry, now: number): PutResultEntry | undefined {
+  /** The entry's parsed detail, or the result entry that says why it is refused. */
+  private checkEntry(e: PutEntry, now: number): PutResultEntry | { readonly detail: object } {
     const invalid = (name: string, reason: string): PutResultEntry => ({
       ErrorCode: 'InvalidArgument',
       ErrorMessage: `Parameter ${name} is not valid. Reason: ${reason}`,
@@ -232,7 +226,7 @@ export class EventBuses {
     const bus = this.busName(e.EventBusName);
     if (!this.buses.has(bus))
       return { ErrorCode: 'NotFoundException', ErrorMessage: `Event bus ${bus} does not exist.` };
-    return undefined;
+    return { detail };
   }
 
   /** Matches `event` against the rules of `busName` and sends it to their targets. */
@@ -259,23 +253,19 @@ export class EventBuses {
   }
 
   private render(rule: CompiledRule, target: RuleTarget, event: BusEventRecord, ingestedAt: number): string {
-    const record = event as unknown as Record<string, unknown>;
-    if (target.inputTransformer)
-      return renderInput(target.inputTransformer, record, {
+    // InputPath is a transformer whose template is the one value it selects.
+    const transformer =
+      target.inputTransformer ??
+      (target.input === undefined && target.inputPath
+        ? { InputPathsMap: { v: target.inputPath }, InputTemplate: '<v>' }
+        : undefined);
+    if (transformer)
+      return renderInput(transformer, event as unknown as Record<string, unknown>, {
         ruleArn: rule.arn,
         ruleName: rule.name,
         ingestionTime: eventTime(ingestedAt),
       });
-    if (target.input !== undefined) return target.input;
-    if (target.inputPath) {
-      const value = renderInput({ InputPathsMap: { v: target.inputPath }, InputTemplate: '<v>' }, record, {
-        ruleArn: rule.arn,
-        ruleName: rule.name,
-        ingestionTime: eventTime(ingestedAt),
-      });
-      return value;
-    }
-    return JSON.stringify(event);
+    return target.input ?? JSON.stringify(event);
   }
 
   private deliver(

@@ -34,9 +34,16 @@ export function parseJsonPath(path: string): Step[] {
   return steps;
 }
 
+/** Paths already parsed: they come from the templates' rules, so there are few, and each event evaluates them. */
+const parsed = new Map<string, Step[]>();
+
 /** Evaluates a path; undefined when it selects nothing. A wildcard yields the array of matches. */
 export function evaluateJsonPath(value: unknown, path: string): unknown {
-  const steps = parseJsonPath(path);
+  let steps = parsed.get(path);
+  if (!steps) {
+    steps = parseJsonPath(path);
+    parsed.set(path, steps);
+  }
   let current: unknown[] = [value];
   let multi = false;
   for (const step of steps) {

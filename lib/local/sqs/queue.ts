@@ -191,9 +191,11 @@ export class Queue {
     message.rev++;
   }
 
+  /** Removes a message and journals its deletion. */
   private remove(message: Message): void {
     this.detach(message);
     this.messages.delete(message.id);
+    this.host.journal({ t: 'd', q: this.name, id: message.id });
   }
 
   /** Accepts a message; the promise resolves once it is durable. */
@@ -279,7 +281,6 @@ export class Queue {
       if (out.length >= max) break;
       if (now - message.sentAt > retentionMs) {
         this.remove(message);
-        this.host.journal({ t: 'd', q: this.name, id: message.id });
         continue;
       }
       const redrive = this.config.redrivePolicy;
@@ -287,7 +288,6 @@ export class Queue {
         const dlq = this.host.queueByArn(redrive.deadLetterTargetArn);
         if (dlq) {
           this.remove(message);
-          this.host.journal({ t: 'd', q: this.name, id: message.id });
           const moved = dlq.adopt(message, { deadLetterSourceArn: this.arn, keepSentAt: true }, now);
           this.host.deadLettered(moved, this, dlq);
           continue;
@@ -331,7 +331,6 @@ export class Queue {
     const { message, current } = this.byReceipt(handle);
     if (!message || !current) return false;
     this.remove(message);
-    this.host.journal({ t: 'd', q: this.name, id: message.id });
     return true;
   }
 
@@ -340,7 +339,6 @@ export class Queue {
     const message = this.messages.get(id);
     if (!message) return undefined;
     this.remove(message);
-    this.host.journal({ t: 'd', q: this.name, id });
     return message;
   }
 
@@ -390,7 +388,6 @@ export class Queue {
     for (const message of this.messages.values()) {
       if (now - message.sentAt > retentionMs) {
         this.remove(message);
-        this.host.journal({ t: 'd', q: this.name, id: message.id });
         dropped++;
       }
     }
