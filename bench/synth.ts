@@ -66,15 +66,21 @@ async function measureOne(rpcs: number, bundler: Bundler): Promise<Measurement> 
     const spec = generateSpec(rpcs / RPCS_PER_SERVICE, RPCS_PER_SERVICE, SUBSCRIPTIONS_PER_RPC, {
       handlerFor,
     });
+    const planned = planRouter(spec);
     let bundles = 0;
     let prebuilt: ReadonlyMap<string, string> | undefined;
     if (bundler === 'prebundle') {
-      const result = await prebundleWorkers(planRouter(spec), { outDir: join(outdir, '.bundles') });
+      const result = await prebundleWorkers(planned, { outDir: join(outdir, '.bundles') });
       prebuilt = result.dirs;
       bundles = result.bundles;
     }
     const bundled = performance.now();
-    const router = buildRouter(spec, { outdir, bundling: 'esbuild', ...(prebuilt ? { prebuilt } : {}) });
+    const router = buildRouter(spec, {
+      outdir,
+      planned,
+      bundling: 'esbuild',
+      ...(prebuilt ? { prebuilt } : {}),
+    });
     const built = performance.now();
     const assembly = router.app.synth();
     const synthesized = performance.now();

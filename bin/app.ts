@@ -33,11 +33,13 @@ if (!result.spec) {
 const spec = result.spec;
 
 const outdir = process.env.CDK_OUTDIR ?? 'cdk.out';
+const planned = planRouter(spec);
 const prebuilt =
   bundler === 'prebundle'
-    ? (await prebundleWorkers(planRouter(spec), { outDir: join(outdir, '.bundles') })).dirs
+    ? (await prebundleWorkers(planned, { outDir: join(outdir, '.bundles') })).dirs
     : undefined;
 const { app, plan } = buildRouter(spec, {
+  planned,
   bundling: bundler === 'skip' ? 'skip' : 'esbuild',
   ...(prebuilt === undefined ? {} : { prebuilt }),
 });

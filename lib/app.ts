@@ -39,6 +39,12 @@ export interface BuildAppOptions {
    */
   readonly plan?: PlanOptions;
   /**
+   * The plan of `spec`, when the caller already made it (e.g. to prebundle the workers); `plan` is then
+   * ignored. It must come from `planRouter(spec, ...)` of this same spec.
+   * @default - planned here from `spec` and `plan`
+   */
+  readonly planned?: Plan;
+  /**
    * Run the cdk-nag AwsSolutions checks (a finding fails synthesis).
    * @default true
    */
@@ -76,7 +82,7 @@ function defaultEnv(): Environment | undefined {
 
 /** Builds the app and returns it with its plan and stacks. */
 export function buildRouter(spec: RouterSpec, options: BuildAppOptions = {}): RouterApp {
-  const plan = planRouter(spec, options.plan);
+  const plan = options.planned ?? planRouter(spec, options.plan);
   const app = new App({
     ...(options.outdir === undefined ? {} : { outdir: options.outdir }),
     ...(options.cloudFormationValidation === undefined

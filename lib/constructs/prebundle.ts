@@ -13,9 +13,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { build, type OutputFile } from 'esbuild';
-import { BUNDLE_DEFINES } from '../../functions/commons/contracts.ts';
-import type { Plan, RpcPlan } from '../plan/types.ts';
-import { WORKER_BUNDLE } from './router-function.ts';
+import type { Plan } from '../plan/types.ts';
+import { defineStrings, WORKER_BUNDLE } from './router-function.ts';
+import { workerConstants } from './rpc-worker.ts';
 
 /** Marker left in the banner line, replaced by each RPC's constants. */
 const CONSTANTS_SLOT = '/*er:constants*/';
@@ -41,15 +41,10 @@ export interface PrebundleResult {
   readonly bundles: number;
 }
 
-/** The compile-time constants of an RPC's worker (the same ones RpcWorker gives RouterFunction). */
-export function workerConstants(rpc: RpcPlan): Record<string, string> {
-  return { [BUNDLE_DEFINES.eventSchemas]: JSON.stringify(rpc.eventSchemas) };
-}
-
-/** `const A = "...";` for each constant (values as JS string literals). */
-export function constantDeclarations(constants: Readonly<Record<string, string>>): string {
-  return Object.entries(constants)
-    .map(([name, value]) => `const ${name}=${JSON.stringify(value)};`)
+/** `const A = "...";` for each constant (values as JS string literals, as given to esbuild `define`). */
+function constantDeclarations(constants: Readonly<Record<string, string>>): string {
+  return Object.entries(defineStrings(constants))
+    .map(([name, literal]) => `const ${name}=${literal};`)
     .join('');
 }
 
@@ -81,7 +76,7 @@ export async function prebundleWorkers(plan: Plan, options: PrebundleOptions): P
       external: [...WORKER_BUNDLE.external],
       minify: WORKER_BUNDLE.minify,
       sourcemap: WORKER_BUNDLE.sourceMap,
-      sourcesContent: false,
+      sourcesContent: WORKER_BUNDLE.sourcesContent,
       logLevel: 'silent',
     }));
   } catch (error) {

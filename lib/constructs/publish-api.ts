@@ -61,7 +61,7 @@ export interface PublishApiProps {
 
 /**
  * Compile-time constants of the publish function: every event's schema (with its schema version under
- * `x-schema-version`), the subscriptions and those with a content filter, as JSON. Exported for the prebundler.
+ * `x-schema-version`), the subscriptions and those with a content filter, as JSON.
  */
 export function publishFunctionConstants(spec: RouterSpec): Record<string, string> {
   const schemas = Object.fromEntries(

@@ -8,7 +8,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { acknowledge } from './nag.ts';
-import { failOnProblems } from './validation.ts';
+import { checkRange, failOnProblems } from './validation.ts';
 
 /**
  * The house bundle settings, shared by the CDK bundling of RouterFunction and by the in-process
@@ -27,6 +27,8 @@ export const WORKER_BUNDLE = {
   external: ['@aws-sdk/*'],
   minify: true,
   sourceMap: true,
+  /** The maps point at the sources by path; embedding the sources would only grow the bundle. */
+  sourcesContent: false,
 } as const;
 
 /** Node options every function runs with: stack traces point at the TypeScript sources. */
@@ -109,9 +111,6 @@ export interface RouterFunctionProps {
  *   constants compiled in through `define`.
  */
 export class RouterFunction extends NodejsFunction {
-  /** The function's log group. */
-  public readonly logGroupRef: logs.ILogGroup;
-
   constructor(scope: Construct, id: string, props: RouterFunctionProps) {
     const problems = validateRouterFunctionProps(props);
     failOnProblems(scope, `RouterFunction ${id}`, problems);
@@ -163,7 +162,7 @@ export class RouterFunction extends NodejsFunction {
               externalModules: [...WORKER_BUNDLE.external],
               minify: WORKER_BUNDLE.minify,
               sourceMap: WORKER_BUNDLE.sourceMap,
-              sourcesContent: false,
+              sourcesContent: WORKER_BUNDLE.sourcesContent,
               forceDockerBundling: false,
               // The CDK spawns esbuild without a shell: each value reaches esbuild exactly as given.
               define: defineStrings(constants),
@@ -171,7 +170,6 @@ export class RouterFunction extends NodejsFunction {
           }
         : { code: props.code, handler: 'index.handler' }),
     });
-    this.logGroupRef = logGroup;
     acknowledge(
       this,
       'AwsSolutions-L1',
@@ -184,13 +182,8 @@ export class RouterFunction extends NodejsFunction {
 export function validateRouterFunctionProps(props: RouterFunctionProps): string[] {
   const problems: string[] = [];
   const timeout = props.timeout?.toSeconds();
-  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1 || timeout > 900)) {
-    problems.push(`timeout is ${timeout} s; Lambda accepts whole seconds from 1 to 900.`);
-  }
-  const memory = props.memorySize;
-  if (memory !== undefined && (!Number.isInteger(memory) || memory < 128 || memory > 10240)) {
-    problems.push(`memorySize is ${memory} MB; Lambda accepts 128 to 10240 MB.`);
-  }
+  if (timeout !== undefined) checkRange(problems, 'timeout', timeout, 1, 900, ' s');
+  if (props.memorySize !== undefined) checkRange(problems, 'memorySize', props.memorySize, 128, 10240, ' MB');
   for (const key of Object.keys(props.constants ?? {})) {
     if (!/^[A-Za-z_$][\w$]*$/.test(key)) {
       problems.push(

@@ -43,6 +43,14 @@ export interface RpcWorkerProps {
 }
 
 /**
+ * The compile-time constants of an RPC's worker (esbuild `define` here, declarations in the prebundler's
+ * banner): the payload schemas of the events it subscribes to.
+ */
+export function workerConstants(rpc: RpcPlan): Record<string, string> {
+  return { [BUNDLE_DEFINES.eventSchemas]: JSON.stringify(rpc.eventSchemas) };
+}
+
+/**
  * One RPC's queue, DLQ, worker and alarm.
  *
  * Queues use SSE-SQS (EventBridge cannot deliver to a queue encrypted with the AWS-managed SQS KMS key)
@@ -101,7 +109,7 @@ export class RpcWorker extends Construct {
       timeout: Duration.seconds(settings.timeoutSeconds),
       memorySize: settings.memoryMb,
       environment: this.environment(props),
-      constants: { [BUNDLE_DEFINES.eventSchemas]: JSON.stringify(rpc.eventSchemas) },
+      constants: workerConstants(rpc),
       policyStatements: this.policyStatements(refs, names),
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       ...(props.code === undefined ? {} : { code: props.code }),

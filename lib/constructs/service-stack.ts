@@ -42,8 +42,9 @@ export class ServiceStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     const { plan, stack } = props;
+    const serviceLabel = `${stack.service}${stack.shard > 0 ? ` (part ${stack.shard + 1})` : ''}`;
     super(scope, id, {
-      description: `event-router ${plan.names.app}/${plan.names.stage}: ${stack.service}${stack.shard > 0 ? ` (part ${stack.shard + 1})` : ''}, ${stack.rpcs.length} RPCs`,
+      description: `event-router ${plan.names.app}/${plan.names.stage}: ${serviceLabel}, ${stack.rpcs.length} RPCs`,
       ...props,
     });
     const refs = routerRefs(this, plan.core);
@@ -66,7 +67,7 @@ export class ServiceStack extends Stack {
     this.workers = workers;
     this.operatorPolicy = new DlqOperatorPolicy(this, 'DlqOperator', {
       managedPolicyName: names.dlqOperatorPolicyName(plan.names, stack.service, stack.shard),
-      serviceLabel: `${stack.service}${stack.shard > 0 ? ` (part ${stack.shard + 1})` : ''}`,
+      serviceLabel,
       workers: [...workers.values()],
       refs,
     });

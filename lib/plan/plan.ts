@@ -3,10 +3,14 @@
  */
 import type { RouterSpec } from '../config/types.ts';
 import { type NameContext, names, prefix, splitRpcId } from '../naming.ts';
-import { CLOUDFORMATION_STACK_RESOURCE_LIMIT, DEFAULT_STACK_RESOURCE_BUDGET } from './estimate.ts';
-import { DEFAULT_REMOTE_ENTRY, planRpc, type RpcDraft } from './rpcs.ts';
+import {
+  CLOUDFORMATION_STACK_RESOURCE_LIMIT,
+  DEFAULT_STACK_RESOURCE_BUDGET,
+  estimateServiceStack,
+} from './estimate.ts';
+import { DEFAULT_REMOTE_ENTRY, planRpc, type RpcDraft, rpcPlanningContext } from './rpcs.ts';
 import { finishRules, groupRules } from './rules.ts';
-import { estimateFor, shardService } from './shards.ts';
+import { shardService } from './shards.ts';
 import type { Plan, PlanOptions, PlanWarning, RpcPlan, RulePlan, ServiceStackPlan } from './types.ts';
 
 /** EventBridge's default quota of rules per bus. */
@@ -20,9 +24,10 @@ export function planRouter(spec: RouterSpec, options: PlanOptions = {}): Plan {
   const ctx: NameContext = { app: spec.app.name, stage: spec.app.stage };
   const warnings: PlanWarning[] = [];
 
+  const planning = rpcPlanningContext(spec, ctx, remoteEntry);
   const drafts = new Map<string, RpcDraft>();
   for (const service of spec.services) {
-    for (const rpc of service.rpcs) drafts.set(rpc.id, planRpc(spec, rpc, ctx, remoteEntry));
+    for (const rpc of service.rpcs) drafts.set(rpc.id, planRpc(rpc, planning));
   }
 
   const stacks: ServiceStackPlan[] = [];
@@ -37,7 +42,7 @@ export function planRouter(spec: RouterSpec, options: PlanOptions = {}): Plan {
       const rpcs: RpcPlan[] = shardRpcIds.map((id) => ({ ...(drafts.get(id) as RpcDraft), stackName }));
       const ruleDrafts = groupRules(subscriptions, service.name, new Set(shardRpcIds));
       const rules = finishRules(ruleDrafts, drafts, ctx, stackName, counters);
-      const estimatedResources = estimateFor(subscriptions, service.name, shardRpcIds);
+      const estimatedResources = estimateServiceStack(shardRpcIds.length, ruleDrafts.length);
       if (estimatedResources > CLOUDFORMATION_STACK_RESOURCE_LIMIT) {
         warnings.push({
           code: 'stack-too-large',

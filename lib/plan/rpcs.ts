@@ -54,20 +54,52 @@ function runnerFor(rpc: RpcSpec): RpcRunner {
   };
 }
 
-function entryFor(spec: RouterSpec, rpc: RpcSpec, remoteEntry: string): string {
+function entryFor(rpc: RpcSpec, rootDir: string, remoteEntry: string): string {
   if (rpc.target.kind === 'remote') return remoteEntry;
-  return isAbsolute(rpc.target.handler) ? rpc.target.handler : resolve(spec.rootDir, rpc.target.handler);
+  return isAbsolute(rpc.target.handler) ? rpc.target.handler : resolve(rootDir, rpc.target.handler);
+}
+
+/** What planning an RPC needs from the whole spec, indexed once for all RPCs. */
+export interface RpcPlanningContext {
+  readonly ctx: NameContext;
+  /** Directory handler paths are relative to. */
+  readonly rootDir: string;
+  readonly remoteEntry: string;
+  /** RPC id -> names of the events it subscribes to, in declaration order, without duplicates. */
+  readonly subscribedEvents: ReadonlyMap<string, readonly string[]>;
+  /** Event name -> its payload schema. */
+  readonly schemas: ReadonlyMap<string, JsonSchema>;
+}
+
+/** Indexes the spec's subscriptions and event schemas for planRpc. */
+export function rpcPlanningContext(
+  spec: RouterSpec,
+  ctx: NameContext,
+  remoteEntry: string,
+): RpcPlanningContext {
+  const subscribed = new Map<string, Set<string>>();
+  for (const sub of spec.subscriptions) {
+    const events = subscribed.get(sub.rpc) ?? new Set<string>();
+    events.add(sub.event);
+    subscribed.set(sub.rpc, events);
+  }
+  return {
+    ctx,
+    rootDir: spec.rootDir,
+    remoteEntry,
+    subscribedEvents: new Map([...subscribed].map(([rpc, events]) => [rpc, [...events]])),
+    schemas: new Map(spec.events.map((event) => [event.name, event.schema])),
+  };
 }
 
 /** Plans one RPC (everything except its stack). */
-export function planRpc(spec: RouterSpec, rpc: RpcSpec, ctx: NameContext, remoteEntry: string): RpcDraft {
-  const subscribedEvents = [
-    ...new Set(spec.subscriptions.filter((sub) => sub.rpc === rpc.id).map((sub) => sub.event)),
-  ];
+export function planRpc(rpc: RpcSpec, planning: RpcPlanningContext): RpcDraft {
+  const { ctx } = planning;
+  const subscribedEvents = [...(planning.subscribedEvents.get(rpc.id) ?? [])];
   const eventSchemas: Record<string, JsonSchema> = {};
   for (const eventName of subscribedEvents) {
-    const event = spec.events.find((candidate) => candidate.name === eventName);
-    if (event) eventSchemas[eventName] = event.schema;
+    const schema = planning.schemas.get(eventName);
+    if (schema) eventSchemas[eventName] = schema;
   }
   return {
     id: rpc.id,
@@ -75,7 +107,7 @@ export function planRpc(spec: RouterSpec, rpc: RpcSpec, ctx: NameContext, remote
     method: rpc.method,
     ...(rpc.description === undefined ? {} : { description: rpc.description }),
     runner: runnerFor(rpc),
-    entry: entryFor(spec, rpc, remoteEntry),
+    entry: entryFor(rpc, planning.rootDir, planning.remoteEntry),
     settings: rpc.settings,
     visibilityTimeoutSeconds: visibilityTimeoutFor(rpc.settings),
     queueName: names.queueName(ctx, rpc.id),

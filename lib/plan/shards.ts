@@ -8,11 +8,7 @@ import { estimateServiceStack, MAX_RPCS_PER_SERVICE_STACK } from './estimate.ts'
 import { groupRules } from './rules.ts';
 
 /** Resources of a stack holding exactly these RPCs of `service`. */
-export function estimateFor(
-  subscriptions: readonly SubscriptionSpec[],
-  service: string,
-  rpcIds: readonly string[],
-) {
+function estimateFor(subscriptions: readonly SubscriptionSpec[], service: string, rpcIds: readonly string[]) {
   return estimateServiceStack(rpcIds.length, groupRules(subscriptions, service, new Set(rpcIds)).length);
 }
 

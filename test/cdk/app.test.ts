@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { Token } from 'aws-cdk-lib';
 import { buildApp, buildRouter } from '../../lib/app.ts';
 import { run as synth } from '../../lib/cli/commands/synth.ts';
+import { planRouter } from '../../lib/plan/plan.ts';
 import { tempOutdir } from '../support/cdk.ts';
 import { generateSpec, PROJECT_ROOT } from '../support/specs.ts';
 
@@ -18,6 +19,22 @@ describe('buildApp', () => {
       app.node.children.map((child) => child.node.id).filter((id) => id.startsWith('testapp')),
       ['testapp-dev-core', 'testapp-dev-service0', 'testapp-dev-service1'],
     );
+  });
+
+  it('builds from a plan the caller already made instead of planning again', () => {
+    // Given a plan made with a budget the app would not use by default
+    const planned = planRouter(spec, { stackResourceBudget: 15 });
+
+    // When the app is built from it
+    const router = buildRouter(spec, { planned, bundling: 'skip', outdir: tempOutdir() });
+
+    // Then it is that plan, and its stacks are the ones declared
+    assert.equal(router.plan, planned);
+    assert.deepEqual(
+      router.serviceStacks.map((stack) => stack.stackName),
+      planned.stacks.map((stack) => stack.stackName),
+    );
+    assert.ok(planned.stacks.length > planRouter(spec).stacks.length);
   });
 
   it('is environment-agnostic unless CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION are set', () => {
