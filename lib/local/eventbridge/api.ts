@@ -2,7 +2,7 @@
  * The EventBridge API on JSON 1.1 (`X-Amz-Target: AWSEvents.<Op>`): PutEvents, TestEventPattern and
  * the read-only listings tools use (ListEventBuses, ListRules, ListTargetsByRule, DescribeEventBus).
  */
-import { compilePattern, validatePattern } from '../../patterns/index.ts';
+import { compilePattern, invalidPatternMessage, validatePattern } from '../../patterns/index.ts';
 import { eventsErrors } from '../aws-error.ts';
 import type { EventBuses } from './bus.ts';
 
@@ -23,8 +23,7 @@ export function testEventPattern(input: Input): { Result: boolean } {
   if (pattern === undefined)
     throw eventsErrors.invalidEventPattern('Event pattern is not valid. Reason: Filter is not valid JSON.');
   const problems = validatePattern(pattern);
-  if (problems.length > 0)
-    throw eventsErrors.invalidEventPattern(`Event pattern is not valid. Reason: ${problems.join('; ')}`);
+  if (problems.length > 0) throw eventsErrors.invalidEventPattern(invalidPatternMessage(problems));
   const event = parseJson(input.Event, 'Event');
   if (event === undefined || event === null || typeof event !== 'object' || Array.isArray(event))
     throw eventsErrors.validation('Parameter Event is not valid.');
