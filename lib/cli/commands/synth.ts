@@ -55,12 +55,14 @@ export async function run(args: string[]): Promise<number> {
   let assembly: ReturnType<ReturnType<typeof buildRouter>['app']['synth']>;
   let warnings: ReturnType<typeof planRouter>['warnings'];
   try {
+    const planned = planRouter(spec);
     const prebuilt =
       bundler === 'prebundle'
-        ? (await prebundleWorkers(planRouter(spec), { outDir: join(outdir, '.bundles') })).dirs
+        ? (await prebundleWorkers(planned, { outDir: join(outdir, '.bundles') })).dirs
         : undefined;
     const router = buildRouter(spec, {
       outdir,
+      planned,
       bundling: bundler === 'skip' ? 'skip' : 'esbuild',
       ...(prebuilt === undefined ? {} : { prebuilt }),
     });
