@@ -90,6 +90,19 @@ describe('durability across kill -9', () => {
       new ReceiveMessageCommand({ QueueUrl: probe, MaxNumberOfMessages: 5, VisibilityTimeout: 2 }),
     );
     assert.equal(inFlight.Messages?.length, 5);
+    // Five more held for ten minutes on a queue no function polls: still in flight after the restart
+    // however long the restart takes, so the recovered count does not depend on timing.
+    const held = `${current.url}/000000000000/test-dev-svc-other-dlq`;
+    await c.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: held,
+        Entries: Array.from({ length: 5 }, (_, i) => ({ Id: `h${i}`, MessageBody: `held ${i}` })),
+      }),
+    );
+    const heldInFlight = await c.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: held, MaxNumberOfMessages: 5, VisibilityTimeout: 600 }),
+    );
+    assert.equal(heldInFlight.Messages?.length, 5);
     await c.dynamodb.send(
       new PutItemCommand({
         TableName: 'test-dev-deliveries',
