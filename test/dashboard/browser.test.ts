@@ -1,14 +1,17 @@
 /**
- * The dashboard in a real browser (Debian's chromium driven by playwright-core): the page loads, the
+ * The dashboard in a real browser (the headless Chromium that the `@sparticuz/chromium` devDependency
+ * ships inside the package, or the browser at CHROMIUM_PATH, driven by playwright-core): the page loads, the
  * graph shows, the script refreshes the depths, Redrive empties a DLQ, a peek and a lookup render in
- * place. Leaves a screenshot at /tmp/dashboard.png.
+ * place. Leaves screenshots in the system temp directory (dashboard.png, dashboard-last-error-open.png).
  */
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import sparticuz from '@sparticuz/chromium';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { CARRIER_TIMEOUT, type DashboardHarness, MISSING_EMAIL, startDashboardHarness } from './harness.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TRACKING = 'MailService/SendTracking';
 const RECEIPT = 'MailService/SendReceipt';
 const CHARGE = 'BillingService/ChargeCard';
@@ -25,18 +28,7 @@ describe('dashboard in a browser', () => {
 
   before(async () => {
     h = await startDashboardHarness();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   });
   after(async () => {
@@ -118,7 +110,7 @@ describe('dashboard in a browser', () => {
     const refreshed = await page.locator('body').getAttribute('data-refreshed');
     await page.locator(`body:not([data-refreshed="${refreshed}"])`).waitFor({ state: 'attached' });
     assert.notEqual(await longError.getAttribute('open'), null);
-    await page.screenshot({ path: '/tmp/dashboard-last-error-open.png', fullPage: true });
+    await page.screenshot({ path: join(tmpdir(), 'dashboard-last-error-open.png'), fullPage: true });
     await longError.locator('summary').click();
 
     // When Redrive is clicked for SendTracking
@@ -161,7 +153,7 @@ describe('dashboard in a browser', () => {
     await page.locator('#lookup-event').selectOption('');
     await page.getByRole('button', { name: 'Look up' }).click();
     await result.getByText('COMPLETED').waitFor();
-    await page.screenshot({ path: '/tmp/dashboard.png', fullPage: true });
+    await page.screenshot({ path: join(tmpdir(), 'dashboard.png'), fullPage: true });
   });
 
   it('redrives with JavaScript off: the form posts and the page comes back with a notice', async () => {
@@ -191,3 +183,27 @@ describe('dashboard in a browser', () => {
     }
   });
 });
+
+/**
+ * The browser `npm install` brings (`@sparticuz/chromium`, unpacked on first launch), or a system one
+ * named by CHROMIUM_PATH (e.g. `CHROMIUM_PATH=/usr/bin/chromium`).
+ */
+async function launchBrowser(): Promise<Browser> {
+  const systemBrowser = process.env.CHROMIUM_PATH;
+  if (systemBrowser) {
+    return chromium.launch({
+      executablePath: systemBrowser,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+      ],
+    });
+  }
+  // Its defaults are made for one page per Lambda invocation: `--single-process` ends the whole browser
+  // when a second context closes, and this test opens one with JavaScript off.
+  const args = sparticuz.args.filter((arg) => arg !== '--single-process');
+  return chromium.launch({ executablePath: await sparticuz.executablePath(), args });
+}

@@ -1,6 +1,6 @@
 /**
  * EventBridge through real SDK clients: PutEvents validation and per-entry results, and
- * TestEventPattern over every case of the shared conformance file (recorded against EventBridge).
+ * TestEventPattern over every case of test/conformance/eventbridge-patterns.json (recorded against EventBridge).
  */
 
 import assert from 'node:assert/strict';
@@ -25,7 +25,7 @@ interface ConformanceCase {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CONFORMANCE = join(here, '..', '..', '..', 'shared', 'conformance', 'eventbridge-patterns.json');
+const CONFORMANCE = join(here, '..', 'conformance', 'eventbridge-patterns.json');
 const cases = (JSON.parse(readFileSync(CONFORMANCE, 'utf8')) as { cases: ConformanceCase[] }).cases;
 
 let h: Harness;

@@ -1,5 +1,5 @@
 /**
- * Every recorded EventBridge answer in ../shared/conformance/eventbridge-patterns.json, replayed:
+ * Every recorded EventBridge answer in test/conformance/eventbridge-patterns.json, replayed:
  * invalid patterns are rejected with EventBridge's message, valid ones match exactly as recorded.
  */
 import assert from 'node:assert/strict';
@@ -23,7 +23,7 @@ interface ConformanceCase {
 }
 
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
-const file = join(projectRoot, '..', 'shared', 'conformance', 'eventbridge-patterns.json');
+const file = join(projectRoot, 'test', 'conformance', 'eventbridge-patterns.json');
 const { cases } = JSON.parse(readFileSync(file, 'utf8')) as { cases: ConformanceCase[] };
 
 describe('EventBridge pattern conformance', () => {
