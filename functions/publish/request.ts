@@ -4,7 +4,7 @@
  * without guessing. Nothing here talks to AWS.
  */
 
-import type { PublishInput } from './envelope.ts';
+import type { PublishInput } from '../commons/publish.ts';
 import { MAX_ENTRIES_PER_REQUEST, MAX_ID_CHARS } from './limits.ts';
 
 /** One problem with a request. */

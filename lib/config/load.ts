@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import { publisherSource } from '../naming.ts';
 import { DiagnosticBag } from './diagnostics.ts';
 import { formatDuration } from './durations.ts';
 import { checkPublishCycles, checkPublishers } from './publishers.ts';
@@ -142,7 +143,14 @@ export function loadSpecFromSource(
 
   const publisherDrafts = readPublishers(reader, top.get('publishers'));
   checkPublishes(reader, services.rpcs, new Set(events.map((e) => e.spec.name)));
-  const subscriptions = checkSubscriptions(reader, events, services.rpcs, services.declared, complete);
+  const subscriptions = checkSubscriptions(
+    reader,
+    events,
+    services.rpcs,
+    services.declared,
+    complete,
+    (event) => event.publisherRefs.map((ref) => publisherSource(app.name ?? 'app', ref.name)),
+  );
   const publishers = checkPublishers(
     reader,
     publisherDrafts,

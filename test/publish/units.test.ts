@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PayloadValidator } from '../../functions/commons/payload-schema.ts';
-import { entrySize } from '../../functions/publish/envelope.ts';
-import { eventIdFor, uuidV5 } from '../../functions/publish/event-id.ts';
-import { MAX_ENTRY_BYTES } from '../../functions/publish/limits.ts';
-import { chunkEntries, isRetryableCode } from '../../functions/publish/put-events.ts';
+import {
+  chunkEntries,
+  entrySize,
+  eventIdFor,
+  isRetryableCode,
+  MAX_ENTRY_BYTES,
+  payloadHash,
+  uuidV5,
+} from '../../functions/commons/publish.ts';
 import { closestNames } from '../../functions/publish/suggest.ts';
 
 describe('event ids', () => {
@@ -16,14 +21,24 @@ describe('event ids', () => {
     );
   });
 
-  it('derives a stable id per (event, key) and a random one without a key', () => {
-    assert.equal(eventIdFor('a.b', 'k'), eventIdFor('a.b', 'k'));
-    assert.notEqual(eventIdFor('a.b', 'k'), eventIdFor('a.c', 'k'));
-    assert.notEqual(eventIdFor('a.b'), eventIdFor('a.b'));
+  it('derives a stable id per (publisher, event, key) and a random one without a key', () => {
+    assert.equal(eventIdFor('P', 'a.b', 'k'), eventIdFor('P', 'a.b', 'k'));
+    assert.notEqual(eventIdFor('P', 'a.b', 'k'), eventIdFor('P', 'a.c', 'k'));
+    // Another publisher's key never lands on this publisher's event: keys belong to their publisher.
+    assert.notEqual(eventIdFor('P', 'a.b', 'k'), eventIdFor('Q', 'a.b', 'k'));
+    assert.notEqual(eventIdFor('P', 'a.b'), eventIdFor('P', 'a.b'));
     assert.match(
-      eventIdFor('a.b', 'k'),
+      eventIdFor('P', 'a.b', 'k'),
       /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     );
+  });
+
+  it('hashes a payload the same whatever the order of its keys', () => {
+    assert.equal(
+      payloadHash({ a: 1, b: [1, { c: 2, d: 3 }] }),
+      payloadHash({ b: [1, { d: 3, c: 2 }], a: 1 }),
+    );
+    assert.notEqual(payloadHash({ a: 1 }), payloadHash({ a: 2 }));
   });
 });
 

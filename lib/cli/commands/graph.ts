@@ -28,11 +28,16 @@ function publishersOf(spec: RouterSpec, eventName: string): string[] {
   );
 }
 
+/** The external publishers of an event (its RPC publishers are drawn as follow-ups). */
+function externalOf(event: RouterSpec['events'][number]): string[] {
+  return event.publishers.filter((name) => !name.includes('/'));
+}
+
 function renderText(spec: RouterSpec): string {
   const lines: string[] = [];
   for (const event of spec.events) {
     const rpcs = publishersOf(spec, event.name);
-    const from = [event.publisher, ...rpcs.map((rpc) => `${rpc} (follow-up)`)].join(', ');
+    const from = [...externalOf(event), ...rpcs.map((rpc) => `${rpc} (follow-up)`)].join(', ');
     lines.push(`${event.name}  <- ${from}`);
     const subs = spec.subscriptions.filter((sub) => sub.event === event.name);
     if (subs.length === 0) lines.push('  (no subscribers)');
@@ -58,7 +63,7 @@ function mermaidLabel(text: string): string {
 
 function renderMermaid(spec: RouterSpec): string {
   const lines = ['flowchart LR'];
-  const publishers = new Set(spec.events.map((event) => event.publisher));
+  const publishers = new Set(spec.events.flatMap(externalOf));
   for (const publisher of publishers) lines.push(`  ${nodeId('p', publisher)}[${mermaidLabel(publisher)}]`);
   for (const event of spec.events) lines.push(`  ${nodeId('e', event.name)}{{${mermaidLabel(event.name)}}}`);
   for (const service of spec.services) {
@@ -67,7 +72,8 @@ function renderMermaid(spec: RouterSpec): string {
     lines.push('  end');
   }
   for (const event of spec.events)
-    lines.push(`  ${nodeId('p', event.publisher)} --> ${nodeId('e', event.name)}`);
+    for (const publisher of externalOf(event))
+      lines.push(`  ${nodeId('p', publisher)} --> ${nodeId('e', event.name)}`);
   for (const sub of spec.subscriptions) {
     const label = sub.filter === undefined ? '' : `|${mermaidLabel(JSON.stringify(sub.filter))}|`;
     lines.push(`  ${nodeId('e', sub.event)} -->${label} ${nodeId('r', sub.rpc)}`);
@@ -87,7 +93,7 @@ function dotString(text: string): string {
 
 function renderDot(spec: RouterSpec): string {
   const lines = ['digraph router {', '  rankdir=LR;', '  node [fontname="Helvetica"];'];
-  const publishers = new Set(spec.events.map((event) => event.publisher));
+  const publishers = new Set(spec.events.flatMap(externalOf));
   for (const publisher of publishers)
     lines.push(`  ${dotString(`pub:${publisher}`)} [label=${dotString(publisher)}, shape=box];`);
   for (const event of spec.events)
@@ -102,7 +108,8 @@ function renderDot(spec: RouterSpec): string {
     lines.push('  }');
   }
   for (const event of spec.events)
-    lines.push(`  ${dotString(`pub:${event.publisher}`)} -> ${dotString(`event:${event.name}`)};`);
+    for (const publisher of externalOf(event))
+      lines.push(`  ${dotString(`pub:${publisher}`)} -> ${dotString(`event:${event.name}`)};`);
   for (const sub of spec.subscriptions) {
     const label = sub.filter === undefined ? '' : ` [label=${dotString(JSON.stringify(sub.filter))}]`;
     lines.push(`  ${dotString(`event:${sub.event}`)} -> ${dotString(`rpc:${sub.rpc}`)}${label};`);
