@@ -64,8 +64,6 @@ export interface PublishResult {
  * an RPC that throws it goes to its DLQ with this message instead of being retried.
  */
 export class PublishError extends Error {
-  readonly [NON_RETRYABLE]?: true;
-
   constructor(
     message: string,
     readonly problems: readonly FieldProblem[] = [],
@@ -74,7 +72,7 @@ export class PublishError extends Error {
   ) {
     super(message);
     this.name = 'PublishError';
-    if (!retryable) this[NON_RETRYABLE] = true;
+    if (!retryable) Object.defineProperty(this, NON_RETRYABLE, { value: true });
   }
 }
 
@@ -420,16 +418,28 @@ export function catalogOf(raw: Readonly<Record<string, unknown>>): {
 
 declare const ER_PUBLISHED_SCHEMAS: string | undefined;
 
-/** The follow-up schemas of this worker (bundle constant, else the environment); undefined when not configured. */
-function publishedCatalog(env: Readonly<Record<string, string | undefined>> = process.env) {
+type Catalog = {
+  readonly validator: PayloadValidator;
+  readonly schemaVersions: Readonly<Record<string, number>>;
+};
+let cachedCatalog: { readonly text: string; readonly catalog: Catalog } | undefined;
+
+/**
+ * The follow-up schemas of this worker (bundle constant, else the environment variable of the same name);
+ * undefined when neither is set. Compiled once per text.
+ */
+function publishedCatalog(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Catalog | undefined {
   const text =
     typeof ER_PUBLISHED_SCHEMAS !== 'undefined' ? ER_PUBLISHED_SCHEMAS : env[BUNDLE_DEFINES.publishedSchemas];
   if (!text) return undefined;
-  const { schemas, schemaVersions } = catalogOf(JSON.parse(text) as Record<string, unknown>);
-  return { validator: new PayloadValidator(schemas), schemaVersions };
+  if (cachedCatalog?.text !== text) {
+    const { schemas, schemaVersions } = catalogOf(JSON.parse(text) as Record<string, unknown>);
+    cachedCatalog = { text, catalog: { validator: new PayloadValidator(schemas), schemaVersions } };
+  }
+  return cachedCatalog.catalog;
 }
-
-let cachedCatalog: ReturnType<typeof publishedCatalog> | null = null;
 
 // ---- follow-ups from inside an RPC --------------------------------------------------------------------
 
@@ -455,10 +465,7 @@ export interface PublisherOptions {
    * @default - the bundle's ER_PUBLISHED_SCHEMAS (environment variable of that name in tests); when
    *   neither is set, payloads are not validated here
    */
-  readonly catalog?: {
-    readonly validator: PayloadValidator;
-    readonly schemaVersions: Readonly<Record<string, number>>;
-  };
+  readonly catalog?: Catalog;
 }
 
 /**
@@ -478,12 +485,8 @@ export function createPublisher(
       throw new PublishError(
         `${parent.rpc} published "${eventName}" but has no event bus configured (ER_EVENT_BUS). ` +
           `List the event under "publishes:" of ${parent.rpc} in event-router.yaml.`,
-        [],
-        [],
-        false,
       );
-    if (cachedCatalog === null) cachedCatalog = publishedCatalog();
-    const catalog = options.catalog ?? cachedCatalog;
+    const catalog = options.catalog ?? publishedCatalog();
     if (catalog && !catalog.validator.has(eventName))
       throw new PublishError(
         `${parent.rpc} published "${eventName}", which it does not declare: list it under "publishes:" of ${parent.rpc} in event-router.yaml (and name ${parent.rpc} in the event's publisher).`,
