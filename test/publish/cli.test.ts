@@ -90,7 +90,10 @@ describe('event-router publish', () => {
       stub.endpoint,
     ]);
     assert.equal(wrong.code, 1);
-    assert.match(wrong.err, /MobileApp may not publish "card.transaction.settled"; its publisher is CardNetwork/);
+    assert.match(
+      wrong.err,
+      /MobileApp may not publish "card.transaction.settled"; its publisher is CardNetwork/,
+    );
   });
 
   it('reads the payload from @file', async () => {
