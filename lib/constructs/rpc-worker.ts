@@ -74,7 +74,7 @@ export class RpcWorker extends Construct {
   constructor(scope: Construct, id: string, props: RpcWorkerProps) {
     super(scope, id);
     failOnProblems(scope, `RpcWorker ${id} (${props.rpc.id})`, validateRpcWorkerProps(props));
-    const { rpc, refs, names } = props;
+    const { rpc, refs } = props;
     const settings = rpc.settings;
     this.rpc = rpc;
     if (settings.queueRetentionSeconds > settings.dlqRetentionSeconds) {
