@@ -136,21 +136,27 @@ export class Journal {
       const snapshot = this.snapshot;
       this.snapshot = undefined;
       this.pending = [];
+      let failure: JournalWriteError | undefined;
       try {
         this.rewrite(snapshot());
       } catch (error) {
-        return settle(waiters, new JournalWriteError(this.path, error));
+        failure = new JournalWriteError(this.path, error);
       }
-      return settle(waiters);
+      settle(waiters, failure);
+      return;
     }
-    if (this.pending.length === 0) return settle(waiters);
+    if (this.pending.length === 0) {
+      settle(waiters);
+      return;
+    }
     const data = this.pending.join('');
     const count = this.pending.length;
     this.pending = [];
     try {
       this.io.writeSync(this.fd, data);
     } catch (error) {
-      return settle(waiters, new JournalWriteError(this.path, error));
+      settle(waiters, new JournalWriteError(this.path, error));
+      return;
     }
     this.recordCount += count;
     this.flushing = true;
@@ -159,8 +165,8 @@ export class Journal {
       this.flushing = false;
       settle(waiters, syncError ? new JournalWriteError(this.path, syncError) : undefined);
       // A compaction or close() while this ran left the closing of this descriptor to us.
-      if (fd !== this.fd || this.closed) return closeSync(fd);
-      if (this.pending.length > 0 || this.snapshot) this.schedule();
+      if (fd !== this.fd || this.closed) closeSync(fd);
+      else if (this.pending.length > 0 || this.snapshot) this.schedule();
     });
   }
 
