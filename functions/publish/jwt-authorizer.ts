@@ -18,6 +18,9 @@ export const JWT_ENV = {
   claims: 'ER_JWT_CLAIMS',
 } as const;
 
+/** Context keys a token never sets: the local dev server's caller key, and what API Gateway sets itself. */
+const RESERVED_CONTEXT_KEYS = new Set(['localPublisher', 'principalId', 'claims']);
+
 /** The verified claims named in `names`, as authorizer context values (lists joined with spaces). */
 export function contextClaims(
   claims: Record<string, unknown>,
@@ -25,6 +28,7 @@ export function contextClaims(
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of names) {
+    if (RESERVED_CONTEXT_KEYS.has(name)) continue;
     const value = claims[name];
     if (typeof value === 'string' || typeof value === 'number') out[name] = String(value);
     else if (Array.isArray(value)) out[name] = value.map(String).join(' ');

@@ -10,6 +10,14 @@ import {
   payloadHash,
   uuidV5,
 } from '../../functions/commons/publish.ts';
+import { contextClaims } from '../../functions/publish/jwt-authorizer.ts';
+import {
+  arnMatches,
+  authorize,
+  identifyCaller,
+  type PublisherDirectory,
+  roleArnOf,
+} from '../../functions/publish/publishers.ts';
 import { closestNames } from '../../functions/publish/suggest.ts';
 
 describe('event ids', () => {
@@ -121,5 +129,63 @@ describe('payload validation', () => {
   it('accepts a valid payload and says which event it does not know', () => {
     assert.deepEqual(validator.validate('e', { id: 'i', 'a/b': 1 }), []);
     assert.throws(() => validator.validate('nope', {}), /No schema for event "nope"/);
+  });
+});
+
+describe('callers and publishers', () => {
+  const directory: PublisherDirectory = {
+    publishers: [
+      {
+        name: 'CardNetwork',
+        source: 'event-router.cardflow.card-network',
+        events: ['card.transaction.authorized'],
+        identity: { kind: 'iam', principal: 'arn:aws:iam::*:role/card-*' },
+      },
+    ],
+    eventPublishers: {
+      'card.transaction.authorized': ['CardNetwork'],
+      'ledger.entry.recorded': ['LedgerService/RecordTransaction'],
+    },
+  };
+
+  it('matches an assumed-role session against a role ARN pattern', () => {
+    assert.equal(
+      roleArnOf('arn:aws:sts::123456789012:assumed-role/card-gw/s1'),
+      'arn:aws:iam::123456789012:role/card-gw',
+    );
+    assert.equal(
+      arnMatches('arn:aws:iam::*:role/card-*', 'arn:aws:sts::123456789012:assumed-role/card-gw/s1'),
+      true,
+    );
+    assert.equal(
+      arnMatches('arn:aws:iam::*:role/card-*', 'arn:aws:sts::123456789012:assumed-role/cards/s1'),
+      false,
+    );
+    // `*` is the only wildcard: regex characters in the pattern are literal
+    assert.equal(arnMatches('arn:aws:iam::1:role/a.b', 'arn:aws:iam::1:role/aXb'), false);
+  });
+
+  it('a local request naming no publisher acts as the declared external publisher, never as an RPC', () => {
+    const caller = identifyCaller({ authorizer: { localPublisher: '' } }, directory);
+    assert.equal(caller.localDefault, true);
+    const own = authorize(caller, 'card.transaction.authorized', directory);
+    assert.equal(own.ok && own.publisher.name, 'CardNetwork');
+    const followUp = authorize(caller, 'ledger.entry.recorded', directory);
+    assert.equal(followUp.ok, false);
+    assert.match(
+      followUp.ok ? '' : followUp.message,
+      /only be published by LedgerService\/RecordTransaction/,
+    );
+  });
+
+  it('passes on only the claims publishers are recognized by, never the local caller key', () => {
+    assert.deepEqual(
+      contextClaims({ sub: 'u', client_id: 'app', scope: ['a', 'b'], localPublisher: 'CardNetwork' }, [
+        'client_id',
+        'scope',
+        'localPublisher',
+      ]),
+      { client_id: 'app', scope: 'a b' },
+    );
   });
 });
