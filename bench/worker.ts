@@ -68,6 +68,7 @@ function countingClient(endpoint: string): {
       sent++;
       const body = (args.request as { body?: unknown }).body;
       if (typeof body === 'string') bytes += Buffer.byteLength(body);
+      else if (body instanceof Uint8Array) bytes += body.byteLength;
       return next(args);
     },
     { step: 'finalizeRequest', name: 'countDynamoRequests' },
@@ -75,11 +76,16 @@ function countingClient(endpoint: string): {
   return { client, requests: () => sent, bytes: () => bytes };
 }
 
-/** dynalite in its own process (as DynamoDB is remote to a Lambda), with both workers' tables. */
+/**
+ * dynalite in its own process (as DynamoDB is remote to a Lambda), with both workers' tables. Its
+ * server keeps idle connections 65 s (as the local runtime's does): with Node's default of 5 s, the
+ * first batch after a pause between rounds met sockets closed under it (ECONNRESET; the bench's
+ * clients make no retries) and returned to the queue.
+ */
 async function startDynaliteProcess(): Promise<{ endpoint: string; cpuMs: () => number; close: () => void }> {
   const script =
     "process.on('SIGINT',()=>process.exit(0));const s=require('dynalite')({createTableMs:0,deleteTableMs:0,updateTableMs:0});" +
-    "s.listen(0,'127.0.0.1',()=>console.log(s.address().port));";
+    "s.keepAliveTimeout=65000;s.listen(0,'127.0.0.1',()=>console.log(s.address().port));";
   const child = spawn(process.execPath, [...dynaliteNodeArgs(), '-e', script], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -84,7 +84,8 @@ describe('cost model', () => {
     assert.equal(r.dynamoWriteUnits, 4.5);
     // 256 MB x 40 ms for Ship (1) and Bill (0.25), 512 MB x 40 ms for a quarter of Notify's batch
     close(r.gbSeconds, 0.25 * 0.04 * 1.25 + (0.5 * 0.04) / 4, 'GB-s');
-    close(r.logBytes, 700 * 2.25 + 260 * 1.5, 'log bytes');
+    const logBytes = assumptions.workerLogBytesPerDelivery * 2.25 + 260 * 1.5;
+    close(r.logBytes, logBytes, 'log bytes');
 
     const perMillion =
       2 * 1.0 + // EventBridge
@@ -92,7 +93,7 @@ describe('cost model', () => {
       1.5 * 0.2 + // Lambda requests
       r.gbSeconds * 1e6 * 0.0000133334 + // Lambda duration
       4.5 * 0.625 + // DynamoDB
-      ((700 * 2.25 + 260 * 1.5) * 1e6 * 0.5) / 1024 ** 3; // logs
+      (logBytes * 1e6 * 0.5) / 1024 ** 3; // logs
     close(event.usdPerMillion, perMillion, 'USD per million');
     // And per month: 4 events/s for 30 days, plus idle polling (5 pollers x 3 receives a minute) and an alarm per RPC
     const idle = 3 * ((5 * 3 * SECONDS_PER_MONTH) / 60) * (0.4 / 1e6);
