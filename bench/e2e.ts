@@ -25,6 +25,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_WORKER_OPTIONS } from '../functions/commons/options.ts';
 import { LocalDynamoDb } from '../lib/local/dynamodb.ts';
+import { RequestCounter } from '../lib/local/request-counter.ts';
 import { LocalRuntime } from '../lib/local/runtime.ts';
 import { isStale, synthesize } from '../lib/local/synth.ts';
 import { deliveriesTableKey } from '../test/support/deliveries-table.ts';
@@ -277,11 +278,15 @@ export async function run(): Promise<void> {
   const app = await assembly();
   const stateDir = mkdtempSync(join(tmpdir(), 'er-bench-runtime-'));
   const done = new Map<string, number>();
+  // Counts invocations, to show how full the poller's batches are at each load.
+  const counter = new RequestCounter();
   const runtime = await LocalRuntime.start({
     cdkOut: app.dir,
     port: 0,
     stateDir,
+    requestCounter: counter,
     events: {
+      functionOutput: counter.events.functionOutput,
       delivery: (d) => {
         if (d.outcome === 'ok') done.set(d.eventId, performance.now());
       },
@@ -292,7 +297,10 @@ export async function run(): Promise<void> {
     const polling = pollingOf(runtime, RPC);
     // Warm the function process before measuring.
     await drive(runtime, done, 20, 0);
+    const worker = runtime.model.functions.find((f) => f.environment.ER_RPC === RPC)?.name ?? '';
+    const invocationsBefore = counter.invocations(worker);
     const fixed = await drive(runtime, done, FIXED_RATE * FIXED_SECONDS, FIXED_RATE);
+    const fixedFill = fixed.deliveries / Math.max(1, counter.invocations(worker) - invocationsBefore);
     const rate = (p: Phase) => p.deliveries / p.seconds;
     const saturated: Phase[] = [];
     const ceilings: number[] = [];
@@ -316,7 +324,7 @@ export async function run(): Promise<void> {
     const whole = (v: number) => v.toFixed(0);
     console.log(`example app, ${EVENT} -> ${RPC} (one delivery per event), durable state`);
     console.log(
-      `  fixed load ${FIXED_RATE}/s for ${FIXED_SECONDS}s: ${fixed.deliveries} deliveries, ${rate(fixed).toFixed(0)}/s, publish->handled p50 ${fixed.p50.toFixed(0)} ms, p99 ${fixed.p99.toFixed(0)} ms (goal p99 <= 50 ms)`,
+      `  fixed load ${FIXED_RATE}/s for ${FIXED_SECONDS}s: ${fixed.deliveries} deliveries, ${rate(fixed).toFixed(0)}/s, publish->handled p50 ${fixed.p50.toFixed(0)} ms, p99 ${fixed.p99.toFixed(0)} ms (goal p99 <= 50 ms); ${fixedFill.toFixed(1)} messages per invocation`,
     );
     console.log(
       `  saturation (${SATURATION_EVENTS} events, PutEvents of 10), ${RUNS} runs: ${spread(rates, whole)} deliveries/s, publish->handled p50 ${spread(
