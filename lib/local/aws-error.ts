@@ -133,6 +133,10 @@ export const sqsErrors = {
       namespace: SQS_NS,
       queryCode: 'AWS.SimpleQueueService.UnsupportedOperation',
     }),
+  unknownOperation: (op: string) =>
+    new AwsError('UnknownOperationException', `The local runtime does not implement AmazonSQS.${op}.`, {
+      queryCode: 'InvalidAction',
+    }),
   invalidAction: (op: string) =>
     new AwsError('InvalidAction', `The action ${op} is not valid for this endpoint.`, {
       namespace: SQS_NS,

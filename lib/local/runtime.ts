@@ -159,7 +159,7 @@ export class LocalRuntime {
       http: async (req, res, body) =>
         (await api.handle(req, res, body)) ||
         (runtime ? await runtime.serveMounted(req, res) : false) ||
-        status.handle(req, res, body),
+        status.handle(req, res),
       onError: (error) => events.error?.(error),
     });
     let port: number;

@@ -80,7 +80,8 @@ export function createEventsApi(buses: EventBuses) {
     },
   };
   return async (operation: string, input: Input): Promise<unknown> => {
-    const op = ops[operation];
+    // Own properties only: `__proto__` or `constructor` are not operations.
+    const op = Object.hasOwn(ops, operation) ? ops[operation] : undefined;
     if (!op) throw eventsErrors.unknownOperation(operation);
     return op(input);
   };

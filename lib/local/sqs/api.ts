@@ -466,8 +466,9 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
     },
   };
   return async (operation, input, signal) => {
-    const op = ops[operation];
-    if (!op) throw sqsErrors.invalidAction(operation);
+    // Own properties only: `__proto__` or `constructor` are not operations.
+    const op = Object.hasOwn(ops, operation) ? ops[operation] : undefined;
+    if (!op) throw sqsErrors.unknownOperation(operation);
     return op(input, signal);
   };
 }
