@@ -130,6 +130,20 @@ export const CLOUDFORMATION = {
   templateBytes: 1 * MiB,
 } as const;
 
+/**
+ * What a rule adds around an event on its way to a queue, at most: the event's own fields around
+ * `detail` (`version`, `id`, `account`, `time`, `region`, `resources`, names quoted) and the input
+ * transformer's `{"rpc": "<Service/Method>", "event": ...}` wrapper for RPC ids of up to 512
+ * characters. An entry is accepted only when it still fits the queue with this added.
+ */
+export const DELIVERY_OVERHEAD_BYTES = 1024;
+
+/** Largest PutEvents entry (Detail + DetailType + Source, UTF-8) whose delivered message fits an SQS queue. */
+export const DELIVERABLE_ENTRY_BYTES = Math.min(
+  EVENTBRIDGE.entryBytes,
+  SQS.messageBytes - DELIVERY_OVERHEAD_BYTES,
+);
+
 /** Ids the project accepts from publishers (eventId, correlationId, causationId). */
 export const MAX_ID_CHARS = 256;
 
