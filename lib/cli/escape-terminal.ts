@@ -6,6 +6,7 @@
  */
 
 // C0 controls but tab, DEL, C1 controls, and the bidirectional overrides and isolates.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** `text` with every character that a terminal would act on written as an escape. */

@@ -12,10 +12,12 @@ import { formatDelivery, formatRoute, terminalEvents } from '../../lib/local/log
 
 const HOSTILE = 'evt\u001b[2J\u001b]0;pwned\u0007\rfake\u202eline\u009b31m';
 // No raw ESC, BEL, CR, CSI or bidi override may be printed.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const RAW_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e]/;
 
 function withoutColour(text: string): string {
   // The log's own colours (when stdout is a terminal) are the only escapes allowed.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   return text.replace(/\u001b\[\d+m/g, '');
 }
 
