@@ -8,7 +8,8 @@
  * `malformed-rpc-id`, `invalid-url`, `invalid-package`, `invalid-handler-path`, `duplicate-service`,
  * `duplicate-rpc`, `duplicate-event`, `duplicate-subscription`, `duplicate-publish`, `unknown-rpc`,
  * `unknown-event`, `handler-not-found`, `handler-not-exported`, `handler-in-remote`, `invalid-schema`,
- * `invalid-filter`, `filter-unknown-field`, `pattern-too-long`. Warnings: `unreachable-rpc`,
+ * `invalid-filter`, `filter-unknown-field`, `pattern-too-long`, `not-utf8`, `too-deep`, `alias-limit`,
+ * `unsafe-pattern`, `unknown-meta-schema`, `bus-rule-quota`. Warnings: `unreachable-rpc`,
  * `unsubscribed-event`, `filter-unknown-payload-field`, `dedup-retention-short`, `dlq-retention-short`,
  * `yaml-warning`.
  */
@@ -21,6 +22,7 @@ import { checkPublishes, checkSubscriptions } from './references.ts';
 import { readApp } from './sections/app.ts';
 import { readEvents } from './sections/events.ts';
 import { readDefaults, readServices } from './sections/services.ts';
+import { bytePosition, firstInvalidUtf8, MAX_YAML_DEPTH, tooDeep } from './source-checks.ts';
 import { DEFAULT_RPC_SETTINGS, type LoadResult, type RouterSpec, type RpcSpec } from './types.ts';
 import { YamlReader } from './yaml-reader.ts';
 
@@ -46,9 +48,9 @@ const ONE_DAY = 86400;
 export function loadSpec(file: string, options: LoadOptions = {}): LoadResult {
   const path = resolve(file);
   const bag = new DiagnosticBag();
-  let source: string;
+  let bytes: Buffer;
   try {
-    source = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
     const notFound = (error as NodeJS.ErrnoException).code === 'ENOENT';
     bag.error(
@@ -59,7 +61,17 @@ export function loadSpec(file: string, options: LoadOptions = {}): LoadResult {
     );
     return { diagnostics: bag.sorted() };
   }
-  return loadSpecFromSource(source, path, options, bag);
+  const invalid = firstInvalidUtf8(bytes);
+  if (invalid !== undefined) {
+    bag.error(
+      { file: path, ...bytePosition(bytes, invalid) },
+      'not-utf8',
+      `${file} is not UTF-8: byte 0x${(bytes[invalid] ?? 0).toString(16).padStart(2, '0')} here does not start a valid UTF-8 character.`,
+      'Save the file as UTF-8 (editors call it "UTF-8"; Latin-1 or Windows-1252 accents are the usual cause).',
+    );
+    return { diagnostics: bag.sorted() };
+  }
+  return loadSpecFromSource(bytes.toString('utf8'), path, options, bag);
 }
 
 /** Like loadSpec, for YAML text already in memory; `path` is where it came from (handlers are resolved beside it). */
@@ -72,7 +84,30 @@ export function loadSpecFromSource(
   const file = resolve(path);
   const rootDir = dirname(file);
   const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const deep = tooDeep(source);
+  if (deep) {
+    const before = source.slice(0, deep.offset);
+    const line = before.split('\n').length;
+    bag.error(
+      { file, line, col: deep.offset - before.lastIndexOf('\n') },
+      'too-deep',
+      `The YAML nests ${deep.depth} levels deep here; the loader reads at most ${MAX_YAML_DEPTH}.`,
+      'Flatten the structure: no schema, filter or setting needs this many levels.',
+    );
+    return { diagnostics: bag.sorted() };
+  }
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  } catch (error) {
+    bag.error(
+      { file, line: 1, col: 1 },
+      'too-deep',
+      `The YAML cannot be parsed: ${(error as Error).message}.`,
+      'Flatten the structure: no schema, filter or setting needs this many levels.',
+    );
+    return { diagnostics: bag.sorted() };
+  }
   const reader = new YamlReader(file, doc, lines, bag);
   let fatal = false;
   for (const error of doc.errors) {

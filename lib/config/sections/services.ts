@@ -358,6 +358,15 @@ function readHandler(
       return undefined;
     }
     path = normalize(written).split(sep).join('/');
+    if (path === '..' || path.startsWith('../')) {
+      reader.diagnostics.error(
+        reader.loc(entry.value),
+        'invalid-handler-path',
+        `The handler path "${written}" of ${owner} leads outside the project (the directory of event-router.yaml).`,
+        'Keep handler modules inside the project, e.g. functions/rpcs/<service>/<method>.ts; nothing outside it is bundled.',
+      );
+      return undefined;
+    }
   }
   if (!checkHandlers) return { kind: 'handler', handler: path };
   const node = entry?.value ?? rpcKeyNode;
