@@ -16,6 +16,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import { EVENTBRIDGE } from '../../functions/commons/aws-limits.ts';
+import { groupRules } from '../plan/rules.ts';
 import { DiagnosticBag } from './diagnostics.ts';
 import { formatDuration } from './durations.ts';
 import { checkPublishes, checkSubscriptions } from './references.ts';
@@ -188,6 +190,8 @@ export function loadSpecFromSource(
       );
   }
 
+  if (bag.errorCount === 0) checkRuleQuota(reader, app, services.services, subscriptions);
+
   const diagnostics = bag.sorted();
   if (bag.errorCount > 0 || app.name === undefined) return { diagnostics };
   const spec: RouterSpec = {
@@ -199,12 +203,44 @@ export function loadSpecFromSource(
       archiveRetentionDays: app.archiveRetentionDays,
       dedupRetentionSeconds,
       publishApi: app.publishApi,
+      ...(app.quotas ? { quotas: app.quotas } : {}),
     },
     events: events.map((e) => e.spec),
     services: services.services,
     subscriptions,
   };
   return { spec, diagnostics };
+}
+
+/**
+ * More rules than the bus may hold fail the deploy: an error, unless `app.quotas.rulesPerBus`
+ * declares the raised quota. Rules are counted as the planner groups them (one per service, event
+ * and filter, five targets each); splitting a very large service into stacks can only add rules.
+ */
+function checkRuleQuota(
+  reader: YamlReader,
+  app: ReturnType<typeof readApp>,
+  services: readonly { readonly name: string; readonly rpcs: readonly RpcSpec[] }[],
+  subscriptions: ReturnType<typeof checkSubscriptions>,
+): void {
+  const quota = app.quotas?.rulesPerBus ?? EVENTBRIDGE.rulesPerBus;
+  const rules = services.reduce(
+    (n, service) =>
+      n + groupRules(subscriptions, service.name, new Set(service.rpcs.map((r) => r.id))).length,
+    0,
+  );
+  if (rules <= quota) return;
+  const declared = app.quotas?.rulesPerBus !== undefined;
+  reader.diagnostics.error(
+    reader.loc(app.quotaNode),
+    'bus-rule-quota',
+    declared
+      ? `The subscriptions need ${rules} EventBridge rules on the bus, over the ${quota} declared in app.quotas.rulesPerBus.`
+      : `The subscriptions need ${rules} EventBridge rules on the bus, over EventBridge's default quota of ${quota} rules per event bus; the deploy would fail.`,
+    declared
+      ? `Raise "Rules per event bus" (EventBridge) in Service Quotas to at least ${rules} and set app.quotas.rulesPerBus to it, or share filters so fewer rules are needed.`
+      : `Raise "Rules per event bus" (EventBridge) in Service Quotas to at least ${rules}, then declare it: app: { quotas: { rulesPerBus: ${rules} } }. Or share filters between subscriptions so fewer rules are needed.`,
+  );
 }
 
 function longestRetention(rpcs: readonly RpcSpec[]): number {

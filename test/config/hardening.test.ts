@@ -145,3 +145,35 @@ describe('files and paths', () => {
     assert.match(result.diagnostics[0]?.message ?? '', /is not UTF-8: byte 0xe9/);
   });
 });
+
+describe('AWS quotas at validate time', () => {
+  /** A router whose one RPC subscribes to `events` events: one rule each. */
+  function manyRules(events: number, quotas = ''): string {
+    const list = Array.from(
+      { length: events },
+      (_, i) =>
+        `  - name: thing.e${i}\n    publisher: Checkout\n    schema: { type: object }\n    subscribers:\n      - id: OrderService/ShipOrder\n`,
+    ).join('');
+    return `app:\n  name: shop\n${quotas}services:\n  OrderService:\n    rpcs:\n      ShipOrder: {}\nevents:\n${list}`;
+  }
+
+  it('more than 300 rules on the bus is an error naming the quota to raise', () => {
+    const yaml = manyRules(301);
+    const result = load(yaml);
+    assert.deepEqual(summary(result), [
+      { code: 'bus-rule-quota', ...where(yaml, 'app:'), severity: 'error' },
+    ]);
+    assert.match(result.diagnostics[0]?.message ?? '', /need 301 EventBridge rules .* default quota of 300/);
+    assert.match(result.diagnostics[0]?.hint ?? '', /"Rules per event bus".*rulesPerBus: 301/);
+    assert.deepEqual(load(manyRules(300)).diagnostics, []);
+  });
+
+  it('a declared raised quota lifts the limit, and is itself enforced', () => {
+    assert.deepEqual(load(manyRules(301, '  quotas: { rulesPerBus: 500 }\n')).diagnostics, []);
+    const yaml = manyRules(301, '  quotas: { rulesPerBus: 301 }\n'.replace('301', '300'));
+    const result = load(yaml);
+    assert.deepEqual(summary(result), [
+      { code: 'bus-rule-quota', ...where(yaml, '300 }'), severity: 'error' },
+    ]);
+  });
+});
