@@ -42,9 +42,15 @@ export const NAME_LIMITS = {
   topicName: 256,
   /** Event archive name: 1-48 (EventBridge API reference, CreateArchive `ArchiveName`). */
   archiveName: 48,
-  /** EventBridge `detail-type` and `source`: 1-256 (EventBridge API reference, PutEventsRequestEntry). */
-  detailType: 256,
-  source: 256,
+  /**
+   * The project's own limits on the names written in the YAML. Every AWS name derived from them is
+   * fitted to its limit above (naming.ts); these keep what is embedded whole within AWS limits too:
+   * an RPC id (service/method) goes into each rule's input template (8192) and Description (512),
+   * an event name into rule patterns (2048) and IAM `events:detail-type` conditions.
+   */
+  serviceName: 64,
+  methodName: 64,
+  eventName: 128,
 } as const;
 
 /** EventBridge (EventBridge User Guide, "Amazon EventBridge quotas"; API reference). */

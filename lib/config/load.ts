@@ -9,14 +9,15 @@
  * `duplicate-rpc`, `duplicate-event`, `duplicate-subscription`, `duplicate-publish`, `unknown-rpc`,
  * `unknown-event`, `handler-not-found`, `handler-not-exported`, `handler-in-remote`, `invalid-schema`,
  * `invalid-filter`, `filter-unknown-field`, `pattern-too-long`, `not-utf8`, `too-deep`, `alias-limit`,
- * `unsafe-pattern`, `unknown-meta-schema`, `bus-rule-quota`. Warnings: `unreachable-rpc`,
+ * `unsafe-pattern`, `unknown-meta-schema`, `bus-rule-quota`, `name-too-long`, `policy-too-large`. Warnings: `unreachable-rpc`,
  * `unsubscribed-event`, `filter-unknown-payload-field`, `dedup-retention-short`, `dlq-retention-short`,
  * `yaml-warning`.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { EVENTBRIDGE } from '../../functions/commons/aws-limits.ts';
+import { EVENTBRIDGE, NAME_LIMITS, QUEUE_POLICY_BYTES } from '../../functions/commons/aws-limits.ts';
+import { names } from '../naming.ts';
 import { groupRules } from '../plan/rules.ts';
 import { DiagnosticBag } from './diagnostics.ts';
 import { formatDuration } from './durations.ts';
@@ -190,7 +191,10 @@ export function loadSpecFromSource(
       );
   }
 
-  if (bag.errorCount === 0) checkRuleQuota(reader, app, services.services, subscriptions);
+  if (bag.errorCount === 0) {
+    checkRuleQuota(reader, app, services.services, subscriptions);
+    checkQueuePolicies(reader, app, services.services, subscriptions);
+  }
 
   const diagnostics = bag.sorted();
   if (bag.errorCount > 0 || app.name === undefined) return { diagnostics };
@@ -241,6 +245,39 @@ function checkRuleQuota(
       ? `Raise "Rules per event bus" (EventBridge) in Service Quotas to at least ${rules} and set app.quotas.rulesPerBus to it, or share filters so fewer rules are needed.`
       : `Raise "Rules per event bus" (EventBridge) in Service Quotas to at least ${rules}, then declare it: app: { quotas: { rulesPerBus: ${rules} } }. Or share filters between subscriptions so fewer rules are needed.`,
   );
+}
+
+/** Bytes of an RPC queue's resource policy besides the rule ARNs it lists (TLS-only deny, principals, Sid). */
+const QUEUE_POLICY_BASE_BYTES = 1024;
+
+/**
+ * Each rule that delivers to an RPC's queue is listed by ARN in the queue's (and its DLQ's) resource
+ * policy, which SQS holds to QUEUE_POLICY_BYTES: an RPC subscribed through too many rules cannot deploy.
+ * ARNs are counted at their longest (longest region, a rule name of 64 characters).
+ */
+function checkQueuePolicies(
+  reader: YamlReader,
+  app: ReturnType<typeof readApp>,
+  services: readonly { readonly name: string; readonly rpcs: readonly RpcSpec[] }[],
+  subscriptions: ReturnType<typeof checkSubscriptions>,
+): void {
+  if (app.name === undefined) return;
+  const bus = names.busName({ app: app.name, stage: app.stage });
+  const arnBytes =
+    `"arn:aws-us-gov:events:ap-southeast-2:123456789012:rule/${bus}/${'r'.repeat(NAME_LIMITS.ruleName)}",`
+      .length;
+  const most = Math.floor((QUEUE_POLICY_BYTES - QUEUE_POLICY_BASE_BYTES) / arnBytes);
+  for (const service of services)
+    for (const rpc of service.rpcs) {
+      const rules = groupRules(subscriptions, service.name, new Set([rpc.id])).length;
+      if (rules <= most) continue;
+      reader.diagnostics.error(
+        rpc.location,
+        'policy-too-large',
+        `${rpc.id} receives events through ${rules} rules; its queue policy would list every rule ARN and pass SQS's ${QUEUE_POLICY_BYTES}-byte policy limit (about ${most} rules fit).`,
+        'Subscribe it to fewer events (or fewer distinct filters), or split it into several RPCs.',
+      );
+    }
 }
 
 function longestRetention(rpcs: readonly RpcSpec[]): number {

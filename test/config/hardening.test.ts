@@ -147,31 +147,49 @@ describe('files and paths', () => {
 });
 
 describe('AWS quotas at validate time', () => {
-  /** A router whose one RPC subscribes to `events` events: one rule each. */
-  function manyRules(events: number, quotas = ''): string {
+  /** A router whose RPCs (`rpcs` of them, in turn) subscribe to `events` events: one rule each. */
+  function manyRules(events: number, quotas = '', rpcs = 1): string {
+    const method = (i: number) => (i === 0 ? 'ShipOrder' : `ShipOrder${i}`);
     const list = Array.from(
       { length: events },
       (_, i) =>
-        `  - name: thing.e${i}\n    publisher: Checkout\n    schema: { type: object }\n    subscribers:\n      - id: OrderService/ShipOrder\n`,
+        `  - name: thing.e${i}\n    publisher: Checkout\n    schema: { type: object }\n    subscribers:\n      - id: OrderService/${method(i % rpcs)}\n`,
     ).join('');
-    return `app:\n  name: shop\n${quotas}services:\n  OrderService:\n    rpcs:\n      ShipOrder: {}\nevents:\n${list}`;
+    const declared = Array.from({ length: rpcs }, (_, i) => `      ${method(i)}: {}\n`).join('');
+    return `app:\n  name: shop\n${quotas}services:\n  OrderService:\n    rpcs:\n${declared}events:\n${list}`;
   }
+  const HANDLERS = Object.fromEntries(
+    [1, 2, 3].map((i) => [`functions/rpcs/order-service/ship-order${i}.ts`, HANDLER]),
+  );
 
   it('more than 300 rules on the bus is an error naming the quota to raise', () => {
-    const yaml = manyRules(301);
-    const result = load(yaml);
+    const yaml = manyRules(301, '', 4);
+    const result = load(yaml, HANDLERS);
     assert.deepEqual(summary(result), [
       { code: 'bus-rule-quota', ...where(yaml, 'app:'), severity: 'error' },
     ]);
     assert.match(result.diagnostics[0]?.message ?? '', /need 301 EventBridge rules .* default quota of 300/);
     assert.match(result.diagnostics[0]?.hint ?? '', /"Rules per event bus".*rulesPerBus: 301/);
-    assert.deepEqual(load(manyRules(300)).diagnostics, []);
+    assert.deepEqual(load(manyRules(300, '', 4), HANDLERS).diagnostics, []);
+  });
+
+  it('an RPC reached through so many rules that its queue policy would pass 20 KB, at the RPC', () => {
+    const yaml = manyRules(160);
+    const result = load(yaml);
+    assert.deepEqual(summary(result), [
+      { code: 'policy-too-large', ...where(yaml, 'ShipOrder: {}'), severity: 'error' },
+    ]);
+    assert.match(
+      result.diagnostics[0]?.message ?? '',
+      /through 160 rules; its queue policy .* 20480-byte policy limit/,
+    );
+    assert.deepEqual(load(manyRules(100)).diagnostics, []);
   });
 
   it('a declared raised quota lifts the limit, and is itself enforced', () => {
-    assert.deepEqual(load(manyRules(301, '  quotas: { rulesPerBus: 500 }\n')).diagnostics, []);
-    const yaml = manyRules(301, '  quotas: { rulesPerBus: 301 }\n'.replace('301', '300'));
-    const result = load(yaml);
+    assert.deepEqual(load(manyRules(301, '  quotas: { rulesPerBus: 500 }\n', 4), HANDLERS).diagnostics, []);
+    const yaml = manyRules(301, '  quotas: { rulesPerBus: 300 }\n', 4);
+    const result = load(yaml, HANDLERS);
     assert.deepEqual(summary(result), [
       { code: 'bus-rule-quota', ...where(yaml, '300 }'), severity: 'error' },
     ]);

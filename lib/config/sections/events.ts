@@ -1,7 +1,9 @@
 /**
  * The `events:` section: each event, its payload schema and its subscribers.
  */
+
 import type { Node } from 'yaml';
+import { NAME_LIMITS } from '../../../functions/commons/aws-limits.ts';
 import { kebab } from '../../naming.ts';
 import { EVENT_NAME, toEventName } from '../identifiers.ts';
 import { checkJsonSchema } from '../json-schema.ts';
@@ -149,6 +151,15 @@ function readEventName(reader: YamlReader, entry: Entry | undefined, map: Node):
       'invalid-event-name',
       `The event name "${name}" is not lower-case dot-separated words.`,
       EVENT_NAME.test(fix) ? `Write "${fix}".` : 'Use a name like "card.transaction.authorized".',
+    );
+    return undefined;
+  }
+  if (name.length > NAME_LIMITS.eventName) {
+    reader.diagnostics.error(
+      reader.loc(entry.value),
+      'name-too-long',
+      `The event name "${name.slice(0, 40)}..." is ${name.length} characters long; at most ${NAME_LIMITS.eventName} are allowed (it is the EventBridge detail-type in every rule pattern and IAM condition).`,
+      `Shorten it to ${NAME_LIMITS.eventName} characters or fewer.`,
     );
     return undefined;
   }
