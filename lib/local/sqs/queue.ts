@@ -26,6 +26,7 @@ export interface QueueConfig {
   readonly redriveAllowPolicy?: string;
   readonly sqsManagedSseEnabled?: boolean;
   readonly kmsMasterKeyId?: string;
+  readonly kmsDataKeyReusePeriodSeconds?: number;
 }
 
 export const DEFAULT_QUEUE_CONFIG: Omit<QueueConfig, 'name'> = {
@@ -47,6 +48,8 @@ export interface Message {
   readonly attributes: Readonly<Record<string, MessageAttributeValue>> | undefined;
   readonly md5OfAttributes: string | undefined;
   readonly traceHeader: string | undefined;
+  /** MessageGroupId a sender set on a standard queue (fair queues); returned as a system attribute. */
+  readonly groupId?: string | undefined;
   readonly sentAt: number;
   /** ARN of the queue the message was moved from by a redrive policy. */
   readonly deadLetterSourceArn: string | undefined;
@@ -76,6 +79,7 @@ export interface SendInput {
   readonly attributes?: Readonly<Record<string, MessageAttributeValue>>;
   readonly delaySeconds?: number;
   readonly traceHeader?: string;
+  readonly groupId?: string;
 }
 
 /** Serializes a message for the journal. */
@@ -87,6 +91,7 @@ export function messageRecord(queue: string, m: Message): Record<string, unknown
     b: m.body,
     a: m.attributes,
     th: m.traceHeader,
+    g: m.groupId,
     st: m.sentAt,
     rc: m.receiveCount,
     fr: m.firstReceiveAt,
@@ -108,6 +113,7 @@ export function messageFromRecord(r: Record<string, unknown>, now: number): Mess
     attributes,
     md5OfAttributes: attributes ? md5OfAttributes(attributes) : undefined,
     traceHeader: typeof r.th === 'string' ? r.th : undefined,
+    groupId: typeof r.g === 'string' ? r.g : undefined,
     sentAt: typeof r.st === 'number' ? r.st : now,
     deadLetterSourceArn: typeof r.ds === 'string' ? r.ds : undefined,
     receiveCount,
@@ -210,6 +216,7 @@ export class Queue {
       attributes,
       md5OfAttributes: attributes ? md5OfAttributes(attributes) : undefined,
       traceHeader: input.traceHeader,
+      groupId: input.groupId,
       sentAt: now,
       deadLetterSourceArn: undefined,
       receiveCount: 0,
@@ -225,7 +232,11 @@ export class Queue {
     return { message, durable };
   }
 
-  /** Takes in a message moved from another queue (redrive policy or move task), keeping its id and body. */
+  /**
+   * Takes in a message moved from another queue, keeping its id and body. A redrive policy moves it
+   * with its sent time and receive count (SQS keeps counting receives in the DLQ); a move task starts
+   * both afresh.
+   */
   adopt(
     source: Message,
     options: { deadLetterSourceArn?: string; keepSentAt: boolean },
@@ -235,8 +246,8 @@ export class Queue {
       ...source,
       sentAt: options.keepSentAt ? source.sentAt : now,
       deadLetterSourceArn: options.deadLetterSourceArn,
-      receiveCount: 0,
-      firstReceiveAt: 0,
+      receiveCount: options.keepSentAt ? source.receiveCount : 0,
+      firstReceiveAt: options.keepSentAt ? source.firstReceiveAt : 0,
       visibleAt: 0,
       state: 'ready',
       receipt: '',
@@ -342,14 +353,35 @@ export class Queue {
     return message;
   }
 
-  /** Changes the visibility timeout of a received message; 0 makes it visible again at once. */
-  changeVisibility(handle: string, seconds: number, now = Date.now()): void {
+  /**
+   * Changes the visibility timeout of a received message; 0 makes it visible again at once.
+   *
+   * Strict (the default, used by the runtime's own pollers): only the latest receive's handle of an
+   * in-flight message counts. `asSqs` answers as the SQS API does: any receipt handle of a message
+   * that still exists is accepted, a message that is no longer in flight is left as it is (success),
+   * and a deleted message is `InvalidParameterValue`.
+   */
+  changeVisibility(
+    handle: string,
+    seconds: number,
+    now = Date.now(),
+    options: { asSqs?: boolean } = {},
+  ): void {
     const { message, current } = this.byReceipt(handle);
-    if (message?.state !== 'inflight') throw sqsErrors.messageNotInflight();
-    if (!current)
-      throw sqsErrors.invalidParameterValue(
-        `Value ${handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.`,
-      );
+    if (options.asSqs) {
+      if (!message)
+        throw sqsErrors.invalidParameterValue(
+          `Value ${handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`,
+        );
+      this.promote(now);
+      if (message.state !== 'inflight') return;
+    } else {
+      if (message?.state !== 'inflight') throw sqsErrors.messageNotInflight();
+      if (!current)
+        throw sqsErrors.invalidParameterValue(
+          `Value ${handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.`,
+        );
+    }
     this.detach(message);
     if (seconds === 0) {
       message.state = 'ready';
@@ -363,6 +395,9 @@ export class Queue {
     }
     this.host.journal({ t: 'v', q: this.name, id: message.id, va: message.visibleAt });
   }
+
+  /** Epoch ms of the last PurgeQueue (SQS allows one per 60 s). */
+  lastPurgeAt = 0;
 
   /** Deletes every message. */
   purge(): number {
