@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { sqsErrors } from '../aws-error.ts';
+import { AwsError, sqsErrors } from '../aws-error.ts';
 import { attributesSize, type MessageAttributeValue, md5OfAttributes } from './md5.ts';
 import type { MoveTasks } from './move-tasks.ts';
 import { DEFAULT_QUEUE_CONFIG, type Message, type Queue, type QueueConfig } from './queue.ts';
@@ -188,12 +188,13 @@ function checkBatch(entries: unknown): Array<Input & { Id: string }> {
 
 /**
  * Applies `each` to every entry of a batch: what it returns is listed under Successful, what it throws
- * under Failed with the entry's Id (one bad entry does not fail the others).
+ * under Failed with the entry's Id (one bad entry does not fail the others). An empty list is left
+ * out, as SQS does.
  */
 function eachEntry(
   entries: Array<Input & { Id: string }>,
   each: (entry: Input & { Id: string }) => Output,
-): { Successful: Output[]; Failed: Output[] } {
+): { Successful?: Output[]; Failed?: Output[] } {
   const Successful: Output[] = [];
   const Failed: Output[] = [];
   for (const entry of entries) {
@@ -203,16 +204,25 @@ function eachEntry(
       Failed.push(batchError(entry.Id, error));
     }
   }
-  return { Successful, Failed };
+  return {
+    ...(Successful.length > 0 ? { Successful } : {}),
+    ...(Failed.length > 0 ? { Failed } : {}),
+  };
 }
 
+/** A Failed entry: SQS gives the legacy (query) error code here, e.g. `InvalidParameterValue`. */
 function batchError(id: string, error: unknown) {
-  const code =
-    error instanceof Error && 'code' in error ? String((error as { code: unknown }).code) : 'InternalError';
+  if (error instanceof AwsError)
+    return {
+      Id: id,
+      SenderFault: error.status < 500,
+      Code: error.queryError?.split(';')[0] ?? error.code,
+      Message: error.message,
+    };
   return {
     Id: id,
-    SenderFault: code !== 'InternalError',
-    Code: code,
+    SenderFault: false,
+    Code: 'InternalError',
     Message: error instanceof Error ? error.message : String(error),
   };
 }
@@ -316,10 +326,8 @@ export function configFromAttributes(
   const config: Record<string, unknown> = { ...DEFAULT_QUEUE_CONFIG, ...base, name };
   if (!base) config.sqsManagedSseEnabled = true;
   for (const key of Object.keys(attributes)) {
-    if (key === 'FifoQueue' || key === 'ContentBasedDeduplication') {
-      if (attributes[key] === 'true' && key === 'FifoQueue') throw fifoUnsupported();
-      throw sqsErrors.invalidAttributeName(key);
-    }
+    // A standard queue does not know these (a FIFO queue's name ends in .fifo, refused above).
+    if (key === 'FifoQueue' || key === 'ContentBasedDeduplication') throw sqsErrors.invalidAttributeName(key);
     if (FIFO_ONLY_ATTRIBUTES.includes(key))
       throw sqsErrors.invalidAttribute(`You can specify the ${key} only when FifoQueue is set to true.`);
   }
