@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TableDefinition } from './dynamodb.ts';
 import { DEFAULT_RETRY, type RuleDefinition, type RuleTarget } from './eventbridge/bus.ts';
-import type { InputTransformer } from './eventbridge/transformer.ts';
+import { type InputTransformer, validateTransformer } from './eventbridge/transformer.ts';
 import { type ResolveContext, Resolver } from './resolve.ts';
 import { DEFAULT_QUEUE_CONFIG, type QueueConfig } from './sqs/queue.ts';
 import { assetDirectory, type CfnResource, type CloudAssembly, type StackArtifact } from './template.ts';
@@ -249,7 +249,8 @@ function queueConfig(
   };
 }
 
-function ruleDefinition(
+/** One AWS::Events::Rule as the runtime runs it; what it cannot run (or AWS would refuse) goes to `problems`. */
+export function ruleDefinition(
   name: string,
   p: Record<string, unknown>,
   where: string,
@@ -268,6 +269,23 @@ function ruleDefinition(
         `${where}: target ${String(t.Id)} (${arn}) is not an SQS queue; only SQS targets are run locally.`,
       );
       continue;
+    }
+    // What EventBridge refuses when the target is put (PutTargets), so the target would not exist.
+    const inputs = ['Input', 'InputPath', 'InputTransformer'].filter((k) => t[k] !== undefined);
+    if (inputs.length > 1) {
+      problems.push(
+        `${where}: target ${String(t.Id)}: Only one of Input, InputPath, or InputTransformer must be provided for target ${String(t.Id)}. It has ${inputs.join(' and ')}; EventBridge refuses this target, so it is skipped.`,
+      );
+      continue;
+    }
+    if (t.InputTransformer) {
+      const invalid = validateTransformer(t.InputTransformer as InputTransformer, String(t.Id));
+      if (invalid.length > 0) {
+        problems.push(
+          `${where}: target ${String(t.Id)}: ${invalid.join(' ')} EventBridge refuses this target; it is skipped.`,
+        );
+        continue;
+      }
     }
     const retry = t.RetryPolicy as
       | { MaximumRetryAttempts?: unknown; MaximumEventAgeInSeconds?: unknown }

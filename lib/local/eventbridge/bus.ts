@@ -46,7 +46,7 @@ export interface BusEventRecord extends Omit<BusEvent, 'detail'> {
   readonly detail: unknown;
 }
 
-export type RouteOutcome = 'delivered' | 'retrying' | 'dead-lettered' | 'dropped' | 'unmatched';
+export type RouteOutcome = 'delivered' | 'retrying' | 'dead-lettered' | 'dropped' | 'unmatched' | 'no-bus';
 
 export interface RouteLog {
   readonly event: BusEventRecord;
@@ -190,8 +190,22 @@ export class EventBuses {
         resources: Array.isArray(entry.Resources) ? (entry.Resources as string[]) : [],
         detail: checked.detail,
       };
-      durable.push(...this.route(this.busName(entry.EventBusName), event, now));
+      const bus = this.busName(entry.EventBusName);
       results.push({ EventId: event.id });
+      if (!this.buses.has(bus)) {
+        // EventBridge accepts an entry for a bus that does not exist and loses it without a word;
+        // the runtime accepts it too, and says so.
+        this.emit({
+          event,
+          rule: '',
+          targetArn: this.busArn(bus),
+          outcome: 'no-bus',
+          attempt: 0,
+          error: `event bus ${bus} does not exist; EventBridge would accept this entry and silently drop it`,
+        });
+        continue;
+      }
+      durable.push(...this.route(bus, event, now));
     }
     await Promise.all(durable);
     return { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results };
@@ -223,9 +237,6 @@ export class EventBuses {
     )
       return invalid('Resources', 'Resources must be a list of strings.');
     if (parseTime(e.Time, now) === undefined) return invalid('Time', 'Time is not a valid timestamp.');
-    const bus = this.busName(e.EventBusName);
-    if (!this.buses.has(bus))
-      return { ErrorCode: 'NotFoundException', ErrorMessage: `Event bus ${bus} does not exist.` };
     return { detail };
   }
 
@@ -252,7 +263,13 @@ export class EventBuses {
     return durable;
   }
 
-  private render(rule: CompiledRule, target: RuleTarget, event: BusEventRecord, ingestedAt: number): string {
+  /** The target's input for `event`; undefined when its input transformer renders invalid JSON. */
+  private render(
+    rule: CompiledRule,
+    target: RuleTarget,
+    event: BusEventRecord,
+    ingestedAt: number,
+  ): string | undefined {
     // InputPath is a transformer whose template is the one value it selects.
     const transformer =
       target.inputTransformer ??
@@ -280,6 +297,18 @@ export class EventBuses {
       if (!queue)
         throw Object.assign(new Error(`Target ${target.arn} does not exist.`), { code: 'ResourceNotFound' });
       const body = this.render(rule, target, event, ingestedAt);
+      if (body === undefined) {
+        // EventBridge does not deliver (nor retry) an input its transformer turned into invalid JSON.
+        this.emit({
+          event,
+          rule: rule.name,
+          targetArn: target.arn,
+          outcome: 'dropped',
+          attempt,
+          error: `the InputTemplate of target ${target.id} rendered text that is not valid JSON; EventBridge does not deliver it`,
+        });
+        return undefined;
+      }
       if (Buffer.byteLength(body) > queue.config.maximumMessageSize)
         throw Object.assign(new Error('Message must be shorter than the queue maximum message size.'), {
           code: 'SQS.InvalidParameterValue',

@@ -1,7 +1,8 @@
 /**
- * Event-pattern facts from AWS's own matching library (aws/event-ruler) replayed through TestEventPattern
- * of the local runtime with a real SDK client: the range each CIDR block covers (host bits in the
- * address as written do not narrow it), and numeric ranges whose bottom is not below their top.
+ * EventBridge facts the local runtime is held to, through a real SDK client: event-pattern facts from
+ * AWS's own matching library (aws/event-ruler) replayed through TestEventPattern (the range each CIDR
+ * block covers, whatever host bits it is written with; numeric ranges whose bottom is not below their
+ * top), and PutEvents to a bus that does not exist (accepted and dropped, with a warning).
  */
 
 import assert from 'node:assert/strict';
@@ -9,7 +10,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { InvalidEventPatternException, TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
+import {
+  InvalidEventPatternException,
+  PutEventsCommand,
+  TestEventPatternCommand,
+} from '@aws-sdk/client-eventbridge';
+import type { RouteLog } from '../../lib/local/eventbridge/bus.ts';
 import { type Harness, startHarness } from './helpers.ts';
 
 interface CidrCase {
@@ -41,10 +47,11 @@ const EVENT = {
   resources: [],
 };
 
-describe('event patterns as event-ruler computes them', () => {
+describe('EventBridge as AWS answers', () => {
   let h: Harness;
+  const routes: RouteLog[] = [];
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({ events: { delivery: () => {}, route: (log) => routes.push(log) } });
   });
   after(async () => {
     await h.close();
@@ -95,5 +102,22 @@ describe('event patterns as event-ruler computes them', () => {
           e instanceof InvalidEventPatternException && /Bottom must be less than top/.test(e.message),
       );
     }
+  });
+
+  it('accepts PutEvents to a bus that does not exist, as EventBridge does, and warns that AWS would drop it', async () => {
+    const out = await h.events.send(
+      new PutEventsCommand({
+        Entries: [{ EventBusName: 'no-such-bus', Source: 's', DetailType: 'x', Detail: '{}' }],
+      }),
+    );
+    assert.equal(out.FailedEntryCount, 0);
+    const id = out.Entries?.[0]?.EventId;
+    assert.match(id ?? '', /^[0-9a-f-]{36}$/);
+    const warning = routes.find((r) => r.event.id === id);
+    assert.equal(warning?.outcome, 'no-bus');
+    assert.match(
+      warning?.error ?? '',
+      /no-such-bus does not exist; EventBridge would accept this entry and silently drop it/,
+    );
   });
 });
