@@ -170,7 +170,7 @@ export function buildModel(assembly: CloudAssembly, baseUrl: string): LocalModel
         const p = (r.resolve(stack, resource.Properties ?? {}, id) ?? {}) as Record<string, unknown>;
         switch (resource.Type) {
           case 'AWS::SQS::Queue':
-            queues.push(queueConfig(r.identity(stack, id).attributes.QueueName ?? id, p, where, problems));
+            queues.push(queueConfig(r.identity(stack, id).attributes.QueueName ?? id, p));
             break;
           case 'AWS::Events::EventBus':
             buses.push(r.identity(stack, id).attributes.Name ?? id);
@@ -218,14 +218,7 @@ export function buildModel(assembly: CloudAssembly, baseUrl: string): LocalModel
   };
 }
 
-function queueConfig(
-  name: string,
-  p: Record<string, unknown>,
-  where: string,
-  problems: string[],
-): QueueConfig {
-  if (p.FifoQueue === true || p.FifoQueue === 'true')
-    problems.push(`${where}: FIFO queues are run as standard queues locally (no ordering or deduplication).`);
+function queueConfig(name: string, p: Record<string, unknown>): QueueConfig {
   const redrive = p.RedrivePolicy as { deadLetterTargetArn?: string; maxReceiveCount?: unknown } | undefined;
   return {
     ...DEFAULT_QUEUE_CONFIG,
@@ -245,6 +238,17 @@ function queueConfig(
       : {}),
     ...(p.RedriveAllowPolicy ? { redriveAllowPolicy: JSON.stringify(p.RedriveAllowPolicy) } : {}),
     sqsManagedSseEnabled: p.SqsManagedSseEnabled === true || p.SqsManagedSseEnabled === 'true',
+    ...(p.FifoQueue === true || p.FifoQueue === 'true'
+      ? {
+          fifoQueue: true,
+          contentBasedDeduplication:
+            p.ContentBasedDeduplication === true || p.ContentBasedDeduplication === 'true',
+          ...(p.DeduplicationScope === 'messageGroup' ? { deduplicationScope: 'messageGroup' as const } : {}),
+          ...(p.FifoThroughputLimit === 'perMessageGroupId'
+            ? { fifoThroughputLimit: 'perMessageGroupId' as const }
+            : {}),
+        }
+      : {}),
     ...(typeof p.KmsMasterKeyId === 'string' ? { kmsMasterKeyId: p.KmsMasterKeyId } : {}),
   };
 }

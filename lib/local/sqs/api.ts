@@ -2,7 +2,7 @@
  * The SQS API on the JSON protocol (`X-Amz-Target: AmazonSQS.<Op>`): validates input as SQS does and
  * answers with the shapes AWS SDK v3 clients expect, including the MD5 digests they verify.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { AwsError, sqsErrors } from '../aws-error.ts';
 import { attributesSize, type MessageAttributeValue, md5OfAttributes } from './md5.ts';
@@ -148,14 +148,29 @@ function prepareSend(queue: Queue, entry: SendEntry, options: { batch: boolean; 
     );
   const delay = num(entry as Input, 'DelaySeconds');
   inRange('DelaySeconds', delay, 0, 900);
+  const fifo = queue.config.fifoQueue === true;
   const groupId = entry.MessageGroupId;
+  if (fifo && groupId === undefined) throw sqsErrors.missingParameter('MessageGroupId');
   if (groupId !== undefined && (typeof groupId !== 'string' || !GROUP_OR_DEDUP_ID.test(groupId)))
     throw sqsErrors.invalidParameterValue(
       `Value ${String(groupId)} for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.`,
     );
-  if (entry.MessageDeduplicationId !== undefined)
+  const dedupId = entry.MessageDeduplicationId;
+  if (dedupId !== undefined && !fifo)
     throw sqsErrors.invalidParameterValue(
-      `Value ${String(entry.MessageDeduplicationId)} for parameter MessageDeduplicationId is invalid. Reason: The request include parameter that is not valid for this queue type.`,
+      `Value ${String(dedupId)} for parameter MessageDeduplicationId is invalid. Reason: The request include parameter that is not valid for this queue type.`,
+    );
+  if (dedupId !== undefined && (typeof dedupId !== 'string' || !GROUP_OR_DEDUP_ID.test(dedupId)))
+    throw sqsErrors.invalidParameterValue(
+      `Value ${String(dedupId)} for parameter MessageDeduplicationId is invalid. Reason: MessageDeduplicationId can only include alphanumeric and punctuation characters. 1 to 128 in length.`,
+    );
+  if (fifo && dedupId === undefined && !queue.config.contentBasedDeduplication)
+    throw sqsErrors.invalidParameterValue(
+      'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+    );
+  if (fifo && delay !== undefined && delay !== 0)
+    throw sqsErrors.invalidParameterValue(
+      `Value ${delay} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.`,
     );
   const system = entry.MessageSystemAttributes as Record<string, MessageAttributeValue> | undefined;
   for (const name of Object.keys(system ?? {}))
@@ -167,10 +182,32 @@ function prepareSend(queue: Queue, entry: SendEntry, options: { batch: boolean; 
   return {
     body,
     attributes,
-    delaySeconds: delay,
+    delaySeconds: fifo ? undefined : delay,
     traceHeader,
     ...(typeof groupId === 'string' ? { groupId } : {}),
+    ...(fifo
+      ? {
+          deduplicationId:
+            typeof dedupId === 'string' ? dedupId : createHash('sha256').update(body, 'utf8').digest('hex'),
+        }
+      : {}),
   };
+}
+
+/**
+ * A FIFO batch is refused as a whole when an entry lacks its MessageGroupId or, without content-based
+ * deduplication, its MessageDeduplicationId (as SQS recorded it).
+ */
+function checkFifoBatch(queue: Queue, entries: Input[]): void {
+  if (!queue.config.fifoQueue) return;
+  for (const e of entries) {
+    if (e.MessageGroupId === undefined)
+      throw sqsErrors.invalidParameterValue('The request must contain the parameter MessageGroupId.');
+    if (e.MessageDeduplicationId === undefined && !queue.config.contentBasedDeduplication)
+      throw sqsErrors.invalidParameterValue(
+        'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+      );
+  }
 }
 
 function checkBatch(entries: unknown): Array<Input & { Id: string }> {
@@ -253,6 +290,12 @@ function settingAttributes(c: QueueConfig): Record<string, string> {
   };
   if (c.redrivePolicy) attrs.RedrivePolicy = JSON.stringify(c.redrivePolicy);
   if (c.redriveAllowPolicy) attrs.RedriveAllowPolicy = c.redriveAllowPolicy;
+  if (c.fifoQueue) {
+    attrs.FifoQueue = 'true';
+    attrs.ContentBasedDeduplication = String(c.contentBasedDeduplication ?? false);
+    attrs.DeduplicationScope = c.deduplicationScope ?? 'queue';
+    attrs.FifoThroughputLimit = c.fifoThroughputLimit ?? 'perQueue';
+  }
   if (c.kmsMasterKeyId) {
     attrs.KmsMasterKeyId = c.kmsMasterKeyId;
     attrs.KmsDataKeyReusePeriodSeconds = String(c.kmsDataKeyReusePeriodSeconds ?? 300);
@@ -274,6 +317,10 @@ const NUMERIC_ATTRIBUTES: Record<string, readonly [keyof QueueConfig, number, nu
 
 /** Attribute names GetQueueAttributes accepts that a queue may not have a value for. */
 const OPTIONAL_ATTRIBUTES = [
+  'FifoQueue',
+  'ContentBasedDeduplication',
+  'DeduplicationScope',
+  'FifoThroughputLimit',
   'RedrivePolicy',
   'RedriveAllowPolicy',
   'KmsMasterKeyId',
@@ -282,6 +329,11 @@ const OPTIONAL_ATTRIBUTES = [
 ];
 
 const FIFO_ONLY_ATTRIBUTES = ['DeduplicationScope', 'FifoThroughputLimit'];
+const FIFO_VALUES: Record<string, readonly string[]> = {
+  ContentBasedDeduplication: ['true', 'false'],
+  DeduplicationScope: ['queue', 'messageGroup'],
+  FifoThroughputLimit: ['perQueue', 'perMessageGroupId'],
+};
 
 function redrivePolicy(
   value: string,
@@ -325,11 +377,28 @@ export function configFromAttributes(
 ): QueueConfig {
   const config: Record<string, unknown> = { ...DEFAULT_QUEUE_CONFIG, ...base, name };
   if (!base) config.sqsManagedSseEnabled = true;
-  for (const key of Object.keys(attributes)) {
-    // A standard queue does not know these (a FIFO queue's name ends in .fifo, refused above).
-    if (key === 'FifoQueue' || key === 'ContentBasedDeduplication') throw sqsErrors.invalidAttributeName(key);
-    if (FIFO_ONLY_ATTRIBUTES.includes(key))
-      throw sqsErrors.invalidAttribute(`You can specify the ${key} only when FifoQueue is set to true.`);
+  const fifo = base ? base.fifoQueue === true : isTrue(attributes.FifoQueue);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === 'FifoQueue') {
+      // A standard queue does not know it; a FIFO queue cannot be turned into a standard one.
+      if (!fifo) throw sqsErrors.invalidAttributeName(key);
+      if (!isTrue(value))
+        throw sqsErrors.invalidAttributeValue(
+          'Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.',
+        );
+      config.fifoQueue = true;
+    } else if (key in FIFO_VALUES) {
+      if (!fifo) {
+        if (FIFO_ONLY_ATTRIBUTES.includes(key))
+          throw sqsErrors.invalidAttribute(`You can specify the ${key} only when FifoQueue is set to true.`);
+        throw sqsErrors.invalidAttributeName(key);
+      }
+      const known = FIFO_VALUES[key]?.find((v) => v.toLowerCase() === value.toLowerCase());
+      if (!known) throw sqsErrors.invalidAttributeValue(`Invalid value for the parameter ${key}.`);
+      if (key === 'ContentBasedDeduplication') config.contentBasedDeduplication = known === 'true';
+      else if (key === 'DeduplicationScope') config.deduplicationScope = known;
+      else config.fifoThroughputLimit = known;
+    }
   }
   const kms = attributes.KmsMasterKeyId;
   if (attributes.SqsManagedSseEnabled === 'true' && (kms ?? (base?.kmsMasterKeyId || '')) !== '')
@@ -360,15 +429,15 @@ export function configFromAttributes(
         config.kmsMasterKeyId = value;
         config.sqsManagedSseEnabled = false;
       }
-    } else if (key !== 'Policy') throw sqsErrors.invalidAttributeName(key);
+    } else if (key !== 'Policy' && key !== 'FifoQueue' && !(key in FIFO_VALUES))
+      throw sqsErrors.invalidAttributeName(key);
   }
   return config as unknown as QueueConfig;
 }
 
-function fifoUnsupported() {
-  return sqsErrors.unsupportedOperation(
-    'FIFO queues are not emulated by the event-router local runtime (see lib/local/README.md); use a standard queue locally.',
-  );
+/** SQS reads boolean attributes without regard to case (`True` is recorded as accepted). */
+function isTrue(value: string | undefined): boolean {
+  return value?.toLowerCase() === 'true';
 }
 
 /** The first attribute a CreateQueue request gives a different value than the queue has. */
@@ -392,6 +461,8 @@ const SYSTEM_ATTRIBUTE_NAMES = [
   'AWSTraceHeader',
   'DeadLetterQueueSourceArn',
   'MessageGroupId',
+  'MessageDeduplicationId',
+  'SequenceNumber',
 ];
 
 function wantedSystemAttributes(input: Input): Set<string> {
@@ -437,6 +508,9 @@ function renderMessage(
   if (system.has('DeadLetterQueueSourceArn') && m.deadLetterSourceArn)
     attrs.DeadLetterQueueSourceArn = m.deadLetterSourceArn;
   if (system.has('MessageGroupId') && m.groupId) attrs.MessageGroupId = m.groupId;
+  if (system.has('MessageDeduplicationId') && m.deduplicationId)
+    attrs.MessageDeduplicationId = m.deduplicationId;
+  if (system.has('SequenceNumber') && m.sequenceNumber) attrs.SequenceNumber = m.sequenceNumber;
   if (Object.keys(attrs).length > 0) out.Attributes = attrs;
   if (m.attributes) {
     const selected: Record<string, MessageAttributeValue> = {};
@@ -518,8 +592,15 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
       const name = str(input, 'QueueName');
       if (!name) throw sqsErrors.missingParameter('QueueName');
       const attributes = stringMap(input, 'Attributes');
-      if (name.endsWith('.fifo')) throw fifoUnsupported();
-      if (!/^[A-Za-z0-9_-]{1,80}$/.test(name))
+      const fifo = isTrue(attributes.FifoQueue);
+      if (fifo || name.endsWith('.fifo')) {
+        if (!fifo || !/^[A-Za-z0-9_-]{1,75}\.fifo$/.test(name))
+          throw sqsErrors.invalidParameterValue(
+            fifo
+              ? 'The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.'
+              : `Value ${name} for parameter QueueName is invalid. Reason: Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length.`,
+          );
+      } else if (!/^[A-Za-z0-9_-]{1,80}$/.test(name))
         throw sqsErrors.invalidParameterValue(
           `Value ${name} for parameter QueueName is invalid. Reason: Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length.`,
         );
@@ -587,6 +668,7 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
       await durable;
       const out: Output = { MessageId: message.id, MD5OfMessageBody: message.md5OfBody };
       if (message.md5OfAttributes) out.MD5OfMessageAttributes = message.md5OfAttributes;
+      if (message.sequenceNumber) out.SequenceNumber = message.sequenceNumber;
       return out;
     },
     async SendMessageBatch(input, _signal, headers) {
@@ -594,6 +676,7 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
       const entries = checkBatch(input.Entries);
       const total = entries.reduce((n, e) => n + messageSize(e as SendEntry), 0);
       if (total > MAX_BATCH_BYTES) throw sqsErrors.batchRequestTooLong(total, MAX_BATCH_BYTES);
+      checkFifoBatch(queue, entries);
       const traceHeader = traceHeaderOf(headers);
       const durable: Promise<void>[] = [];
       const result = eachEntry(entries, (entry) => {
@@ -605,6 +688,7 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
           MD5OfMessageBody: sent.message.md5OfBody,
         };
         if (sent.message.md5OfAttributes) ok.MD5OfMessageAttributes = sent.message.md5OfAttributes;
+        if (sent.message.sequenceNumber) ok.SequenceNumber = sent.message.sequenceNumber;
         return ok;
       });
       await Promise.all(durable);
@@ -634,13 +718,13 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
       const queue = requireQueue(store, input);
       const handle = str(input, 'ReceiptHandle');
       if (!handle) throw sqsErrors.missingParameter('ReceiptHandle');
-      queue.deleteByReceipt(handle);
+      queue.deleteByReceipt(handle, { asSqs: true });
       return {};
     },
     DeleteMessageBatch(input) {
       const queue = requireQueue(store, input);
       return eachEntry(checkBatch(input.Entries), (entry) => {
-        queue.deleteByReceipt(str(entry, 'ReceiptHandle') ?? '');
+        queue.deleteByReceipt(str(entry, 'ReceiptHandle') ?? '', { asSqs: true });
         return { Id: entry.Id };
       });
     },
