@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
+  AddPermissionCommand,
   BatchEntryIdsNotDistinct,
   CancelMessageMoveTaskCommand,
   ChangeMessageVisibilityCommand,
@@ -344,6 +345,21 @@ describe('SQS API', () => {
     assert.deepEqual(
       next.Messages?.map((m) => m.Body),
       ['a2'],
+    );
+  });
+
+  it('says it does not emulate queue permissions rather than pretend to apply them', async () => {
+    const { url } = await queuePair();
+    await assert.rejects(
+      h.sqs.send(
+        new AddPermissionCommand({
+          QueueUrl: url,
+          Label: 'l',
+          AWSAccountIds: ['111122223333'],
+          Actions: ['SendMessage'],
+        }),
+      ),
+      (e: Error) => e.name === 'UnsupportedOperation' && /does not emulate AddPermission/.test(e.message),
     );
   });
 });

@@ -533,6 +533,9 @@ export type SqsApi = (
   headers?: IncomingHttpHeaders,
 ) => Promise<Output>;
 
+/** SQS operations the runtime answers with UnsupportedOperation rather than pretend to apply. */
+const NOT_EMULATED = ['AddPermission', 'RemovePermission'];
+
 /** Bytes a whole SendMessageBatch may carry (SQS: 1 MiB, whatever the queue's maximum message size). */
 const MAX_BATCH_BYTES = 1_048_576;
 
@@ -793,6 +796,10 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
   };
   return async (operation, input, signal, headers) => {
     const op = Object.hasOwn(ops, operation) ? ops[operation] : undefined;
+    if (!op && NOT_EMULATED.includes(operation))
+      throw sqsErrors.unsupportedOperation(
+        `The event-router local runtime does not emulate ${operation}: queue policies are IAM, which it does not enforce (see lib/local/README.md).`,
+      );
     if (!op) throw sqsErrors.invalidAction(operation);
     return op(input, signal, headers);
   };
