@@ -191,6 +191,7 @@ export class EventBuses {
         detail: checked.detail,
       };
       const bus = this.busName(entry.EventBusName);
+      const index = results.length;
       results.push({ EventId: event.id });
       if (!this.buses.has(bus)) {
         // EventBridge accepts an entry for a bus that does not exist and loses it without a word;
@@ -205,7 +206,17 @@ export class EventBuses {
         });
         continue;
       }
-      durable.push(...this.route(bus, event, now));
+      // An entry is accepted only once every target's copy is on disk; otherwise it fails, and the
+      // publisher's retry (same eventId in the envelope) is deduplicated where a copy did arrive.
+      const stored = Promise.all(this.route(bus, event, now));
+      durable.push(
+        stored.then(
+          () => undefined,
+          (error: Error) => {
+            results[index] = { ErrorCode: 'InternalFailure', ErrorMessage: error.message };
+          },
+        ),
+      );
     }
     await Promise.all(durable);
     return { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results };

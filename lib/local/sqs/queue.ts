@@ -231,8 +231,9 @@ export class Queue {
   }
 
   /**
-   * Accepts a message; the promise resolves once it is durable. On a FIFO queue a message whose
-   * deduplication id was sent in the last 5 minutes is not added again: the first one is returned.
+   * Accepts a message; the promise resolves once it is durable, and rejects if it could not be
+   * written. On a FIFO queue a message whose deduplication id was sent in the last 5 minutes is not
+   * added again: the first one is returned.
    */
   send(input: SendInput, now = Date.now()): { message: Message; durable: Promise<void> } {
     const fifo = this.config.fifoQueue === true;
@@ -273,6 +274,8 @@ export class Queue {
     this.insert(message);
     if (dedupKey !== undefined) this.deduplication.set(dedupKey, { message, at: now });
     const durable = this.host.journalDurable(messageRecord(this.name, message));
+    // A disk error reaches whoever awaits `durable`; a sender that does not wait must not crash the runtime.
+    durable.catch(() => undefined);
     if (message.state === 'ready') this.wake();
     return { message, durable };
   }
