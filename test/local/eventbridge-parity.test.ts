@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import * as eventbridge from '@aws-sdk/client-eventbridge';
 import {
   InvalidEventPatternException,
   PutEventsCommand,
@@ -28,6 +29,53 @@ const here = dirname(fileURLToPath(import.meta.url));
 const corpus = JSON.parse(readFileSync(join(here, '..', 'conformance', 'event-ruler-cidr.json'), 'utf8')) as {
   cases: CidrCase[];
 };
+
+interface ApiCase {
+  readonly test: string;
+  readonly op: string;
+  readonly input: Record<string, unknown>;
+  readonly output?: unknown;
+  readonly error?: { readonly Code: string; readonly Message: string; readonly HTTPStatusCode: number };
+}
+
+const api = JSON.parse(
+  readFileSync(join(here, '..', 'conformance', 'eventbridge-api-recorded.json'), 'utf8'),
+) as {
+  cases: ApiCase[];
+};
+
+type SendableCommand = Parameters<eventbridge.EventBridgeClient['send']>[0];
+const commands = eventbridge as unknown as Record<string, new (input: unknown) => SendableCommand>;
+
+/** The recorded answer, where the recorder's placeholders (`<uuid:1>`, `<rule-name>`) match any text. */
+function sameAsRecorded(expected: unknown, actual: unknown): boolean {
+  if (typeof expected === 'string') {
+    if (typeof actual !== 'string') return false;
+    const pattern = expected
+      .split(/<[a-z-]+(?::\d+)?>/)
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.+');
+    return new RegExp(`^${pattern}$`, 's').test(actual);
+  }
+  if (Array.isArray(expected))
+    return (
+      Array.isArray(actual) &&
+      actual.length === expected.length &&
+      expected.every((e, i) => sameAsRecorded(e, actual[i]))
+    );
+  if (expected && typeof expected === 'object') {
+    if (!actual || typeof actual !== 'object') return false;
+    const got = Object.entries(actual).filter(([k, v]) => v !== undefined && k !== '$metadata');
+    const keys = Object.keys(expected);
+    return (
+      keys.length === got.length &&
+      keys.every((k) =>
+        sameAsRecorded((expected as Record<string, unknown>)[k], (actual as Record<string, unknown>)[k]),
+      )
+    );
+  }
+  return expected === actual;
+}
 
 /** The address text of `hex` (8 digits: IPv4, 32: IPv6), or undefined when out of the family's range. */
 function addressOf(value: bigint, digits: number): string | undefined {
@@ -103,6 +151,29 @@ describe('EventBridge as AWS answers', () => {
       );
     }
   });
+
+  for (const c of api.cases)
+    it(`${c.op} answers as recorded [${c.test.split('::').slice(1).join('::')}]`, async () => {
+      const Command = commands[`${c.op}Command`];
+      assert.ok(Command, `the SDK has no ${c.op}Command`);
+      try {
+        const out = await h.events.send(new Command(c.input));
+        assert.ok(c.output, `expected ${c.error?.Code}, got ${JSON.stringify(out)}`);
+        assert.ok(
+          sameAsRecorded(c.output, out),
+          `recorded ${JSON.stringify(c.output)}, got ${JSON.stringify(out)}`,
+        );
+      } catch (e) {
+        const error = e as Error & { $metadata?: { httpStatusCode?: number } };
+        if (!c.error) throw error;
+        assert.equal(error.name, c.error.Code);
+        assert.ok(
+          sameAsRecorded(c.error.Message, error.message),
+          `recorded "${c.error.Message}", got "${error.message}"`,
+        );
+        assert.equal(error.$metadata?.httpStatusCode, c.error.HTTPStatusCode);
+      }
+    });
 
   it('accepts PutEvents to a bus that does not exist, as EventBridge does, and warns that AWS would drop it', async () => {
     const out = await h.events.send(
