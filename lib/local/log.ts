@@ -76,6 +76,8 @@ export function formatRoute(r: RouteLog): string | undefined {
   switch (r.outcome) {
     case 'unmatched':
       return `${clock()} ${color.yellow('·')} ${name} ${color.dim(id)} matched no rule`;
+    case 'no-bus':
+      return `${clock()} ${color.red('⚠')} ${name} ${color.dim(id)}: ${r.error}`;
     case 'retrying':
       return `${clock()} ${color.yellow('↻')} ${name} ${color.dim(id)} → ${r.targetArn.split(':').pop()}: ${error} (attempt ${r.attempt}, retrying)`;
     case 'dead-lettered':

@@ -8,7 +8,13 @@
  * they arrive and refused, with the error the AWS API would give, once they pass what the API allows.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { AwsError, serializationError } from './aws-error.ts';
 import { awsContentTypeProblem, type BodyLimit, bodyLimit, refusal } from './guard.ts';
 
@@ -16,6 +22,8 @@ export type JsonOperation = (
   operation: string,
   input: Record<string, unknown>,
   signal?: AbortSignal,
+  /** The request's headers (SQS keeps `X-Amzn-Trace-Id` as the message's AWSTraceHeader). */
+  headers?: IncomingHttpHeaders,
 ) => Promise<unknown>;
 
 export interface ServerRoutes {
@@ -134,7 +142,7 @@ async function serveJson(
     if (!res.writableFinished) abort.abort();
   });
   try {
-    const output = await handler(operation, input, abort.signal);
+    const output = await handler(operation, input, abort.signal, req.headers);
     if (!res.destroyed) send(res, 200, contentType, output);
   } catch (error) {
     if (error instanceof AwsError) sendError(res, contentType, error);

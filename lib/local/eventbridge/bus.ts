@@ -53,7 +53,7 @@ export interface BusEventRecord extends Omit<BusEvent, 'detail'> {
   readonly detail: unknown;
 }
 
-export type RouteOutcome = 'delivered' | 'retrying' | 'dead-lettered' | 'dropped' | 'unmatched';
+export type RouteOutcome = 'delivered' | 'retrying' | 'dead-lettered' | 'dropped' | 'unmatched' | 'no-bus';
 
 export interface RouteLog {
   readonly event: BusEventRecord;
@@ -284,11 +284,25 @@ export class EventBuses {
         detail: checked.detail,
       };
       this.detailTexts.set(event, entry.Detail as string);
+      const bus = this.busName(entry.EventBusName);
       const index = results.length;
       results.push({ EventId: event.id });
+      if (!this.buses.has(bus)) {
+        // EventBridge accepts an entry for a bus that does not exist and loses it without a word;
+        // the runtime accepts it too, and says so.
+        this.emit({
+          event,
+          rule: '',
+          targetArn: this.busArn(bus),
+          outcome: 'no-bus',
+          attempt: 0,
+          error: `event bus ${bus} does not exist; EventBridge would accept this entry and silently drop it`,
+        });
+        continue;
+      }
       // An entry is accepted only once every target's copy is on disk; otherwise it fails, and the
       // publisher's retry (same eventId in the envelope) is deduplicated where a copy did arrive.
-      const stored = Promise.all(this.route(this.busName(entry.EventBusName), event, now));
+      const stored = Promise.all(this.route(bus, event, now));
       durable.push(
         stored.then(
           () => undefined,
@@ -328,9 +342,6 @@ export class EventBuses {
     )
       return invalid('Resources', 'Resources must be a list of strings.');
     if (parseTime(e.Time, now) === undefined) return invalid('Time', 'Time is not a valid timestamp.');
-    const bus = this.busName(e.EventBusName);
-    if (!this.buses.has(bus))
-      return { ErrorCode: 'NotFoundException', ErrorMessage: `Event bus ${bus} does not exist.` };
     return { detail };
   }
 
@@ -358,7 +369,13 @@ export class EventBuses {
     return durable;
   }
 
-  private render(rule: CompiledRule, target: RuleTarget, event: BusEventRecord, ingestedAt: number): string {
+  /** The target's input for `event`; undefined when its input transformer renders invalid JSON. */
+  private render(
+    rule: CompiledRule,
+    target: RuleTarget,
+    event: BusEventRecord,
+    ingestedAt: number,
+  ): string | undefined {
     // InputPath is a transformer whose template is the one value it selects.
     const transformer =
       target.inputTransformer ??
@@ -387,7 +404,7 @@ export class EventBuses {
       const queue = this.store.byArn(target.arn);
       if (!queue)
         throw Object.assign(new Error(`Target ${target.arn} does not exist.`), { code: 'ResourceNotFound' });
-      let body: string;
+      let body: string | undefined;
       try {
         body = this.render(rule, target, event, ingestedAt);
       } catch (error) {
@@ -397,6 +414,19 @@ export class EventBuses {
           ),
           { code: 'InputTransformationFailed' },
         );
+      }
+      if (body === undefined) {
+        // EventBridge does not deliver (nor retry) an input its transformer turned into invalid JSON.
+        this.settled(key);
+        this.emit({
+          event,
+          rule: rule.name,
+          targetArn: target.arn,
+          outcome: 'dropped',
+          attempt,
+          error: `the InputTemplate of target ${target.id} rendered text that is not valid JSON; EventBridge does not deliver it`,
+        });
+        return undefined;
       }
       const size = Buffer.byteLength(body);
       if (size > queue.config.maximumMessageSize)
