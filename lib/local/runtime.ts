@@ -132,7 +132,7 @@ export class LocalRuntime {
         `Could not open the DynamoDB state in ${stateDir}: ${(error as Error).message}. Is another \`event-router dev\` using this state directory?`,
       );
     }
-    const buses = new EventBuses(store, region, account);
+    const buses = new EventBuses(store, region, account, stateDir);
     const moveTasks = new MoveTasks(store);
     let runtime: LocalRuntime | undefined;
     const api = new ApiGateway({
@@ -162,7 +162,7 @@ export class LocalRuntime {
       http: async (req, res, body) =>
         (await api.handle(req, res, body)) ||
         (runtime ? await runtime.serveMounted(req, res) : false) ||
-        status.handle(req, res, body),
+        status.handle(req, res),
       onError: (error) => events.error?.(error),
     });
     options.requestCounter?.attach(server);
