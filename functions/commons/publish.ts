@@ -19,6 +19,7 @@ import {
 import { publisherSource } from '../../lib/naming.ts';
 import type { FieldProblem } from '../publish/request.ts';
 import { closestNames } from '../publish/suggest.ts';
+import { DELIVERABLE_ENTRY_BYTES, EVENTBRIDGE } from './aws-limits.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import { BUNDLE_DEFINES, type Envelope, type EventMetadata, SCHEMA_VERSION_KEY } from './contracts.ts';
 import { type PayloadSchema, PayloadValidator } from './payload-schema.ts';
@@ -27,12 +28,16 @@ import type { EventBusPort } from './ports.ts';
 export type { FieldProblem };
 export { publisherSource };
 
-/** Largest PutEvents entry (Detail + DetailType + Source + Resources, UTF-8 bytes), 1 MB. */
-export const MAX_ENTRY_BYTES = 1024 * 1024;
+/**
+ * Largest PutEvents entry (Detail + DetailType + Source + Resources, UTF-8 bytes) accepted: what still fits
+ * the subscribers' queues once a rule wraps it (1 MiB less the wrapper), so an accepted event can always
+ * be delivered.
+ */
+export const MAX_ENTRY_BYTES = DELIVERABLE_ENTRY_BYTES;
 /** Entries one PutEvents call may carry. */
-export const PUT_EVENTS_MAX_ENTRIES = 10;
+export const PUT_EVENTS_MAX_ENTRIES = EVENTBRIDGE.putEventsEntries;
 /** Bytes one PutEvents call may carry in total (kept at the entry limit, so a call is never refused for size). */
-export const PUT_EVENTS_MAX_BYTES = MAX_ENTRY_BYTES;
+export const PUT_EVENTS_MAX_BYTES = EVENTBRIDGE.entryBytes;
 
 // ---- errors -------------------------------------------------------------------------------------------
 
@@ -243,7 +248,7 @@ export function prepareEntries(
       tooLarge++;
       problems.push({
         field: field || 'payload',
-        message: `is ${size} bytes as an EventBridge entry (envelope + event name + source); the limit is ${MAX_ENTRY_BYTES} bytes (1 MB). Store large content elsewhere and publish a reference to it.`,
+        message: `is ${size} bytes as an EventBridge entry (envelope + event name + source); the limit is ${MAX_ENTRY_BYTES} bytes (1 MiB less what a rule adds on the way to a subscriber's queue). Store large content elsewhere and publish a reference to it.`,
       });
       continue;
     }

@@ -1,3 +1,4 @@
+import { EVENTBRIDGE } from '../../functions/commons/aws-limits.ts';
 /**
  * The full EventBridge rule pattern of a subscription: the sources of the event's declared publishers,
  * the event name, and the content filter, which applies to the envelope (`detail`). The loader (length
@@ -5,7 +6,7 @@
  */
 
 /** EventBridge's limit on the length of an event pattern, in characters. */
-export const MAX_PATTERN_LENGTH = 2048;
+export const MAX_PATTERN_LENGTH = EVENTBRIDGE.patternChars;
 
 /**
  * `{"source":[...sources],"detail-type":[eventName],"detail":filter}` (no `detail` key without a filter).
