@@ -42,7 +42,8 @@ function yaml(): string {
           `      - id: ${SERVICE}/${m}\n${i === 0 ? `        filter: { payload: { k: [${Array.from({ length: 150 }, (_, v) => `"v${v}"`).join(', ')}] } }\n` : ''}`,
       ).join('')}`,
   ).join('');
-  return `app:\n  name: ${'a'.repeat(40)}\n  stage: ${'s'.repeat(20)}\nservices:\n  ${SERVICE}:\n    rpcs:\n${rpcs}events:\n${events}`;
+  const publishers = `publishers:\n  ${SERVICE}:\n    iam: arn:aws:iam::*:role/publisher\n`;
+  return `app:\n  name: ${'a'.repeat(40)}\n  stage: ${'s'.repeat(20)}\n${publishers}services:\n  ${SERVICE}:\n    rpcs:\n${rpcs}events:\n${events}`;
 }
 
 /** Characters of a policy document without whitespace, as IAM counts them. */
