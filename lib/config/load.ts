@@ -17,6 +17,7 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { DiagnosticBag } from './diagnostics.ts';
 import { formatDuration } from './durations.ts';
+import { checkHandlerEvents } from './handler-events.ts';
 import { checkPublishes, checkSubscriptions } from './references.ts';
 import { readApp } from './sections/app.ts';
 import { readEvents } from './sections/events.ts';
@@ -139,6 +140,7 @@ export function loadSpecFromSource(
 
   checkPublishes(reader, services.rpcs, new Set(events.map((e) => e.spec.name)));
   const subscriptions = checkSubscriptions(reader, events, services.rpcs, services.declared, complete);
+  if (options.checkHandlers ?? true) checkHandlerEvents(bag, rootDir, services.rpcs, subscriptions);
 
   const allRpcs = services.services.flatMap((s) => s.rpcs);
   const dedupRetentionSeconds = app.dedupRetentionSeconds ?? defaultDedupRetention(allRpcs);
