@@ -112,7 +112,8 @@ export class DashboardRequestError extends Error {
 }
 
 export interface DataOptions {
-  readonly graph: Graph;
+  /** The router's graph, or a function giving the one running now (it changes with each reload). */
+  readonly graph: Graph | (() => Graph);
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
   /** Seconds a peeked message stays hidden before it is released again. @default 5 */
@@ -214,7 +215,7 @@ function peeked(m: Message): PeekedMessage {
 
 /** The dashboard's reads and actions against the runtime. */
 export class DashboardData {
-  private readonly graph: Graph;
+  private readonly currentGraph: () => Graph;
   private readonly sqs: SQSClient;
   private readonly doc: DynamoDBDocumentClient;
   private readonly peekVisibility: number;
@@ -222,11 +223,16 @@ export class DashboardData {
   private readonly urls = new Map<string, string>();
 
   constructor(options: DataOptions) {
-    this.graph = options.graph;
+    const graph = options.graph;
+    this.currentGraph = typeof graph === 'function' ? graph : () => graph;
     this.sqs = options.sqs;
     this.doc = DynamoDBDocumentClient.from(options.dynamodb);
     this.peekVisibility = options.peekVisibilitySeconds ?? 5;
     this.scanBound = options.scanBound ?? 5000;
+  }
+  /** The graph of what runs now. */
+  private get graph(): Graph {
+    return this.currentGraph();
   }
 
   private rpc(id: string) {

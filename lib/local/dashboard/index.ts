@@ -19,14 +19,21 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { RouterSpec } from '../../config/types.ts';
 import { DashboardData, DashboardRequestError, type EventLookup, type PeekedMessage } from './data.ts';
-import { buildGraph } from './graph.ts';
+import { buildGraph, type Graph } from './graph.ts';
 import { DASHBOARD_PATH, type PageModel, renderPage } from './page.ts';
 
 export interface DashboardOptions {
   /** The runtime's endpoint, e.g. `http://127.0.0.1:4010`. */
   readonly endpoint: string;
   readonly region: string;
-  readonly spec: RouterSpec;
+  /** The router, when it does not change while the dashboard runs. */
+  readonly spec?: RouterSpec;
+  /**
+   * The graph of what the runtime runs now (`LocalRuntime.graph`): read on every request, so the
+   * dashboard follows each reload. Takes precedence over `spec`.
+   * @default - the graph of `spec`
+   */
+  readonly graph?: () => Graph | undefined;
 }
 
 /** Serves a request when it is the dashboard's; resolves false to let the runtime route it. */
@@ -97,7 +104,10 @@ function intParam(url: URL, name: string, fallback: number, max: number): number
 
 /** Creates the dashboard request handler. */
 export function createDashboard(options: DashboardOptions): DashboardHandler {
-  const graph = buildGraph(options.spec);
+  const fixed: Graph = options.spec
+    ? buildGraph(options.spec)
+    : { app: '?', stage: '?', deliveriesTable: '', events: [], rpcs: [] };
+  const currentGraph = (): Graph => options.graph?.() ?? fixed;
   const clientConfig = {
     endpoint: options.endpoint,
     region: options.region,
@@ -106,7 +116,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   };
   const sqs = new SQSClient(clientConfig);
   const dynamodb = new DynamoDBClient(clientConfig);
-  const data = new DashboardData({ graph, sqs, dynamodb });
+  const data = new DashboardData({ graph: currentGraph, sqs, dynamodb });
   const files: Record<string, { type: string; body: string }> = {
     [`${DASHBOARD_PATH}/client.js`]: { type: 'text/javascript; charset=utf-8', body: asset('client.js') },
     [`${DASHBOARD_PATH}/style.css`]: { type: 'text/css; charset=utf-8', body: asset('style.css') },
@@ -114,6 +124,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
 
   async function page(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const q = url.searchParams;
+    const graph = currentGraph();
     const [depths, deliveries] = await Promise.all([data.depths(), data.recentDeliveries()]);
     const model: { -readonly [K in keyof PageModel]: PageModel[K] } = {
       graph,
@@ -205,7 +216,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       });
       return;
     }
-    if (path === 'graph') sendJson(res, 200, graph);
+    if (path === 'graph') sendJson(res, 200, currentGraph());
     else if (path === 'queues') sendJson(res, 200, { rpcs: await data.depths() });
     else if (path === 'deliveries')
       sendJson(res, 200, await data.recentDeliveries(intParam(url, 'limit', 100, 1000)));
