@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
+import type { Graph } from '../plan/graph.ts';
 import { ApiGateway, type ApiRequestLog } from './apigateway.ts';
 import { LocalDynamoDb } from './dynamodb.ts';
 import { createEventsApi } from './eventbridge/api.ts';
@@ -61,6 +62,11 @@ export class LocalRuntime {
   readonly store: QueueStore;
   readonly buses: EventBuses;
   model: LocalModel;
+  /**
+   * The router's graph (lib/plan/graph.ts) as it runs now, for the status endpoint and the dashboard.
+   * The templates do not carry it: whoever synthesized them sets it, at start and after each reload.
+   */
+  graph: Graph | undefined;
   /**
    * Messages restored in flight (received when the runtime last stopped without handing them back,
    * e.g. after `kill -9`): they become visible again when their visibility timeout ends, as on AWS.
@@ -148,7 +154,9 @@ export class LocalRuntime {
       onRequest: (log) => events.api?.(log),
     });
     const status = new StatusEndpoints(() =>
-      runtime ? { url: runtime.url, model: runtime.model, store, moveTasks, api } : undefined,
+      runtime
+        ? { url: runtime.url, model: runtime.model, store, moveTasks, api, graph: runtime.graph }
+        : undefined,
     );
     const sqsApi = createSqsApi(store, moveTasks);
     const eventsApi = createEventsApi(buses);
@@ -302,6 +310,22 @@ export class LocalRuntime {
   private async serveMounted(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     for (const handler of this.mounted) if (await handler(req, res)) return true;
     return false;
+  }
+
+  /**
+   * Runs the bundle in `codeDir` for function `name` from now on, without re-reading the templates
+   * (the dev loop's reload of a rebuilt handler): its warm process is replaced, the invocations in
+   * flight finish on the old code, queued messages stay. False when no such function runs.
+   */
+  replaceCode(name: string, codeDir: string): boolean {
+    const runner = this.runners.get(name);
+    if (!runner) return false;
+    runner.replaceCode(codeDir);
+    this.model = {
+      ...this.model,
+      functions: this.model.functions.map((f) => (f.name === name ? runner.definition : f)),
+    };
+    return true;
   }
 
   /** A function's runner (tests, API). */
