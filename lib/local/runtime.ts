@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import type { Graph } from '../plan/graph.ts';
 import { ApiGateway, type ApiRequestLog } from './apigateway.ts';
 import { LocalDynamoDb } from './dynamodb.ts';
+import { EventLog } from './event-log.ts';
 import { createEventsApi } from './eventbridge/api.ts';
 import { EventBuses, type RouteLog } from './eventbridge/bus.ts';
 import { type DeliveryLog, SqsPoller } from './functions/poller.ts';
@@ -67,6 +68,8 @@ export class LocalRuntime {
    * The templates do not carry it: whoever synthesized them sets it, at start and after each reload.
    */
   graph: Graph | undefined;
+  /** Recent events with their payloads, follow-ups and worker log lines (the dashboard's delivery view). */
+  readonly eventLog: EventLog;
   /**
    * Messages restored in flight (received when the runtime last stopped without handing them back,
    * e.g. after `kill -9`): they become visible again when their visibility timeout ends, as on AWS.
@@ -98,7 +101,9 @@ export class LocalRuntime {
     model: LocalModel;
     unlock: () => void;
     status: StatusEndpoints;
+    eventLog: EventLog;
   }) {
+    this.eventLog = parts.eventLog;
     this.status = parts.status;
     this.unlock = parts.unlock;
     this.options = parts.options;
@@ -181,7 +186,11 @@ export class LocalRuntime {
     }
     baseUrl = `http://127.0.0.1:${port}`;
     store.onDeadLetter((message, from, to) => events.deadLettered?.(message, from, to));
-    buses.onRoute((log) => events.route?.(log));
+    const eventLog = new EventLog();
+    buses.onRoute((log) => {
+      eventLog.noteRouted(log.event);
+      events.route?.(log);
+    });
     const model = buildModel(assembly, baseUrl);
     runtime = new LocalRuntime({
       options,
@@ -195,6 +204,7 @@ export class LocalRuntime {
       model,
       unlock,
       status,
+      eventLog,
     });
     try {
       await runtime.apply(model);
@@ -243,7 +253,10 @@ export class LocalRuntime {
         fn.name,
         new FunctionRunner(fn, {
           baseEnv: this.baseEnv,
-          onOutput: (name, stream, line) => events.functionOutput?.(name, stream, line),
+          onOutput: (name, stream, line) => {
+            this.eventLog.noteOutput(name, line);
+            events.functionOutput?.(name, stream, line);
+          },
         }),
       );
     }

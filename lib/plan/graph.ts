@@ -11,7 +11,8 @@ import { type NameContext, names } from '../naming.ts';
 export type GraphSubscriber = Pick<SubscriptionSpec, 'rpc' | 'filter'>;
 
 /** An event of the spec with who publishes it and who receives it. */
-export interface GraphEvent extends Pick<EventSpec, 'name' | 'description' | 'publisher'> {
+export interface GraphEvent
+  extends Pick<EventSpec, 'name' | 'description' | 'publisher' | 'schema' | 'schemaVersion'> {
   /** RPCs that may publish this event as a follow-up. */
   readonly publishedBy: readonly string[];
   readonly subscribers: readonly GraphSubscriber[];
@@ -43,6 +44,8 @@ export function buildGraph(spec: RouterSpec): Graph {
     name: event.name,
     ...(event.description ? { description: event.description } : {}),
     publisher: event.publisher,
+    schema: event.schema,
+    schemaVersion: event.schemaVersion,
     publishedBy: rpcs.filter((rpc) => rpc.publishes.includes(event.name)).map((rpc) => rpc.id),
     subscribers: spec.subscriptions
       .filter((s) => s.event === event.name)

@@ -38,6 +38,9 @@ export const usage = `event-router dev [path] [options]
                     Queued and in-flight messages stay. Changed functions are type checked in the
                     background (errors printed as file:line:col; the reload does not wait)
   --no-typecheck    with --watch, skip the background type check
+  --inspect         start the functions' processes with the Node.js inspector on a free port each
+                    (each prints "Debugger listening on ws://..."; attach with chrome://inspect or
+                    your editor). A function paused longer than its timeout is stopped, as on Lambda
   --retry-delay <s> retry failed messages after <s> seconds instead of the queue's visibility timeout
   --verbose         show everything functions print (otherwise their stderr, less the worker's
                     per-record outcome lines the delivery lines already tell)
@@ -54,6 +57,7 @@ interface Options {
   readonly synth: boolean;
   readonly watch: boolean;
   readonly typecheck: boolean;
+  readonly inspect: boolean;
   readonly retryDelay: number | undefined;
   readonly verbose: boolean;
 }
@@ -66,6 +70,7 @@ const OPTIONS = {
   'no-synth': { type: 'boolean' },
   watch: { type: 'boolean' },
   'no-typecheck': { type: 'boolean' },
+  inspect: { type: 'boolean' },
   'retry-delay': { type: 'string' },
   verbose: { type: 'boolean' },
 } as const;
@@ -91,6 +96,7 @@ function parse(args: string[]): Options | string | undefined {
     synth: values['no-synth'] !== true,
     watch: values.watch === true,
     typecheck: values['no-typecheck'] !== true,
+    inspect: values.inspect === true,
     retryDelay,
     verbose: values.verbose === true,
   };
@@ -319,6 +325,12 @@ export async function run(args: string[]): Promise<number> {
     console.error(problem);
     return 1;
   }
+  // The runner starts each function's process with these flags: one inspector per process, each on
+  // a port of its own (0: the system picks), on the loopback address only.
+  if (o.inspect)
+    process.env.ER_FUNCTION_NODE_ARGS = [process.env.ER_FUNCTION_NODE_ARGS, '--inspect=127.0.0.1:0']
+      .filter(Boolean)
+      .join(' ');
   let runtime: LocalRuntime;
   try {
     runtime = await LocalRuntime.start({
@@ -336,7 +348,12 @@ export async function run(args: string[]): Promise<number> {
   const spec = readSpec(o.file);
   if (spec) runtime.graph = buildGraph(spec);
   const dashboard = spec
-    ? createDashboard({ endpoint: runtime.url, region: runtime.model.region, graph: () => runtime.graph })
+    ? createDashboard({
+        endpoint: runtime.url,
+        region: runtime.model.region,
+        graph: () => runtime.graph,
+        eventLog: runtime.eventLog,
+      })
     : undefined;
   if (dashboard) runtime.mount(dashboard);
   const bus = runtime.model.buses[0] ?? 'default';

@@ -63,6 +63,12 @@ export interface DeliveryRow {
   readonly completedAt?: number;
   readonly deadAt?: number;
   readonly lastError?: { readonly name: string; readonly message: string; readonly retryable: boolean };
+  /** Epoch ms of the first claim (the delivery view). */
+  readonly firstAttemptAt?: number;
+  /** The handler's stored result (JSON text, bounded by the worker). */
+  readonly result?: string;
+  /** eventId of the event whose handling published this one. */
+  readonly causationId?: string;
 }
 
 export interface RecentDeliveries {
@@ -156,6 +162,9 @@ function toDeliveryRow(raw: object): DeliveryRow | undefined {
   const correlationId = str(item.correlationId);
   const completedAt = num(item.completedAt);
   const deadAt = num(item.deadAt);
+  const firstAttemptAt = num(item.firstAttemptAt);
+  const result = str(item.result);
+  const causationId = str(item.causationId);
   return {
     eventId,
     rpc,
@@ -166,6 +175,9 @@ function toDeliveryRow(raw: object): DeliveryRow | undefined {
     ...(correlationId ? { correlationId } : {}),
     ...(completedAt !== undefined ? { completedAt } : {}),
     ...(deadAt !== undefined ? { deadAt } : {}),
+    ...(firstAttemptAt !== undefined ? { firstAttemptAt } : {}),
+    ...(result !== undefined ? { result } : {}),
+    ...(causationId ? { causationId } : {}),
     ...(lastError
       ? {
           lastError: {
