@@ -25,7 +25,9 @@ function summary(name: string, samples: number[]): string {
 export async function run(): Promise<void> {
   const started = Date.now();
   const s = await startDevSession(['--no-typecheck']);
-  console.log(`dev --watch started (with its first synthesis) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `dev --watch started (with its first synthesis) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   try {
     // Warm: the first delivery starts the function's process.
     let from = s.lines.length;
@@ -55,7 +57,9 @@ export async function run(): Promise<void> {
     const saved = performance.now();
     writeFileSync(s.routerFile, routerYaml(true));
     await s.waitFor((l) => l.startsWith('Reloaded:'), from, 600_000);
-    console.log(`  router file change -> reloaded (full synthesis): ${Math.round(performance.now() - saved)} ms`);
+    console.log(
+      `  router file change -> reloaded (full synthesis): ${Math.round(performance.now() - saved)} ms`,
+    );
   } finally {
     await s.close();
   }
