@@ -23,6 +23,7 @@ const COMMANDS = [
   'status',
   'dlq',
   'codegen',
+  'cost',
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -15,6 +15,7 @@ import { EventBuses, type RouteLog } from './eventbridge/bus.ts';
 import { type DeliveryLog, SqsPoller } from './functions/poller.ts';
 import { FunctionRunner } from './functions/runner.ts';
 import { buildModel, LOCAL_ACCOUNT, LOCAL_REGION, type LocalModel } from './model.ts';
+import type { RequestCounter } from './request-counter.ts';
 import { createRuntimeServer, listen } from './server.ts';
 import { createSqsApi } from './sqs/api.ts';
 import { MoveTasks } from './sqs/move-tasks.ts';
@@ -49,6 +50,8 @@ export interface RuntimeOptions {
   readonly region?: string;
   readonly account?: string;
   readonly events?: RuntimeEvents;
+  /** Counts the AWS requests served (benchmarks; see request-counter.ts). */
+  readonly requestCounter?: RequestCounter;
 }
 
 /** Serves a non-AWS request; resolves false when it is not its own. */
@@ -140,7 +143,7 @@ export class LocalRuntime {
         `Could not open the DynamoDB state in ${stateDir}: ${(error as Error).message}. Is another \`event-router dev\` using this state directory?`,
       );
     }
-    const buses = new EventBuses(store, region, account);
+    const buses = new EventBuses(store, region, account, stateDir);
     const moveTasks = new MoveTasks(store);
     let runtime: LocalRuntime | undefined;
     const api = new ApiGateway({
@@ -172,9 +175,10 @@ export class LocalRuntime {
       http: async (req, res, body) =>
         (await api.handle(req, res, body)) ||
         (runtime ? await runtime.serveMounted(req, res) : false) ||
-        status.handle(req, res, body),
+        status.handle(req, res),
       onError: (error) => events.error?.(error),
     });
+    options.requestCounter?.attach(server);
     let port: number;
     try {
       port = await listen(server, options.port ?? DEFAULT_PORT);
