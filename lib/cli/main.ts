@@ -18,6 +18,7 @@ const COMMANDS = [
   'synth',
   'graph',
   'dev',
+  'invoke',
   'publish',
   'status',
   'dlq',

@@ -23,6 +23,7 @@ import { names, publisherSource } from '../naming.ts';
 import { groupRules } from '../plan/rules.ts';
 import { DiagnosticBag } from './diagnostics.ts';
 import { formatDuration } from './durations.ts';
+import { checkHandlerEvents } from './handler-events.ts';
 import { checkPublishCycles, checkPublishers } from './publishers.ts';
 import { checkPublishes, checkSubscriptions } from './references.ts';
 import { readApp } from './sections/app.ts';
@@ -189,6 +190,7 @@ export function loadSpecFromSource(
     complete,
     (event) => event.publisherRefs.map((ref) => publisherSource(app.name ?? 'app', ref.name)),
   );
+  if (options.checkHandlers ?? true) checkHandlerEvents(bag, rootDir, services.rpcs, subscriptions);
   const publishers = checkPublishers(
     reader,
     publisherDrafts,

@@ -5,6 +5,7 @@
  * CLI's `dlq redrive`) or the dashboard.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Graph } from '../plan/graph.ts';
 import type { ApiGateway } from './apigateway.ts';
 import type { DeliveryLog } from './functions/poller.ts';
 import type { LocalModel } from './model.ts';
@@ -18,6 +19,8 @@ export interface StatusSource {
   readonly store: QueueStore;
   readonly moveTasks: MoveTasks;
   readonly api: ApiGateway;
+  /** The router's graph as it runs now, when the runtime knows its router file. */
+  readonly graph: Graph | undefined;
 }
 
 interface Recent extends DeliveryLog {
@@ -80,6 +83,7 @@ export class StatusEndpoints {
       endpoint: s.url,
       region: model.region,
       buses: model.buses,
+      ...(s.graph ? { graph: s.graph } : {}),
       rpcs,
       queues: store.list().map((q) => depth(q)),
       recent: this.recent,
