@@ -49,7 +49,7 @@ export class RedriveJournal {
       }
     });
     const head = parsed[0];
-    if (!head || head.type !== 'start' || typeof head.rpc !== 'string' || !Array.isArray(head.ids))
+    if (head?.type !== 'start' || typeof head.rpc !== 'string' || !Array.isArray(head.ids))
       throw new Error(`${path} is not a redrive journal (its first line is not a start record).`);
     const journal = new RedriveJournal(path, head as unknown as JournalStart);
     for (const entry of parsed.slice(1)) {
