@@ -56,7 +56,6 @@ export interface DeadLetterView {
   readonly attempts?: string;
   readonly failedAt?: string;
   readonly receiveCount?: number;
-  readonly sentAt?: number;
   readonly body: string;
 }
 
@@ -113,7 +112,7 @@ export function readDeadLetter(rpc: string, m: Message): DeadLetter {
 
 /** The view of a dead letter the tools print and serve. */
 export function viewOf(d: DeadLetter): DeadLetterView {
-  const { receiptHandle: _r, rpc: _rpc, attributes: _a, deadLetterId: _d, body, ...rest } = d;
+  const { receiptHandle: _r, rpc: _rpc, attributes: _a, deadLetterId: _d, sentAt: _s, body, ...rest } = d;
   return { ...rest, body: body.length > BODY_PREVIEW_CHARS ? `${body.slice(0, BODY_PREVIEW_CHARS)}…` : body };
 }
 

@@ -303,7 +303,9 @@ export class Operations {
     } catch (error) {
       if (error instanceof QueueDoesNotExist || (error as Error).name === 'QueueDoesNotExist')
         throw new OpsError(
-          `Queue ${name} does not exist${this.options.endpoint ? ` at ${this.options.endpoint}` : ''}. Is the router deployed, or \`event-router dev\` running from this event-router.yaml?`,
+          this.options.endpoint
+            ? `Queue ${name} does not exist on the runtime at ${this.options.endpoint}. Is the app synthesized and the runtime (\`event-router dev\`) started from this event-router.yaml?`
+            : `Queue ${name} does not exist in this AWS account and region. Is the router deployed (and AWS_REGION / AWS_PROFILE the ones it was deployed with)?`,
           404,
         );
       throw error;
@@ -552,7 +554,10 @@ export class Operations {
    * Starts moving the whole DLQ back into the RPC's queue with StartMessageMoveTask (explicit
    * destination), and records it in the audit. Returns the task to follow with {@link moveTask}.
    */
-  async startRedrive(rpcId: string, rate?: number): Promise<MoveTaskState> {
+  async startRedrive(
+    rpcId: string,
+    rate?: number,
+  ): Promise<MoveTaskState & { readonly sourceArn: string; readonly destinationArn: string }> {
     const target = this.rpc(rpcId);
     const [sourceArn, destinationArn] = await Promise.all([
       this.arn(target.dlqName),
@@ -593,7 +598,7 @@ export class Operations {
       outcome: state.status === 'FAILED' ? 'failed' : 'ok',
       detail: `task ${state.status}${state.failureReason ? `: ${state.failureReason}` : ''}`,
     });
-    return state;
+    return { ...state, sourceArn, destinationArn };
   }
 
   /** Tasks this process started: their source and the newest task start seen before them. */

@@ -121,6 +121,8 @@ function intParam(url: URL, name: string, fallback: number, max: number): number
 
 /** The largest POST body the dashboard reads (an edited payload fits SQS's 1 MiB message). */
 const MAX_BODY_BYTES = 1024 * 1024 + 4096;
+/** The API paths that change state (POST only). */
+const ACTIONS = new Set(['redrive', 'failures/redrive', 'edit', 'purge']);
 /** Failure readings kept for a group redrive to refer to. */
 const SNAPSHOTS_KEPT = 20;
 
@@ -376,7 +378,13 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
           req,
           res,
           202,
-          { rpc: task.rpc, taskHandle: task.taskHandle, status: task.status },
+          {
+            rpc: task.rpc,
+            taskHandle: task.taskHandle,
+            status: task.status,
+            sourceArn: task.sourceArn,
+            destinationArn: task.destinationArn,
+          },
           `/?redriven=${encodeURIComponent(rpc)}`,
         );
       } catch (error) {
@@ -473,9 +481,11 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       await post(req, res, url, path, await body());
       return;
     }
-    if (req.method !== 'GET') {
+    if (req.method !== 'GET' || ACTIONS.has(path)) {
       sendJson(res, 405, {
-        error: `${req.method} is not served at ${url.pathname}; the dashboard API is read with GET and acts with POST.`,
+        error: ACTIONS.has(path)
+          ? `${url.pathname} changes state: it is POST (from the dashboard page), e.g. POST /_dashboard/api/redrive?rpc=<Service/Method>.`
+          : `${req.method} is not served at ${url.pathname}; the dashboard API is read with GET and acts with POST.`,
       });
       return;
     }
