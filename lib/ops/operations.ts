@@ -812,6 +812,18 @@ export class Operations {
     return found;
   }
 
+  /** One dead letter by message id, read and released at once (for an editor or a form). */
+  async letter(rpcId: string, messageId: string): Promise<DeadLetter> {
+    const pass = await this.readPass(rpcId, { hideSeconds: 5 });
+    const found = pass.letters.find((d) => d.messageId === messageId);
+    if (!found)
+      throw new OpsError(
+        `No message ${messageId} in the DLQ of ${rpcId} (${pass.letters.length} read). It may have been redriven, purged or edited already.`,
+        404,
+      );
+    return found;
+  }
+
   /** The payload of a dead letter and its event name (for an editor or a form). */
   payloadOf(d: DeadLetter): { eventName: string; payload: unknown } {
     const event = eventOfBody(d.body);

@@ -89,7 +89,7 @@ export function printSetReport(report: RedriveSetReport, journal: RedriveJournal
 export async function runSetRedrive(
   ops: Operations,
   journal: RedriveJournal,
-  options: { rate?: number; what: string },
+  options: { rate?: number; what: string; hideSeconds?: number },
 ): Promise<number> {
   const abort = new AbortController();
   const onSigint = () => abort.abort();
@@ -100,6 +100,7 @@ export async function runSetRedrive(
     const report = await ops.redriveSet(journal.start.rpc, journal.start.ids, {
       journal,
       ...(options.rate ? { rate: options.rate } : {}),
+      ...(options.hideSeconds ? { hideSeconds: options.hideSeconds } : {}),
       what: options.what,
       signal: abort.signal,
       onProgress: (p) => bar.update(p),
@@ -264,7 +265,7 @@ export async function run(args: string[]): Promise<number> {
       return 0;
     }
     if (action === 'edit') {
-      const letter = await ops.find(rpc.rpc, messageId as string, 5);
+      const letter = await ops.letter(rpc.rpc, messageId as string);
       const { eventName, payload } = ops.payloadOf(letter);
       const edited =
         values.payload !== undefined

@@ -22,7 +22,8 @@ event-router failures redrive <group> [--rate <n>] [--dry-run] [--yes]
     --dry-run          lists what would move, moves nothing
     --yes              do not ask for confirmation
   --rpc <rpc>          only this RPC's DLQ (repeatable)
-  --hide <seconds>     how long a read may hide a message (default 30; reading never moves anything)
+  --hide <seconds>     how long a read may hide a message (default 30; reading never moves anything,
+                       and a killed run's messages are visible again after this)
   --json               the report as JSON
   --endpoint <url>     AWS endpoint, e.g. http://127.0.0.1:4010 (default: AWS_ENDPOINT_URL or AWS)
   --file <path>        the router file (default: event-router.yaml)
@@ -146,7 +147,11 @@ export async function run(args: string[]): Promise<number> {
         at: new Date().toISOString(),
       },
     );
-    return await runSetRedrive(ops, journal, { ...(rate ? { rate } : {}), what });
+    return await runSetRedrive(ops, journal, {
+      ...(rate ? { rate } : {}),
+      ...(hide ? { hideSeconds: hide } : {}),
+      what,
+    });
   } catch (error) {
     console.error(explainOpsError(error, action ? `failures ${action}` : 'failures', values.endpoint));
     return 1;

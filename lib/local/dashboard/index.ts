@@ -235,13 +235,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
 
   async function editModel(rpc: string, messageId: string): Promise<EditModel> {
     try {
-      const letter = (await ops.peek(rpc, 1000)).find((d) => d.messageId === messageId);
-      if (!letter)
-        return {
-          rpc,
-          messageId,
-          error: `No message ${messageId} in the DLQ of ${rpc} now (redriven, purged or edited already?).`,
-        };
+      const letter = await ops.letter(rpc, messageId);
       const { eventName, payload } = ops.payloadOf(letter);
       return { rpc, messageId, eventName, payloadText: JSON.stringify(payload, null, 2) };
     } catch (error) {
