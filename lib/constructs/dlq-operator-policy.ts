@@ -11,6 +11,7 @@
 import { Arn, ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { AUDIT_PARTITION, EDIT_NOTE_ATTRIBUTES } from '../ops/audit.ts';
 import { MANAGED_POLICY_MAX_CHARS, MAX_RPCS_PER_SERVICE_STACK } from '../plan/estimate.ts';
 import { acknowledge } from './nag.ts';
 import type { RouterRefs } from './router-refs.ts';
@@ -138,11 +139,6 @@ export function viewerStatements(arns: OperatorArns): iam.PolicyStatement[] {
   ];
   return statements.filter((statement) => statement.resources.length > 0);
 }
-
-/** Partition key of the audit trail in the deliveries table (lib/ops/audit.ts). */
-export const AUDIT_PARTITION = 'ops#audit';
-/** The only attributes an operator may write on a delivery record: its key and the edit note. */
-export const EDIT_NOTE_ATTRIBUTES = ['eventId', 'rpc', 'lastEdit'] as const;
 
 /**
  * The statements of the ops records policy: write audit entries (PutItem only under the audit partition

@@ -14,6 +14,8 @@ import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 
 export const AUDIT_PARTITION = 'ops#audit';
+/** The only attributes an operator writes on a delivery record (edit and retry): its key and `lastEdit`. */
+export const EDIT_NOTE_ATTRIBUTES = ['eventId', 'rpc', 'lastEdit'] as const;
 const RETENTION_SECONDS = 400 * 24 * 3600;
 
 export type AuditAction = 'redrive' | 'redrive-set' | 'edit' | 'purge' | 'replay';

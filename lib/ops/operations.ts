@@ -31,6 +31,7 @@
 import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  CancelMessageMoveTaskCommand,
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -646,6 +647,37 @@ export class Operations {
       ...(task.FailureReason ? { failureReason: task.FailureReason } : {}),
       ...(task.StartedTimestamp !== undefined ? { startedAt: task.StartedTimestamp } : {}),
     };
+  }
+
+  /** Cancels a running message move task of the RPC's DLQ (what it moved stays moved); records it. */
+  async cancelRedrive(rpcId: string, taskHandle: string): Promise<number> {
+    const target = this.rpc(rpcId);
+    const who = await this.whoami();
+    try {
+      const { ApproximateNumberOfMessagesMoved = 0 } = await this.sqs.send(
+        new CancelMessageMoveTaskCommand({ TaskHandle: taskHandle }),
+      );
+      await this.audit.record({
+        who,
+        action: 'redrive',
+        rpc: target.rpc,
+        what: `cancel of message move task ${taskHandle}`,
+        count: ApproximateNumberOfMessagesMoved,
+        outcome: 'ok',
+      });
+      return ApproximateNumberOfMessagesMoved;
+    } catch (error) {
+      await this.audit.record({
+        who,
+        action: 'redrive',
+        rpc: target.rpc,
+        what: `cancel of message move task ${taskHandle}`,
+        count: 0,
+        outcome: 'failed',
+        detail: errorText(error),
+      });
+      throw new OpsError(`The move task ${taskHandle} could not be cancelled: ${errorText(error)}`, 409);
+    }
   }
 
   /** Polls {@link moveTask} until the task is no longer RUNNING. */

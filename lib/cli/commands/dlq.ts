@@ -38,6 +38,7 @@ export const usage = `event-router dlq <action> [options]
     --payload <json | @file>    the edited payload instead of $EDITOR
   purge <rpc>                   deletes every message of the RPC's DLQ (asks you to type the queue name)
   resume <journal>              finishes a filtered or group redrive that was interrupted
+  cancel <rpc> <taskHandle>     cancels a running message move task (what it moved stays moved)
 
   --yes                         do not ask for confirmation (redrive --filter, purge)
   --max <n>                     peek: at most n messages (default 10)
@@ -175,12 +176,12 @@ export async function run(args: string[]): Promise<number> {
   if (!parsed) return 2;
   const { values, positionals } = parsed;
   const [action, subject, messageId] = positionals;
-  const actions = ['list', 'peek', 'redrive', 'edit', 'purge', 'resume'];
+  const actions = ['list', 'peek', 'redrive', 'edit', 'purge', 'resume', 'cancel'];
   if (
     !action ||
     !actions.includes(action) ||
     (action !== 'list' && !subject) ||
-    (action === 'edit' && !messageId)
+    ((action === 'edit' || action === 'cancel') && !messageId)
   ) {
     console.error(`Usage: ${usage}`);
     return 2;
@@ -241,6 +242,11 @@ export async function run(args: string[]): Promise<number> {
       const letters = await ops.peek(rpc.rpc, max ?? 10);
       if (letters.length === 0) console.log(`The DLQ of ${rpc.rpc} (${rpc.dlqName}) is empty.`);
       for (const d of letters) console.log(describeLetter(d));
+      return 0;
+    }
+    if (action === 'cancel') {
+      const moved = await ops.cancelRedrive(rpc.rpc, messageId as string);
+      console.log(`Cancelled move task ${messageId} of ${rpc.dlqName}: ${moved} message(s) had moved.`);
       return 0;
     }
     if (action === 'purge') {
