@@ -225,7 +225,7 @@ export interface OperationsOptions {
   readonly endpoint?: string;
   /** Who acts, when the caller knows (tests); else from STS on AWS, the OS user locally. */
   readonly operator?: string;
-  /** Receives in flight at once during a pass. @default 4 */
+  /** Receives in flight at once during a pass. @default 8 */
   readonly readConcurrency?: number;
 }
 
@@ -272,7 +272,7 @@ export class Operations {
     );
     // An empty short-poll receive on AWS may miss messages on other servers; a 1 s long poll asks them all.
     this.waitSeconds = isLocalEndpoint(options.endpoint ?? process.env.AWS_ENDPOINT_URL) ? 0 : 1;
-    this.readConcurrency = options.readConcurrency ?? 4;
+    this.readConcurrency = options.readConcurrency ?? 8;
     if (options.operator) this.operator = Promise.resolve(options.operator);
   }
 
