@@ -159,7 +159,10 @@ describe('dashboard in a browser', () => {
   it('shows failure groups, redrives one at a rate with progress, and edits a dead letter', async () => {
     // Given three dead letters of one failure and one of another on SendTracking
     for (const id of ['ship-21', 'ship-22', 'ship-23'])
-      await h.deadLetter(TRACKING, 'order.shipped', id, { type: 'Timeout', message: `carrier ${id} did not answer` });
+      await h.deadLetter(TRACKING, 'order.shipped', id, {
+        type: 'Timeout',
+        message: `carrier ${id} did not answer`,
+      });
     await h.deadLetter(TRACKING, 'order.shipped', 'ship-24', MISSING_EMAIL);
     // When the Failures view is opened from the navigation
     await page.goto(h.url);
