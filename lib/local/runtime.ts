@@ -130,7 +130,7 @@ export class LocalRuntime {
         `Could not open the DynamoDB state in ${stateDir}: ${(error as Error).message}. Is another \`event-router dev\` using this state directory?`,
       );
     }
-    const buses = new EventBuses(store, region, account);
+    const buses = new EventBuses(store, region, account, stateDir);
     const moveTasks = new MoveTasks(store);
     let runtime: LocalRuntime | undefined;
     const api = new ApiGateway({

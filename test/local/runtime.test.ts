@@ -268,7 +268,7 @@ describe('runtime end to end (fixture assembly)', () => {
     assert.equal((await fetch(`${h.runtime.url}/api/events`, { method: 'DELETE' })).status, 405);
   });
 
-  it('reports the event -> RPC graph, depths and recent deliveries at /_status; DLQ actions are the dashboard API', async () => {
+  it('reports the event -> RPC graph, depths and recent deliveries at /_status, and a DLQ redrives', async () => {
     const status = (await (await fetch(`${h.runtime.url}/_status`)).json()) as {
       rpcs: Array<{ rpc: string; events: string[]; dlq: { name: string; visible: number } | null }>;
       recent: Array<{ rpc: string; outcome: string }>;
@@ -277,12 +277,27 @@ describe('runtime end to end (fixture assembly)', () => {
     assert.deepEqual(work?.events, ['thing.happened']);
     assert.equal(work?.dlq?.name, 'test-dev-svc-work-dlq');
     assert.ok(status.recent.some((d) => d.rpc === 'Svc/Work' && d.outcome === 'ok'));
-    // The one redrive API is the dashboard's (lib/ops): the runtime has no route of its own for it.
-    const redrive = await fetch(`${h.runtime.url}/_redrive`, {
-      method: 'POST',
-      body: JSON.stringify({ dlq: 'test-dev-svc-work-dlq' }),
-    });
-    assert.equal(redrive.status, 404);
+    const dlqUrl = `${h.runtime.url}/000000000000/test-dev-svc-work-dlq`;
+    await h.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageBody: JSON.stringify({
+          rpc: 'Svc/Work',
+          event: { detail: { metadata: { eventId: 'dash-1' }, payload: {} } },
+        }),
+      }),
+    );
+    // The runtime's own `/_redrive` is gone (a page elsewhere could post to it): redrive through SQS.
+    await h.sqs.send(
+      new StartMessageMoveTaskCommand({
+        SourceArn: 'arn:aws:sqs:us-east-1:000000000000:test-dev-svc-work-dlq',
+      }),
+    );
+    await eventually(
+      () => (runsOf('dash-1').length === 1 ? true : undefined),
+      20_000,
+      'the run redriven by a move task',
+    );
   });
   it('serves mounted handlers (the dashboard) on the same port, after the API routes', async () => {
     h.runtime.mount(async (req, res) => {

@@ -1,5 +1,6 @@
 /** `event-router audit`: who did what to the router's failures (redrive, edit, purge, replay), newest first. */
 import { parseCommandArgs } from '../args.ts';
+import { escapeTerminal } from '../escape-terminal.ts';
 import { explainOpsError, openOps } from '../ops-context.ts';
 
 export const summary = 'Who redrove, edited or purged what, and when (the audit trail)';
@@ -35,7 +36,9 @@ export async function run(args: string[]): Promise<number> {
     else
       for (const e of entries)
         console.log(
-          `${e.at}  ${e.who}  ${e.action.padEnd(11)} ${e.rpc}  ${e.what}: ${e.count} message(s), ${e.outcome}${e.detail ? ` (${e.detail})` : ''}`,
+          escapeTerminal(
+            `${e.at}  ${e.who}  ${e.action.padEnd(11)} ${e.rpc}  ${e.what}: ${e.count} message(s), ${e.outcome}${e.detail ? ` (${e.detail})` : ''}`,
+          ),
         );
     return 0;
   } catch (error) {

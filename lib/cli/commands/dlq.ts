@@ -13,6 +13,7 @@ import { type DeadLetter, readDeadLetter } from '../../ops/dead-letter.ts';
 import { RedriveJournal } from '../../ops/journal.ts';
 import type { Operations, RedriveSetReport } from '../../ops/operations.ts';
 import { parseCommandArgs } from '../args.ts';
+import { escapeTerminal } from '../escape-terminal.ts';
 import {
   confirm,
   confirmByTyping,
@@ -52,10 +53,10 @@ export const usage = `event-router dlq <action> [options]
 export function describeLetter(d: DeadLetter): string {
   const what = d.eventName || d.eventId ? `${d.eventName ?? '?'} ${d.eventId ?? ''}` : d.body.slice(0, 80);
   const attrs = Object.entries(d.attributes)
-    .map(([k, v]) => `    ${k}: ${v.StringValue ?? '(binary)'}`)
+    .map(([k, v]) => `    ${escapeTerminal(k)}: ${escapeTerminal(v.StringValue ?? '(binary)')}`)
     .join('\n');
   const sent = d.sentAt !== undefined ? new Date(d.sentAt).toISOString() : '?';
-  return `${d.messageId}  ${what}\n    sent ${sent}, receive count ${d.receiveCount ?? '?'} (this peek included)${attrs ? `\n${attrs}` : ''}`;
+  return `${escapeTerminal(d.messageId)}  ${escapeTerminal(what)}\n    sent ${sent}, receive count ${d.receiveCount ?? '?'} (this peek included)${attrs ? `\n${attrs}` : ''}`;
 }
 
 /** `describeLetter` of a received SQS message. */
@@ -78,7 +79,8 @@ export function printSetReport(report: RedriveSetReport, journal: RedriveJournal
     console.log(
       `${report.notFound.length} message(s) of the set were no longer in the DLQ (moved or purged by someone else, or held by another reader): ${report.notFound.slice(0, 10).join(', ')}${report.notFound.length > 10 ? ', ...' : ''}`,
     );
-  for (const f of report.failed) console.log(`Not moved (still in the DLQ): ${f.messageId}: ${f.reason}`);
+  for (const f of report.failed)
+    console.log(`Not moved (still in the DLQ): ${escapeTerminal(f.messageId)}: ${escapeTerminal(f.reason)}`);
   if (report.interrupted && journal)
     console.log(
       `Interrupted. Nothing is lost: moved messages are in the queue, the others still in the DLQ. Finish with: event-router dlq resume ${journal.path}`,

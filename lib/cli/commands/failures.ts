@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { RedriveJournal } from '../../ops/journal.ts';
 import type { FailureGroup, FailureReport } from '../../ops/operations.ts';
 import { parseCommandArgs } from '../args.ts';
+import { escapeTerminal } from '../escape-terminal.ts';
 import { confirm, explainOpsError, openOps, parseRate } from '../ops-context.ts';
 import { journalPath, runSetRedrive } from './dlq.ts';
 
@@ -47,12 +48,17 @@ function printReport(report: FailureReport): void {
 }
 
 function printGroup(g: FailureGroup): void {
-  console.log(`${g.id}  ${String(g.count).padStart(6)}  ${g.rpc}  ${g.errorType}: ${g.signature}`);
+  const e = escapeTerminal;
+  console.log(`${g.id}  ${String(g.count).padStart(6)}  ${g.rpc}  ${e(g.errorType)}: ${e(g.signature)}`);
   console.log(
-    `    first ${g.firstFailedAt ?? '?'}, last ${g.lastFailedAt ?? '?'}; events ${g.eventNames.join(', ') || '?'}; e.g. ${g.eventIds.join(', ') || '-'}`,
+    `    first ${e(g.firstFailedAt ?? '?')}, last ${e(g.lastFailedAt ?? '?')}; events ${e(g.eventNames.join(', ') || '?')}; e.g. ${e(g.eventIds.join(', ') || '-')}`,
   );
-  const sample = g.sampleError.split('\n').slice(0, 6).join('\n      ');
-  console.log(`    sample (${g.sampleMessageId}):\n      ${sample}`);
+  const sample = g.sampleError
+    .split('\n')
+    .slice(0, 6)
+    .map((line) => e(line))
+    .join('\n      ');
+  console.log(`    sample (${e(g.sampleMessageId)}):\n      ${sample}`);
 }
 
 export async function run(args: string[]): Promise<number> {
