@@ -24,6 +24,7 @@ const COMMANDS = [
   'failures',
   'audit',
   'codegen',
+  'cost',
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -13,6 +13,7 @@ import { EventBuses, type RouteLog } from './eventbridge/bus.ts';
 import { type DeliveryLog, SqsPoller } from './functions/poller.ts';
 import { FunctionRunner } from './functions/runner.ts';
 import { buildModel, LOCAL_ACCOUNT, LOCAL_REGION, type LocalModel } from './model.ts';
+import type { RequestCounter } from './request-counter.ts';
 import { createRuntimeServer, listen } from './server.ts';
 import { createSqsApi } from './sqs/api.ts';
 import { MoveTasks } from './sqs/move-tasks.ts';
@@ -47,6 +48,8 @@ export interface RuntimeOptions {
   readonly region?: string;
   readonly account?: string;
   readonly events?: RuntimeEvents;
+  /** Counts the AWS requests served (benchmarks; see request-counter.ts). */
+  readonly requestCounter?: RequestCounter;
 }
 
 /** Serves a non-AWS request; resolves false when it is not its own. */
@@ -163,6 +166,7 @@ export class LocalRuntime {
         status.handle(req, res),
       onError: (error) => events.error?.(error),
     });
+    options.requestCounter?.attach(server);
     let port: number;
     try {
       port = await listen(server, options.port ?? DEFAULT_PORT);
