@@ -55,7 +55,8 @@ export interface RuntimeOptions {
 }
 
 /** Serves a non-AWS request; resolves false when it is not its own. */
-export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+/** A mounted handler; `body` is the request body, which the runtime has already read. */
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<boolean>;
 
 /** Default port of `event-router dev`. */
 export const DEFAULT_PORT = 4010;
@@ -174,7 +175,7 @@ export class LocalRuntime {
       dynamodb: (req, res) => dynamodb.handle(req, res),
       http: async (req, res, body) =>
         (await api.handle(req, res, body)) ||
-        (runtime ? await runtime.serveMounted(req, res) : false) ||
+        (runtime ? await runtime.serveMounted(req, res, body) : false) ||
         status.handle(req, res),
       onError: (error) => events.error?.(error),
     });
@@ -324,8 +325,8 @@ export class LocalRuntime {
     this.mounted.push(handler);
   }
 
-  private async serveMounted(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    for (const handler of this.mounted) if (await handler(req, res)) return true;
+  private async serveMounted(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<boolean> {
+    for (const handler of this.mounted) if (await handler(req, res, body)) return true;
     return false;
   }
 

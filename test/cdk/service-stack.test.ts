@@ -49,13 +49,13 @@ function roleResources(template: Template, functionName: string): string {
 }
 
 describe('service stack: resources per kind', () => {
-  it('has per RPC two queues, two queue policies, a role, a log group, a function, a mapping and an alarm, and one ops policy', () => {
+  it('has per RPC two queues, two queue policies, a role, a log group, a function, a mapping and an alarm, and the operator and viewer policies', () => {
     for (const [type, count] of [
       ['AWS::SQS::Queue', 4],
       ['AWS::SQS::QueuePolicy', 4],
       ['AWS::IAM::Role', 2],
       ['AWS::IAM::Policy', 0],
-      ['AWS::IAM::ManagedPolicy', 1],
+      ['AWS::IAM::ManagedPolicy', 2],
       ['AWS::Logs::LogGroup', 2],
       ['AWS::Lambda::Function', 2],
       ['AWS::Lambda::EventSourceMapping', 2],
