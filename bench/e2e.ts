@@ -152,7 +152,13 @@ async function ceiling(total: number, concurrency: number): Promise<number> {
     while (next < total) {
       next++;
       const key = { eventId: randomUUID(), rpc: 'ReceiptService/LinkReceipt' };
-      const claim = await deliveries.claim(key, { eventName: EVENT, now: Date.now(), lockMs: 60_000 });
+      const claim = await deliveries.claim(key, {
+        eventName: EVENT,
+        now: Date.now(),
+        lockMs: 60_000,
+        payloadHash: 'h',
+        maxRuns: 5,
+      });
       if (claim.kind !== 'claimed')
         throw new Error(`ceiling: claim of a new delivery answered ${claim.kind}`);
       await deliveries.complete(key, claim.attempt, undefined, Date.now());

@@ -16,7 +16,7 @@ import type { WorkerConfig } from './config.ts';
 import type { DeliveryContext } from './context.ts';
 import { NonRetryableError } from './errors.ts';
 import { traceparent } from './ids.ts';
-import type { RpcRunner } from './worker.ts';
+import type { RpcRunner } from './scope.ts';
 
 /** Time kept back from the invocation for recording the outcome after the call. */
 const RECORD_MARGIN_MS = 1500;

@@ -172,7 +172,8 @@ describe('poison messages', () => {
     assert.equal(second.sent.length, 1);
   });
 
-  it('acknowledges a schema-violating copy of a delivery that already completed, without dead-lettering', async () => {
+  it('dead-letters a schema-violating copy of a completed delivery as a conflict, leaving its record alone', async () => {
+    // The copy carries another payload than the one the delivery completed with: not a duplicate.
     const eventId = randomUUID();
     await deliverOne(queueMessage(RPC, busEvent(EVENT, authorizedPayload(), { eventId })));
     assert.equal((await h.record(eventId))?.status, 'COMPLETED');
@@ -182,7 +183,28 @@ describe('poison messages', () => {
     );
 
     assert.deepEqual(response, { batchItemFailures: [] });
-    assert.equal(sent.length, 0);
+    assert.equal(sent.length, 1);
+    assert.equal(attribute(sent[0], DLQ_ATTRIBUTES.errorType), 'IdempotencyConflict');
     assert.equal((await h.record(eventId))?.status, 'COMPLETED');
+  });
+
+  it('acknowledges a schema-violating copy of a delivery it dead-lettered already (a kill -9 before the delete)', async () => {
+    // Given a poison message that was dead-lettered, whose batch was never deleted
+    const eventId = randomUUID();
+    const body = queueMessage(RPC, busEvent(EVENT, { ...authorizedPayload(), amount: 'lots' }, { eventId }));
+    const messageId = randomUUID();
+    const first = await deliverOne(body, messageId);
+    assert.equal(first.sent.length, 1);
+
+    // When the same message comes back
+    const again = await deliverOne(body, messageId);
+
+    // Then it is acknowledged as a duplicate: one dead letter
+    assert.deepEqual(again.response, { batchItemFailures: [] });
+    assert.equal(again.sent.length, 0);
+    assert.equal(
+      (await h.record(eventId))?.deadLetterId,
+      attribute(first.sent[0], DLQ_ATTRIBUTES.deadLetterId),
+    );
   });
 });

@@ -197,6 +197,7 @@ describe('remote RPC worker', () => {
   it('keeps the idempotency key and the trace across retries of one delivery', async () => {
     const eventId = randomUUID();
     const first = await call('/status/503', { eventId, receiveCount: 1 });
+    h.clock.advance(10_000); // the delivery's backoff after its first failed run
     const second = await call('/status/200', { eventId, receiveCount: 2 });
 
     const [a] = first.requests;

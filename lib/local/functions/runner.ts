@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { RecordLogOutcome } from '../../../functions/commons/contracts.ts';
+import { type RecordReport, readOutcomeLine } from '../../../functions/commons/outcome.ts';
 import type { FunctionDefinition } from '../model.ts';
 import { STOPPED } from './poller.ts';
 
@@ -22,15 +22,7 @@ function extraNodeArgs(): string[] {
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.mjs');
 
-/** How the event-router worker said one SQS record ended (from its log line; see `child.mjs`). */
-export interface RecordReport {
-  readonly outcome: RecordLogOutcome;
-  /** The error's name when dead-lettered or failed. */
-  readonly errorType?: string;
-  readonly errorMessage?: string;
-  /** The delivery's attempt as the worker counts it (handler runs, kept across redrives), when it said. */
-  readonly attempt?: number;
-}
+export type { RecordReport } from '../../../functions/commons/outcome.ts';
 
 export interface InvokeOutcome {
   readonly ok: boolean;
@@ -64,6 +56,16 @@ interface Pending {
   readonly requestId: string;
   readonly timer: NodeJS.Timeout;
   readonly child: ChildProcess;
+}
+
+/** The worker's outcome lines noted by the child, read as reports (lines that are not are left out). */
+function reportsOf(lines: Record<string, unknown>): Record<string, RecordReport> {
+  const out: Record<string, RecordReport> = {};
+  for (const line of Object.values(lines)) {
+    const read = readOutcomeLine(line);
+    if (read) out[read.messageId] = read.report;
+  }
+  return out;
 }
 
 export class FunctionRunner {
@@ -132,7 +134,7 @@ export class FunctionRunner {
         ok?: boolean;
         result?: unknown;
         error?: InvokeOutcome['error'];
-        records?: InvokeOutcome['records'];
+        records?: Record<string, unknown>;
       }) => {
         if (message.type !== 'result' || !message.id) return;
         const pending = this.pending.get(message.id);
@@ -143,7 +145,7 @@ export class FunctionRunner {
           ok: message.ok === true,
           result: message.result,
           ...(message.error ? { error: message.error } : {}),
-          ...(message.records ? { records: message.records } : {}),
+          ...(message.records ? { records: reportsOf(message.records) } : {}),
           durationMs: Date.now() - pending.started,
           requestId: pending.requestId,
         });
