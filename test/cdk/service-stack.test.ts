@@ -202,7 +202,7 @@ describe('service stack: workers', () => {
       Environment: {
         Variables: Match.objectLike({
           ER_REMOTE_URL: 'https://fraud.example.com/acme.fraud.v1.Fraud/Score',
-          ER_REMOTE_TIMEOUT_MS: '4000',
+          ER_REMOTE_TIMEOUT_MS: '4400',
         }),
       },
     });
