@@ -54,7 +54,11 @@ interface Pending {
   readonly resolve: (outcome: InvokeOutcome) => void;
   readonly started: number;
   readonly requestId: string;
-  readonly timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout;
+  /** What happens when the invocation passes its timeout. */
+  readonly onTimeout: () => void;
+  /** Epoch ms the timeout fires. */
+  deadline: number;
   readonly child: ChildProcess;
 }
 
@@ -136,6 +140,17 @@ export class FunctionRunner {
         error?: InvokeOutcome['error'];
         records?: Record<string, unknown>;
       }) => {
+        if (message.type === 'init' && message.id) {
+          // The handler module was loaded during this invocation: as in Lambda, where the init phase
+          // runs before the invocation and is not counted in its timeout, the deadline moves on.
+          const pending = this.pending.get(message.id);
+          const ms = Number((message as { ms?: unknown }).ms);
+          if (!pending || !(ms > 0)) return;
+          clearTimeout(pending.timer);
+          pending.deadline += ms;
+          pending.timer = setTimeout(pending.onTimeout, Math.max(0, pending.deadline - Date.now()));
+          return;
+        }
         if (message.type !== 'result' || !message.id) return;
         const pending = this.pending.get(message.id);
         if (!pending) return;
@@ -219,7 +234,7 @@ export class FunctionRunner {
     const started = Date.now();
     const timeoutMs = d.timeoutSeconds * 1000;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const onTimeout = () => {
         // The handler ran past its timeout: this environment is discarded, as Lambda does.
         const pending = this.pending.get(requestId);
         if (!pending) return;
@@ -237,8 +252,17 @@ export class FunctionRunner {
         this.children = this.children.filter((c) => c !== child);
         this.timedOut.add(child);
         child.kill('SIGKILL');
-      }, timeoutMs);
-      this.pending.set(requestId, { resolve, started, requestId, timer, child });
+      };
+      const timer = setTimeout(onTimeout, timeoutMs);
+      this.pending.set(requestId, {
+        resolve,
+        started,
+        requestId,
+        timer,
+        child,
+        onTimeout,
+        deadline: started + timeoutMs,
+      });
       child.send({
         type: 'invoke',
         id: requestId,
