@@ -95,17 +95,17 @@ function serializeError(error) {
 async function invoke(message) {
   const { id, event, context: info } = message;
   // Loading the handler module is Lambda's init phase: it is not counted in the invocation's time.
+  // (from when the runtime sent the invocation: starting this process is part of it too)
   let initMs = 0;
   if (!handlerReady) {
-    const loadStarted = Date.now();
     const failed = await loadHandler().then(
       () => false,
       () => true,
     );
     if (!failed) {
       handlerReady = true;
-      initMs = Date.now() - loadStarted;
-      if (initMs > 0) process.send({ type: 'init', id, ms: initMs });
+      initMs = Math.max(0, Date.now() - (info.sentAt ?? Date.now()));
+      process.send({ type: 'init', id, ms: initMs });
     }
   }
   const deadline = info.deadline + initMs;

@@ -20,6 +20,9 @@ function extraNodeArgs(): string[] {
   return (process.env.ER_FUNCTION_NODE_ARGS ?? '').split(' ').filter(Boolean);
 }
 
+/** Lambda's limit on the init phase. */
+const INIT_LIMIT_MS = 10_000;
+
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.mjs');
 
 export type { RecordReport } from '../../../functions/commons/outcome.ts';
@@ -78,6 +81,8 @@ export class FunctionRunner {
   private readonly maxProcesses: number;
   /** Processes killed because an invocation in them timed out. */
   private readonly timedOut = new WeakSet<ChildProcess>();
+  /** Processes that have loaded the handler (their init phase is over). */
+  private readonly initialized = new WeakSet<ChildProcess>();
   private readonly pending = new Map<string, Pending>();
   private closed = false;
   /** Child processes started so far (cold starts). */
@@ -143,9 +148,10 @@ export class FunctionRunner {
         if (message.type === 'init' && message.id) {
           // The handler module was loaded during this invocation: as in Lambda, where the init phase
           // runs before the invocation and is not counted in its timeout, the deadline moves on.
+          this.initialized.add(child);
           const pending = this.pending.get(message.id);
           const ms = Number((message as { ms?: unknown }).ms);
-          if (!pending || !(ms > 0)) return;
+          if (!pending || !(ms >= 0)) return;
           clearTimeout(pending.timer);
           pending.deadline += ms;
           pending.timer = setTimeout(pending.onTimeout, Math.max(0, pending.deadline - Date.now()));
@@ -233,6 +239,9 @@ export class FunctionRunner {
     const child = this.pick();
     const started = Date.now();
     const timeoutMs = d.timeoutSeconds * 1000;
+    // A process that has not loaded the handler yet does that first (the init phase, up to 10 s in
+    // Lambda, not counted in the timeout): the timeout is armed once it says how long that took.
+    const armMs = this.initialized.has(child) ? timeoutMs : INIT_LIMIT_MS + timeoutMs;
     return new Promise((resolve) => {
       const onTimeout = () => {
         // The handler ran past its timeout: this environment is discarded, as Lambda does.
@@ -253,7 +262,7 @@ export class FunctionRunner {
         this.timedOut.add(child);
         child.kill('SIGKILL');
       };
-      const timer = setTimeout(onTimeout, timeoutMs);
+      const timer = setTimeout(onTimeout, armMs);
       this.pending.set(requestId, {
         resolve,
         started,
@@ -276,6 +285,7 @@ export class FunctionRunner {
           logGroupName: `/aws/lambda/${d.name}`,
           logStreamName: 'local',
           deadline: started + timeoutMs,
+          sentAt: started,
         },
       });
     });
