@@ -210,7 +210,14 @@ export async function run(args: string[]): Promise<number> {
         keep.push(m);
         continue;
       }
-      await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: m.Body ?? '' }));
+      // Keep the attributes, as a message move task does: the worker knows a redrive by its DeadLetterId.
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queue.url,
+          MessageBody: m.Body ?? '',
+          ...(m.MessageAttributes ? { MessageAttributes: m.MessageAttributes } : {}),
+        }),
+      );
       await sqs.send(new DeleteMessageCommand({ QueueUrl: dlq.url, ReceiptHandle: m.ReceiptHandle }));
       moved++;
     }
