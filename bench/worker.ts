@@ -16,6 +16,8 @@ import { gzipSync } from 'node:zlib';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import type { WorkerConfig } from '../functions/commons/config.ts';
+import { DeliveryStore } from '../functions/commons/deliveries.ts';
+import { RECORD_RESERVE_MS } from '../functions/commons/remote-budget.ts';
 import type { RpcContext } from '../functions/commons/rpc.ts';
 import { handler } from '../functions/rpcs/notification-service/notify-cardholder.ts';
 import { EVENT_SCHEMAS } from '../generated/events.ts';
@@ -78,6 +80,48 @@ async function startDynaliteProcess(): Promise<LocalDynamo> {
       child.kill();
     },
   };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
+}
+
+/**
+ * What recording an outcome costs after a run (the time a remote call must leave, see
+ * functions/commons/remote-budget.ts): the COMPLETED write, and the DEAD write that follows a dead
+ * letter's send, each one conditional UpdateItem, timed one at a time.
+ */
+async function recordingMs(dynamo: LocalDynamo): Promise<{ complete: number[]; dead: number[] }> {
+  const store = new DeliveryStore(dynamo.doc, dynamo.tableName, 3600);
+  const complete: number[] = [];
+  const dead: number[] = [];
+  for (let i = 0; i < 400; i++) {
+    const key = { eventId: randomUUID(), rpc: RPC };
+    const claim = await store.claim(key, {
+      eventName: EVENT,
+      now: Date.now(),
+      lockMs: 60_000,
+      payloadHash: 'h',
+      maxRuns: 5,
+    });
+    if (claim.kind !== 'claimed') throw new Error(`recording: claim answered ${claim.kind}`);
+    const started = performance.now();
+    if (i % 2 === 0) {
+      await store.complete(key, claim.attempt, '"ok"', Date.now());
+      complete.push(performance.now() - started);
+    } else {
+      await store.markDead(key, {
+        error: { name: 'E', message: 'm', retryable: false },
+        now: Date.now(),
+        deadLetterId: randomUUID(),
+        fence: { kind: 'claim', attempt: claim.attempt },
+        eventName: EVENT,
+      });
+      dead.push(performance.now() - started);
+    }
+  }
+  return { complete, dead };
 }
 
 function median(values: number[]): number {
@@ -203,6 +247,7 @@ export async function run(): Promise<void> {
       records.map((r) => sqsRecord(r.body)),
     );
     const duplicateRequests = (dynamo.requests() - beforeDup) / DELIVERIES;
+    const recording = await recordingMs(dynamo);
 
     const code = await bundleHandler(ENTRY, { [EVENT]: EVENT_SCHEMAS[EVENT] });
     const file = writeBundle('bench-notify-cardholder.mjs', code);
@@ -235,6 +280,11 @@ export async function run(): Promise<void> {
         'acknowledged, not run',
       ],
       ['DynamoDB requests, first delivery', firstRequests.toFixed(2), 'goal 2 (claim + complete)'],
+      [
+        'recording an outcome (p50 / p99)',
+        `${percentile(recording.complete, 0.5).toFixed(1)} / ${percentile(recording.complete, 0.99).toFixed(1)} ms COMPLETED, ${percentile(recording.dead, 0.5).toFixed(1)} / ${percentile(recording.dead, 0.99).toFixed(1)} ms DEAD`,
+        `one write each (a dead letter adds one SQS send); the remote call keeps ${RECORD_RESERVE_MS} ms`,
+      ],
       [
         'DynamoDB requests, duplicate',
         duplicateRequests.toFixed(2),

@@ -207,6 +207,9 @@ function claimable(record: DeliveryRecord, request: ClaimRequest): boolean {
 function refusal(record: DeliveryRecord | undefined, request: ClaimRequest): ClaimOutcome {
   if (!record) return { kind: 'busy', attempts: 0 };
   const attempts = record.attempts ?? 0;
+  // A new re-run may carry another payload: it only waits for a live claim to end.
+  const newRerun = request.rerunId !== undefined && record.rerunId !== request.rerunId;
+  if (newRerun) return { kind: 'busy', attempts, lockExpiresAt: record.lockExpiresAt };
   if (record.payloadHash !== undefined && record.payloadHash !== request.payloadHash)
     return { kind: 'conflict', attempts };
   const seen = { status: record.status, attempts };
@@ -256,15 +259,16 @@ export class DeliveryStore {
       read = result.read;
       return undefined;
     };
-    const special: ClaimKind | undefined = request.rerunId
-      ? 'rerun'
-      : request.deadLetterId
-        ? 'redrive'
-        : undefined;
-    const first = special ? await attempt(special) : undefined;
-    if (first) return first;
-    // A special claim that did not apply is a plain copy, unless what it found rules a claim out.
-    if (!special || !seen || claimable(seen, request)) {
+    const specials: ClaimKind[] = [
+      ...(request.rerunId ? (['rerun'] as const) : []),
+      ...(request.deadLetterId ? (['redrive'] as const) : []),
+    ];
+    for (const kind of specials) {
+      const claimed = await attempt(kind);
+      if (claimed) return claimed;
+    }
+    // A redrive or re-run id that did not apply is a plain copy, unless what it found rules a claim out.
+    if (specials.length === 0 || !seen || claimable(seen, request)) {
       const next = await attempt('next');
       if (next) return next;
     }

@@ -210,6 +210,17 @@ describe('worker steps', () => {
       assert.equal((await h.record(eventId))?.rerunId, 'r-1');
     });
 
+    it('makes a re-run with an edited payload wait for a live claim, not a conflict', async () => {
+      const eventId = randomUUID();
+      await claimOf(message(eventId));
+
+      const waiting = (await claimOf(
+        message(eventId, { amount: 999, messageAttributes: { RerunId: 'r-busy' } }),
+      )) as Settled;
+
+      assert.equal(waiting.report.outcome, 'in-progress-elsewhere');
+    });
+
     it('dead-letters, without running, a delivery whose worker died in its last allowed run', async () => {
       const eventId = randomUUID();
       for (let n = 1; n <= h.config.maxReceiveCount; n++) {
