@@ -8,7 +8,10 @@ import type { PayloadSchema } from './payload-schema.ts';
 
 declare const ER_EVENT_SCHEMAS: string | undefined;
 
-/** Receives before SQS moves a message to the DLQ, when `ER_MAX_RECEIVE_COUNT` is not set (the spec's default). */
+/**
+ * Runs of a delivery per budget (and receives before SQS moves a message to the DLQ), when
+ * `ER_MAX_RECEIVE_COUNT` is not set (the spec's default).
+ */
 export const DEFAULT_MAX_RECEIVE_COUNT = 5;
 /** Default queue retention (4 d) + DLQ retention (14 d) + one day: a redrive of a DLQ message finds the record. */
 export const DEFAULT_RECORD_RETENTION_SECONDS = (4 + 14 + 1) * 24 * 3600;

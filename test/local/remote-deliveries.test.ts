@@ -387,7 +387,7 @@ describe('deliveries of a remote RPC, counted per delivery', { timeout: 300_000 
 
     const calls = callsOf(eventId);
     assert.equal(calls.length, 2);
-    assert.equal((calls[1]?.body as { amount?: number }).amount, 4200);
+    assert.equal((calls[1]?.body as { amount?: number } | undefined)?.amount, 4200);
     const done = await record(eventId);
     assert.deepEqual([done?.status, done?.attempts, done?.rerunId], ['COMPLETED', 2, 'rerun-1']);
   });
