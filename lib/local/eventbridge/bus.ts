@@ -190,8 +190,19 @@ export class EventBuses {
         resources: Array.isArray(entry.Resources) ? (entry.Resources as string[]) : [],
         detail: checked.detail,
       };
-      durable.push(...this.route(this.busName(entry.EventBusName), event, now));
+      const index = results.length;
       results.push({ EventId: event.id });
+      // An entry is accepted only once every target's copy is on disk; otherwise it fails, and the
+      // publisher's retry (same eventId in the envelope) is deduplicated where a copy did arrive.
+      const stored = Promise.all(this.route(this.busName(entry.EventBusName), event, now));
+      durable.push(
+        stored.then(
+          () => undefined,
+          (error: Error) => {
+            results[index] = { ErrorCode: 'InternalFailure', ErrorMessage: error.message };
+          },
+        ),
+      );
     }
     await Promise.all(durable);
     return { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results };

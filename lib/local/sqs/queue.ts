@@ -198,7 +198,7 @@ export class Queue {
     this.host.journal({ t: 'd', q: this.name, id: message.id });
   }
 
-  /** Accepts a message; the promise resolves once it is durable. */
+  /** Accepts a message; the promise resolves once it is durable, and rejects if it could not be written. */
   send(input: SendInput, now = Date.now()): { message: Message; durable: Promise<void> } {
     const delay = input.delaySeconds ?? this.config.delaySeconds;
     const attributes =
@@ -221,6 +221,8 @@ export class Queue {
     };
     this.insert(message);
     const durable = this.host.journalDurable(messageRecord(this.name, message));
+    // A disk error reaches whoever awaits `durable`; a sender that does not wait must not crash the runtime.
+    durable.catch(() => undefined);
     if (message.state === 'ready') this.wake();
     return { message, durable };
   }

@@ -4,7 +4,7 @@
  * journal join their queue when it is defined, and survive in the journal while it is not.
  */
 import { join } from 'node:path';
-import { Journal, type JournalRecord } from '../store/journal.ts';
+import { Journal, type JournalIo, type JournalRecord } from '../store/journal.ts';
 import {
   type Message,
   messageFromRecord,
@@ -21,6 +21,8 @@ export interface QueueStoreOptions {
   readonly account: string;
   /** `http://127.0.0.1:<port>`, known once the server listens. */
   readonly baseUrl: () => string;
+  /** Replaces the journal's file writes, for tests that inject a failing disk. */
+  readonly journalIo?: JournalIo;
 }
 
 export type DeadLetterListener = (message: Message, from: Queue, to: Queue) => void;
@@ -54,7 +56,7 @@ export class QueueStore {
       },
     };
     if (options.stateDir) {
-      const { journal, records } = Journal.open(join(options.stateDir, 'sqs.journal'));
+      const { journal, records } = Journal.open(join(options.stateDir, 'sqs.journal'), options.journalIo);
       this.journalFile = journal;
       this.replay(records);
       journal.compact(() => this.snapshot());
