@@ -14,7 +14,6 @@ import {
   type UpdateCommandInput,
   type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DeliveryRecord, DeliveryStatus } from './contracts.ts';
 import type { ErrorSummary } from './errors.ts';
 
@@ -186,9 +185,22 @@ function eventFieldWrites(
   };
 }
 
+/** One attribute of a marshalled item, as the types a delivery record uses (S, N, BOOL, M). */
+function readValue(value: AttributeValue | undefined): unknown {
+  if (!value) return undefined;
+  if ('S' in value) return value.S;
+  if ('N' in value) return Number(value.N);
+  if ('BOOL' in value) return value.BOOL;
+  if ('M' in value && value.M)
+    return Object.fromEntries(Object.entries(value.M).map(([name, v]) => [name, readValue(v)]));
+  return undefined;
+}
+
 /** The record DynamoDB returns with a failed condition (marshalled). */
 function readRawItem(item: Record<string, AttributeValue>): DeliveryRecord {
-  return unmarshall(item) as DeliveryRecord;
+  return Object.fromEntries(
+    Object.entries(item).map(([name, value]) => [name, readValue(value)]),
+  ) as unknown as DeliveryRecord;
 }
 
 /** Whether a plain claim could take `record` now. */

@@ -14,14 +14,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   SendMessageCommand,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { build } from 'esbuild';
 import type { DeliveryRecord } from '../../functions/commons/contracts.ts';
 import { remoteCallTimeoutMs } from '../../functions/commons/remote-budget.ts';
@@ -224,14 +223,10 @@ describe('deliveries of a remote RPC, counted per delivery', { timeout: 300_000 
     to: WorkerName = 'score',
     harness = h,
   ): Promise<DeliveryRecord | undefined> {
-    const { Item } = await harness.dynamodb.send(
-      new GetItemCommand({
-        TableName: TABLE,
-        Key: { eventId: { S: eventId }, rpc: { S: worker(to).rpc } },
-        ConsistentRead: true,
-      }),
+    const { Item } = await DynamoDBDocumentClient.from(harness.dynamodb).send(
+      new GetCommand({ TableName: TABLE, Key: { eventId, rpc: worker(to).rpc }, ConsistentRead: true }),
     );
-    return Item ? (unmarshall(Item) as DeliveryRecord) : undefined;
+    return Item as DeliveryRecord | undefined;
   }
 
   /** Messages in a queue: visible, in flight and delayed. */
