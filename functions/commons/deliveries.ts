@@ -25,7 +25,9 @@ export interface DeliveryKey {
 
 /** Why a claim was taken. */
 export type ClaimKind =
-  /** A new delivery, a FAILED one whose backoff is over, or one whose worker died (claim expired). */
+  /** A delivery never claimed before. */
+  | 'new'
+  /** A FAILED delivery whose backoff is over, or one whose worker died (claim expired). */
   | 'next'
   /** The message is a redrive of the DEAD delivery's dead letter: a fresh attempt budget. */
   | 'redrive'
@@ -279,8 +281,17 @@ export class DeliveryStore {
       const claimed = await attempt(kind);
       if (claimed) return claimed;
     }
-    // A redrive or re-run id that did not apply is a plain copy, unless what it found rules a claim out.
-    if (specials.length === 0 || !seen || claimable(seen, request)) {
+    if (specials.length === 0) {
+      // The common case, a new delivery, with the shortest condition (expressions cost parse time,
+      // notably on dynalite); what an existing record allows is decided from the item it returns.
+      const claimed = await attempt('new');
+      if (claimed) return claimed;
+      if (!seen && !read) seen = await this.get(key);
+      read = true;
+    }
+    // An existing record (or a redrive or re-run id that did not apply): a plain claim, unless what
+    // was found rules it out.
+    if (!seen || claimable(seen, request)) {
       const next = await attempt('next');
       if (next) return next;
     }
@@ -295,7 +306,7 @@ export class DeliveryStore {
   ): Promise<{ claimed: ClaimOutcome } | { existing?: DeliveryRecord; read: boolean }> {
     const lockExpiresAt = request.now + request.lockMs;
     const event = eventFieldWrites(request, this.expiresAt(request.now));
-    const fresh = kind !== 'next';
+    const fresh = kind === 'redrive' || kind === 'rerun';
     const set = [
       '#status = :inProgress',
       '#attempts = if_not_exists(#attempts, :zero) + :one',
@@ -313,6 +324,7 @@ export class DeliveryStore {
     const budgetLeft = '(attribute_not_exists(#runs) OR #runs < :maxRuns)';
     const samePayload = '(attribute_not_exists(#hash) OR #hash = :hash)';
     const conditions: Record<ClaimKind, string> = {
+      new: 'attribute_not_exists(#pk)',
       next:
         `attribute_not_exists(#pk) OR #expires < :nowSeconds OR (${samePayload} AND ${budgetLeft} AND (` +
         '(#status = :failed AND #lastError.#retryable = :yes AND (attribute_not_exists(#retryAt) OR #retryAt <= :due)) ' +

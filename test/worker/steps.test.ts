@@ -90,7 +90,7 @@ describe('worker steps', () => {
       const m = message(randomUUID());
       const claimed = await claimOf(m);
       assert.ok(!isSettled(claimed));
-      assert.equal(claimed.via, 'next');
+      assert.equal(claimed.via, 'new');
       assert.equal(claimed.attempt, 1);
       assert.equal(claimed.run, 1);
       const stored = await h.record(deliveryOf(m).eventId);
