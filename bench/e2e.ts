@@ -1,9 +1,14 @@
 /**
  * End-to-end benchmark of the local runtime on the example app (synthesized by the real CDK app):
  * deliveries per second and publish-to-handled latency (p50, p99) at a fixed offered load and at
- * saturation, next to the ceiling of this machine (dynalite doing the same two conditional writes
- * per delivery with no routing), and the resident memory of a runtime holding 100,000 queued
- * messages. Durable state (a temporary state directory), as `npm start` runs.
+ * saturation, next to the ceiling of this machine, and the resident memory of a runtime holding
+ * 100,000 queued messages. Durable state (a temporary state directory), as `npm start` runs.
+ *
+ * The ceiling is dynalite doing the same two conditional writes per delivery with no routing, set up
+ * as the runtime runs a worker: dynalite (durable) served over HTTP from this process, the writes made
+ * from another process (bench/ceiling-client.ts) with the concurrency of the RPC's pollers (maximum
+ * concurrency x batch size, each batch's records as many at a time as the worker runs them).
+ * Saturation and ceiling runs are interleaved, three of each, and the ratio is given with its spread.
  *
  * Run alone: `node --import tsx bench/e2e.ts`; or with the others: `npm run bench`.
  */
@@ -16,17 +21,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DeliveryStore } from '../functions/commons/deliveries.ts';
+import { DEFAULT_WORKER_OPTIONS } from '../functions/commons/options.ts';
 import { LocalDynamoDb } from '../lib/local/dynamodb.ts';
+import { RequestCounter } from '../lib/local/request-counter.ts';
 import { LocalRuntime } from '../lib/local/runtime.ts';
 import { isStale, synthesize } from '../lib/local/synth.ts';
 import { deliveriesTableKey } from '../test/support/deliveries-table.ts';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUTER = join(ROOT, 'event-router.yaml');
 const BUS = 'cardflow-dev-bus';
 const CLIENT = {
@@ -35,11 +39,14 @@ const CLIENT = {
 } as const;
 /** One RPC (ReceiptService/LinkReceipt) per event: one delivery per publish. */
 const EVENT = 'receipt.uploaded';
+const RPC = 'ReceiptService/LinkReceipt';
 
-const FIXED_RATE = 25;
+const FIXED_RATE = 100;
 const FIXED_SECONDS = 8;
 const SATURATION_EVENTS = 1500;
 const CEILING_DELIVERIES = 1500;
+/** Interleaved saturation and ceiling runs. */
+const RUNS = 3;
 const QUEUED_MESSAGES = 100_000;
 
 function percentile(sorted: number[], p: number): number {
@@ -64,7 +71,7 @@ function detail(eventId: string): string {
   });
 }
 
-async function assembly(): Promise<{ dir: string; cleanup: () => void }> {
+export async function assembly(): Promise<{ dir: string; cleanup: () => void }> {
   const local = join(ROOT, 'cdk.out');
   if (!isStale(local, ROUTER)) return { dir: local, cleanup: () => {} };
   const dir = mkdtempSync(join(tmpdir(), 'er-bench-app-'));
@@ -135,8 +142,16 @@ async function drive(
   };
 }
 
-/** dynalite alone: per delivery the worker's own claim and completion (two conditional writes). */
-async function ceiling(total: number, concurrency: number): Promise<number> {
+/** How the runtime drives the worker of `rpc`: pollers (maximum concurrency) and batch size. */
+function pollingOf(runtime: LocalRuntime, rpc: string): { pollers: number; batch: number } {
+  const fn = runtime.model.functions.find((f) => f.environment.ER_RPC === rpc);
+  const mapping = runtime.model.mappings.find((m) => m.functionName === fn?.name);
+  if (!mapping) throw new Error(`No event source mapping for ${rpc} in the example app.`);
+  return { pollers: mapping.maximumConcurrency, batch: mapping.batchSize };
+}
+
+/** dynalite alone, durable, served over HTTP from this process (as the runtime serves it). */
+async function startCeilingDynamo(): Promise<{ endpoint: string; close: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'er-bench-ceiling-'));
   const db = await LocalDynamoDb.start(join(dir, 'dynamodb'));
   await db.ensureTables([{ TableName: 'ceiling', ...deliveriesTableKey() }]);
@@ -144,33 +159,46 @@ async function ceiling(total: number, concurrency: number): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  const client = new DynamoDBClient({ ...CLIENT, endpoint: `http://127.0.0.1:${port}` });
-  const deliveries = new DeliveryStore(DynamoDBDocumentClient.from(client), 'ceiling', 3600);
-  let next = 0;
-  const started = performance.now();
-  const worker = async () => {
-    while (next < total) {
-      next++;
-      const key = { eventId: randomUUID(), rpc: 'ReceiptService/LinkReceipt' };
-      const claim = await deliveries.claim(key, {
-        eventName: EVENT,
-        now: Date.now(),
-        lockMs: 60_000,
-        payloadHash: 'h',
-        maxRuns: 5,
-      });
-      if (claim.kind !== 'claimed')
-        throw new Error(`ceiling: claim of a new delivery answered ${claim.kind}`);
-      await deliveries.complete(key, claim.attempt, undefined, Date.now());
-    }
+  let closed = false;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const perSecond = total / ((performance.now() - started) / 1000);
-  client.destroy();
-  await new Promise<void>((r) => server.close(() => r()));
-  await db.close();
-  rmSync(dir, { recursive: true, force: true });
-  return perSecond;
+}
+
+/** One ceiling run: `total` claim + complete pairs from another process; deliveries/s. */
+async function ceiling(
+  endpoint: string,
+  total: number,
+  polling: { pollers: number; batch: number },
+): Promise<number> {
+  const args = [
+    '--import',
+    'tsx',
+    join(ROOT, 'bench', 'ceiling-client.ts'),
+    endpoint,
+    'ceiling',
+    String(total),
+    String(polling.pollers),
+    String(polling.batch),
+    String(DEFAULT_WORKER_OPTIONS.concurrency),
+  ];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  const last = out.trim().split('\n').at(-1) ?? '';
+  if (code !== 0) throw new Error(`The ceiling client failed (exit ${code}): ${out}`);
+  return (JSON.parse(last) as { rate: number }).rate;
 }
 
 function rssOf(pid: number): number {
@@ -236,45 +264,89 @@ async function queuedMemory(
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/** "median (min-max)". */
+function spread(values: number[], format: (v: number) => string): string {
+  return `${format(median(values))} (${format(Math.min(...values))}-${format(Math.max(...values))})`;
+}
+
 export async function run(): Promise<void> {
   const app = await assembly();
   const stateDir = mkdtempSync(join(tmpdir(), 'er-bench-runtime-'));
   const done = new Map<string, number>();
+  // Counts invocations, to show how full the poller's batches are at each load.
+  const counter = new RequestCounter();
   const runtime = await LocalRuntime.start({
     cdkOut: app.dir,
     port: 0,
     stateDir,
+    requestCounter: counter,
     events: {
+      functionOutput: counter.events.functionOutput,
       delivery: (d) => {
         if (d.outcome === 'ok') done.set(d.eventId, performance.now());
       },
     },
   });
+  const top = await startCeilingDynamo();
   try {
+    const polling = pollingOf(runtime, RPC);
     // Warm the function process before measuring.
     await drive(runtime, done, 20, 0);
+    const worker = runtime.model.functions.find((f) => f.environment.ER_RPC === RPC)?.name ?? '';
+    const invocationsBefore = counter.invocations(worker);
     const fixed = await drive(runtime, done, FIXED_RATE * FIXED_SECONDS, FIXED_RATE);
-    const saturated = await drive(runtime, done, SATURATION_EVENTS, 0);
-    await runtime.close();
-    const top = await ceiling(CEILING_DELIVERIES, 8);
-    const memory = await queuedMemory(app.dir, QUEUED_MESSAGES);
+    const fixedFill = fixed.deliveries / Math.max(1, counter.invocations(worker) - invocationsBefore);
     const rate = (p: Phase) => p.deliveries / p.seconds;
+    const saturated: Phase[] = [];
+    const ceilings: number[] = [];
+    // Interleaved, the order flipping every run, so a busy moment of the machine hits both sides.
+    for (let i = 0; i < RUNS; i++) {
+      const e2e = async () => saturated.push(await drive(runtime, done, SATURATION_EVENTS, 0));
+      const bound = async () => ceilings.push(await ceiling(top.endpoint, CEILING_DELIVERIES, polling));
+      if (i % 2 === 0) {
+        await e2e();
+        await bound();
+      } else {
+        await bound();
+        await e2e();
+      }
+    }
+    await runtime.close();
+    await top.close();
+    const memory = await queuedMemory(app.dir, QUEUED_MESSAGES);
+    const rates = saturated.map(rate);
+    const ratios = rates.map((r, i) => r / (ceilings[i] as number));
+    const whole = (v: number) => v.toFixed(0);
+    console.log(`example app, ${EVENT} -> ${RPC} (one delivery per event), durable state`);
     console.log(
-      `example app, ${EVENT} -> ReceiptService/LinkReceipt (one delivery per event), durable state`,
+      `  fixed load ${FIXED_RATE}/s for ${FIXED_SECONDS}s: ${fixed.deliveries} deliveries, ${rate(fixed).toFixed(0)}/s, publish->handled p50 ${fixed.p50.toFixed(0)} ms, p99 ${fixed.p99.toFixed(0)} ms (goal p99 <= 50 ms); ${fixedFill.toFixed(1)} messages per invocation`,
     );
     console.log(
-      `  fixed load ${FIXED_RATE}/s for ${FIXED_SECONDS}s: ${fixed.deliveries} deliveries, ${rate(fixed).toFixed(0)}/s, publish->handled p50 ${fixed.p50.toFixed(0)} ms, p99 ${fixed.p99.toFixed(0)} ms`,
+      `  saturation (${SATURATION_EVENTS} events, PutEvents of 10), ${RUNS} runs: ${spread(rates, whole)} deliveries/s, publish->handled p50 ${spread(
+        saturated.map((p) => p.p50),
+        whole,
+      )} ms, p99 ${spread(
+        saturated.map((p) => p.p99),
+        whole,
+      )} ms`,
     );
     console.log(
-      `  saturation (${SATURATION_EVENTS} events, PutEvents of 10): ${rate(saturated).toFixed(0)} deliveries/s, publish->handled p50 ${saturated.p50.toFixed(0)} ms, p99 ${saturated.p99.toFixed(0)} ms`,
+      `  ceiling (dynalite, claim + complete, no routing; ${polling.pollers} pollers x batches of ${polling.batch}, ${DEFAULT_WORKER_OPTIONS.concurrency} records at a time, client in its own process), ${RUNS} runs interleaved: ${spread(ceilings, whole)} deliveries/s`,
     );
-    console.log(`  ceiling (dynalite, claim + complete, no routing): ${top.toFixed(0)} deliveries/s`);
-    console.log(`  end to end / ceiling: ${((rate(saturated) / top) * 100).toFixed(0)}%`);
+    console.log(
+      `  end to end / ceiling: ${spread(ratios, (v) => `${(v * 100).toFixed(0)}%`)} (median (min-max) of the ${RUNS} pairs; goal >= 90%)`,
+    );
     console.log(
       `  RSS of \`event-router dev\`: ${mb(memory.idle)} idle, ${mb(memory.loaded)} with ${QUEUED_MESSAGES.toLocaleString('en')} queued messages (queued in ${memory.seconds.toFixed(1)} s, ${(QUEUED_MESSAGES / memory.seconds).toFixed(0)} msg/s)`,
     );
   } finally {
     await runtime.close().catch(() => {});
+    await top.close().catch(() => {});
     rmSync(stateDir, { recursive: true, force: true });
     app.cleanup();
   }

@@ -6,6 +6,7 @@
  * Names that would pass an AWS length limit are shortened deterministically (prefix + short hash).
  */
 import { createHash } from 'node:crypto';
+import { NAME_LIMITS } from '../functions/commons/aws-limits.ts';
 
 export interface NameContext {
   readonly app: string;
@@ -42,20 +43,20 @@ export function splitRpcId(rpcId: string): { service: string; method: string } {
 }
 
 const LIMITS = {
-  queue: 80,
-  function: 64,
-  rule: 64,
-  stack: 128,
-  table: 255,
-  bus: 256,
-  alarm: 255,
-  topic: 256,
-  managedPolicy: 128,
+  queue: NAME_LIMITS.queueName,
+  function: NAME_LIMITS.functionName,
+  rule: NAME_LIMITS.ruleName,
+  stack: NAME_LIMITS.stackName,
+  table: NAME_LIMITS.tableName,
+  bus: NAME_LIMITS.busName,
+  alarm: NAME_LIMITS.alarmName,
+  topic: NAME_LIMITS.topicName,
+  managedPolicy: NAME_LIMITS.managedPolicyName,
 };
 
 export const names = {
   busName: (ctx: NameContext) => fitName(`${prefix(ctx)}-bus`, LIMITS.bus),
-  archiveName: (ctx: NameContext) => fitName(`${prefix(ctx)}-archive`, 48),
+  archiveName: (ctx: NameContext) => fitName(`${prefix(ctx)}-archive`, NAME_LIMITS.archiveName),
   deliveriesTableName: (ctx: NameContext) => fitName(`${prefix(ctx)}-deliveries`, LIMITS.table),
   alarmTopicName: (ctx: NameContext) => fitName(`${prefix(ctx)}-alarms`, LIMITS.topic),
   coreStackName: (ctx: NameContext) => fitName(`${prefix(ctx)}-core`, LIMITS.stack),

@@ -81,7 +81,7 @@ export function prepareEntries(
       tooLarge++;
       problems.push({
         field: field || 'payload',
-        message: `is ${size} bytes as an EventBridge entry (envelope + event name + source); the limit is ${MAX_ENTRY_BYTES} bytes (1 MB). Store large content elsewhere and publish a reference to it.`,
+        message: `is ${size} bytes as an EventBridge entry (envelope + event name + source); the limit is ${MAX_ENTRY_BYTES} bytes (1 MiB less what a rule adds on the way to a subscriber's queue). Store large content elsewhere and publish a reference to it.`,
       });
       continue;
     }

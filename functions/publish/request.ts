@@ -4,6 +4,7 @@
  * without guessing. Nothing here talks to AWS.
  */
 
+import { jsonTextDepth, MAX_JSON_DEPTH } from '../commons/aws-limits.ts';
 import type { PublishInput } from './envelope.ts';
 import { MAX_ENTRIES_PER_REQUEST, MAX_ID_CHARS } from './limits.ts';
 
@@ -125,6 +126,17 @@ export function parseRequest(text: string): {
   if (text.trim() === '')
     return {
       problems: [{ field: 'body', message: 'is empty; send JSON {event, payload} or {entries: [...]}' }],
+    };
+  // The body holds `entries[]`, an entry and its payload around the payload's own levels.
+  const maxDepth = MAX_JSON_DEPTH + 3;
+  if (jsonTextDepth(text, maxDepth) > maxDepth)
+    return {
+      problems: [
+        {
+          field: 'body',
+          message: `is nested deeper than ${maxDepth} levels of objects and arrays; a payload may nest at most ${MAX_JSON_DEPTH}`,
+        },
+      ],
     };
   let body: unknown;
   try {

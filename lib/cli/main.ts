@@ -13,7 +13,18 @@ export interface Command {
 }
 
 /** Subcommands in the order `help` lists them. */
-const COMMANDS = ['validate', 'synth', 'graph', 'dev', 'publish', 'status', 'dlq', 'codegen'] as const;
+const COMMANDS = [
+  'validate',
+  'synth',
+  'graph',
+  'dev',
+  'invoke',
+  'publish',
+  'status',
+  'dlq',
+  'codegen',
+  'cost',
+] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));
 

@@ -8,19 +8,25 @@
  * `malformed-rpc-id`, `invalid-url`, `invalid-package`, `invalid-handler-path`, `duplicate-service`,
  * `duplicate-rpc`, `duplicate-event`, `duplicate-subscription`, `duplicate-publish`, `unknown-rpc`,
  * `unknown-event`, `handler-not-found`, `handler-not-exported`, `handler-in-remote`, `invalid-schema`,
- * `invalid-filter`, `filter-unknown-field`, `pattern-too-long`. Warnings: `unreachable-rpc`,
+ * `invalid-filter`, `filter-unknown-field`, `pattern-too-long`, `not-utf8`, `too-deep`, `alias-limit`,
+ * `unsafe-pattern`, `unknown-meta-schema`, `bus-rule-quota`, `name-too-long`, `policy-too-large`. Warnings: `unreachable-rpc`,
  * `unsubscribed-event`, `filter-unknown-payload-field`, `dedup-retention-short`, `dlq-retention-short`,
  * `yaml-warning`.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import { EVENTBRIDGE, NAME_LIMITS, QUEUE_POLICY_BYTES } from '../../functions/commons/aws-limits.ts';
+import { names } from '../naming.ts';
+import { groupRules } from '../plan/rules.ts';
 import { DiagnosticBag } from './diagnostics.ts';
 import { formatDuration } from './durations.ts';
+import { checkHandlerEvents } from './handler-events.ts';
 import { checkPublishes, checkSubscriptions } from './references.ts';
 import { readApp } from './sections/app.ts';
 import { readEvents } from './sections/events.ts';
 import { readDefaults, readServices } from './sections/services.ts';
+import { bytePosition, firstInvalidUtf8, MAX_YAML_DEPTH, tooDeep } from './source-checks.ts';
 import { DEFAULT_RPC_SETTINGS, type LoadResult, type RouterSpec, type RpcSpec } from './types.ts';
 import { YamlReader } from './yaml-reader.ts';
 
@@ -46,9 +52,9 @@ const ONE_DAY = 86400;
 export function loadSpec(file: string, options: LoadOptions = {}): LoadResult {
   const path = resolve(file);
   const bag = new DiagnosticBag();
-  let source: string;
+  let bytes: Buffer;
   try {
-    source = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
     const notFound = (error as NodeJS.ErrnoException).code === 'ENOENT';
     bag.error(
@@ -59,7 +65,17 @@ export function loadSpec(file: string, options: LoadOptions = {}): LoadResult {
     );
     return { diagnostics: bag.sorted() };
   }
-  return loadSpecFromSource(source, path, options, bag);
+  const invalid = firstInvalidUtf8(bytes);
+  if (invalid !== undefined) {
+    bag.error(
+      { file: path, ...bytePosition(bytes, invalid) },
+      'not-utf8',
+      `${file} is not UTF-8: byte 0x${(bytes[invalid] ?? 0).toString(16).padStart(2, '0')} here does not start a valid UTF-8 character.`,
+      'Save the file as UTF-8 (editors call it "UTF-8"; Latin-1 or Windows-1252 accents are the usual cause).',
+    );
+    return { diagnostics: bag.sorted() };
+  }
+  return loadSpecFromSource(bytes.toString('utf8'), path, options, bag);
 }
 
 /** Like loadSpec, for YAML text already in memory; `path` is where it came from (handlers are resolved beside it). */
@@ -72,7 +88,30 @@ export function loadSpecFromSource(
   const file = resolve(path);
   const rootDir = dirname(file);
   const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const deep = tooDeep(source);
+  if (deep) {
+    const before = source.slice(0, deep.offset);
+    const line = before.split('\n').length;
+    bag.error(
+      { file, line, col: deep.offset - before.lastIndexOf('\n') },
+      'too-deep',
+      `The YAML nests ${deep.depth} levels deep here; the loader reads at most ${MAX_YAML_DEPTH}.`,
+      'Flatten the structure: no schema, filter or setting needs this many levels.',
+    );
+    return { diagnostics: bag.sorted() };
+  }
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  } catch (error) {
+    bag.error(
+      { file, line: 1, col: 1 },
+      'too-deep',
+      `The YAML cannot be parsed: ${(error as Error).message}.`,
+      'Flatten the structure: no schema, filter or setting needs this many levels.',
+    );
+    return { diagnostics: bag.sorted() };
+  }
   const reader = new YamlReader(file, doc, lines, bag);
   let fatal = false;
   for (const error of doc.errors) {
@@ -139,6 +178,7 @@ export function loadSpecFromSource(
 
   checkPublishes(reader, services.rpcs, new Set(events.map((e) => e.spec.name)));
   const subscriptions = checkSubscriptions(reader, events, services.rpcs, services.declared, complete);
+  if (options.checkHandlers ?? true) checkHandlerEvents(bag, rootDir, services.rpcs, subscriptions);
 
   const allRpcs = services.services.flatMap((s) => s.rpcs);
   const dedupRetentionSeconds = app.dedupRetentionSeconds ?? defaultDedupRetention(allRpcs);
@@ -153,6 +193,11 @@ export function loadSpecFromSource(
       );
   }
 
+  if (bag.errorCount === 0) {
+    checkRuleQuota(reader, app, services.services, subscriptions);
+    checkQueuePolicies(reader, app, services.services, subscriptions);
+  }
+
   const diagnostics = bag.sorted();
   if (bag.errorCount > 0 || app.name === undefined) return { diagnostics };
   const spec: RouterSpec = {
@@ -164,12 +209,77 @@ export function loadSpecFromSource(
       archiveRetentionDays: app.archiveRetentionDays,
       dedupRetentionSeconds,
       publishApi: app.publishApi,
+      ...(app.quotas ? { quotas: app.quotas } : {}),
     },
     events: events.map((e) => e.spec),
     services: services.services,
     subscriptions,
   };
   return { spec, diagnostics };
+}
+
+/**
+ * More rules than the bus may hold fail the deploy: an error, unless `app.quotas.rulesPerBus`
+ * declares the raised quota. Rules are counted as the planner groups them (one per service, event
+ * and filter, five targets each); splitting a very large service into stacks can only add rules.
+ */
+function checkRuleQuota(
+  reader: YamlReader,
+  app: ReturnType<typeof readApp>,
+  services: readonly { readonly name: string; readonly rpcs: readonly RpcSpec[] }[],
+  subscriptions: ReturnType<typeof checkSubscriptions>,
+): void {
+  const quota = app.quotas?.rulesPerBus ?? EVENTBRIDGE.rulesPerBus;
+  const rules = services.reduce(
+    (n, service) =>
+      n + groupRules(subscriptions, service.name, new Set(service.rpcs.map((r) => r.id))).length,
+    0,
+  );
+  if (rules <= quota) return;
+  const declared = app.quotas?.rulesPerBus !== undefined;
+  reader.diagnostics.error(
+    reader.loc(app.quotaNode),
+    'bus-rule-quota',
+    declared
+      ? `The subscriptions need ${rules} EventBridge rules on the bus, over the ${quota} declared in app.quotas.rulesPerBus.`
+      : `The subscriptions need ${rules} EventBridge rules on the bus, over EventBridge's default quota of ${quota} rules per event bus; the deploy would fail.`,
+    declared
+      ? `Raise "Rules per event bus" (EventBridge) in Service Quotas to at least ${rules} and set app.quotas.rulesPerBus to it, or share filters so fewer rules are needed.`
+      : `Raise "Rules per event bus" (EventBridge) in Service Quotas to at least ${rules}, then declare it: app: { quotas: { rulesPerBus: ${rules} } }. Or share filters between subscriptions so fewer rules are needed.`,
+  );
+}
+
+/** Bytes of an RPC queue's resource policy besides the rule ARNs it lists (TLS-only deny, principals, Sid). */
+const QUEUE_POLICY_BASE_BYTES = 1024;
+
+/**
+ * Each rule that delivers to an RPC's queue is listed by ARN in the queue's (and its DLQ's) resource
+ * policy, which SQS holds to QUEUE_POLICY_BYTES: an RPC subscribed through too many rules cannot deploy.
+ * ARNs are counted at their longest (longest region, a rule name of 64 characters).
+ */
+function checkQueuePolicies(
+  reader: YamlReader,
+  app: ReturnType<typeof readApp>,
+  services: readonly { readonly name: string; readonly rpcs: readonly RpcSpec[] }[],
+  subscriptions: ReturnType<typeof checkSubscriptions>,
+): void {
+  if (app.name === undefined) return;
+  const bus = names.busName({ app: app.name, stage: app.stage });
+  const arnBytes =
+    `"arn:aws-us-gov:events:ap-southeast-2:123456789012:rule/${bus}/${'r'.repeat(NAME_LIMITS.ruleName)}",`
+      .length;
+  const most = Math.floor((QUEUE_POLICY_BYTES - QUEUE_POLICY_BASE_BYTES) / arnBytes);
+  for (const service of services)
+    for (const rpc of service.rpcs) {
+      const rules = groupRules(subscriptions, service.name, new Set([rpc.id])).length;
+      if (rules <= most) continue;
+      reader.diagnostics.error(
+        rpc.location,
+        'policy-too-large',
+        `${rpc.id} receives events through ${rules} rules; its queue policy would list every rule ARN and pass SQS's ${QUEUE_POLICY_BYTES}-byte policy limit (about ${most} rules fit).`,
+        'Subscribe it to fewer events (or fewer distinct filters), or split it into several RPCs.',
+      );
+    }
 }
 
 function longestRetention(rpcs: readonly RpcSpec[]): number {

@@ -2,6 +2,7 @@
  * Per-RPC settings as written in `defaults:` and on each RPC, with their ranges.
  */
 import { isScalar, type Node } from 'yaml';
+import { LAMBDA, SQS } from '../../functions/commons/aws-limits.ts';
 import {
   MIN_REMOTE_CALL_MS,
   minimumRemoteTimeoutSeconds,
@@ -23,44 +24,39 @@ interface SettingRule {
 
 const DAY = 86400;
 
-/** YAML key -> rule. The keys are the ones a user writes. */
+/** YAML key -> rule. The keys are the ones a user writes; ranges from the one table of AWS limits. */
 const SETTING_RULES: Readonly<Record<string, SettingRule>> = {
-  timeout: { field: 'timeoutSeconds', kind: 'duration', min: 1, max: 900, label: 'function timeout' },
-  memory: { field: 'memoryMb', kind: 'integer', min: 128, max: 10240, label: 'function memory in MB' },
-  batchSize: { field: 'batchSize', kind: 'integer', min: 1, max: 10000, label: 'batch size' },
+  timeout: { field: 'timeoutSeconds', kind: 'duration', ...LAMBDA.timeoutSeconds, label: 'function timeout' },
+  memory: { field: 'memoryMb', kind: 'integer', ...LAMBDA.memoryMb, label: 'function memory in MB' },
+  batchSize: { field: 'batchSize', kind: 'integer', ...LAMBDA.batchSize, label: 'batch size' },
   batchingWindow: {
     field: 'batchingWindowSeconds',
     kind: 'duration',
-    min: 0,
-    max: 300,
+    ...LAMBDA.batchingWindowSeconds,
     label: 'batching window',
   },
   maxConcurrency: {
     field: 'maxConcurrency',
     kind: 'integer',
-    min: 2,
-    max: 1000,
+    ...LAMBDA.maxConcurrency,
     label: 'maximum concurrency',
   },
   maxReceiveCount: {
     field: 'maxReceiveCount',
     kind: 'integer',
-    min: 1,
-    max: 1000,
+    ...SQS.maxReceiveCount,
     label: 'maximum receive count',
   },
   queueRetention: {
     field: 'queueRetentionSeconds',
     kind: 'duration',
-    min: 60,
-    max: 14 * DAY,
+    ...SQS.retentionSeconds,
     label: 'queue retention',
   },
   dlqRetention: {
     field: 'dlqRetentionSeconds',
     kind: 'duration',
-    min: 60,
-    max: 14 * DAY,
+    ...SQS.retentionSeconds,
     label: 'dead-letter queue retention',
   },
 };

@@ -51,6 +51,17 @@ export interface AppSettings {
    */
   readonly dedupRetentionSeconds: number;
   readonly publishApi: PublishApiSettings;
+  /**
+   * AWS quotas the account has raised above their defaults (`app.quotas`), so validation holds the
+   * router to them instead. @default - the default quotas (300 rules per event bus)
+   */
+  readonly quotas?: AppQuotas;
+}
+
+/** Raised AWS quotas declared in `app.quotas`. */
+export interface AppQuotas {
+  /** Service Quotas "Rules per event bus" (EventBridge), as raised for this account and region. */
+  readonly rulesPerBus?: number;
 }
 
 /** Per-RPC knobs. Every field has a default (see DEFAULT_RPC_SETTINGS). */

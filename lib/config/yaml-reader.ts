@@ -76,10 +76,28 @@ export class YamlReader {
     return node === undefined || (isScalar(node) && (node.value === null || node.value === undefined));
   }
 
-  /** The plain JavaScript value of a node (aliases resolved). */
-  toJs(node: Node | undefined): unknown {
+  /**
+   * The plain JavaScript value of a node (aliases resolved). Undefined, with an error at the node,
+   * when its aliases expand past what a document needs (an "alias bomb") or it nests too deeply.
+   */
+  toJs(node: Node | undefined, what = 'this value'): unknown {
     if (node === undefined) return undefined;
-    return node.toJS(this.doc, { maxAliasCount: 100 });
+    try {
+      return node.toJS(this.doc, { maxAliasCount: 100 });
+    } catch (error) {
+      const bomb = error instanceof ReferenceError && /alias/i.test(error.message);
+      this.diagnostics.error(
+        this.loc(node),
+        bomb ? 'alias-limit' : 'too-deep',
+        bomb
+          ? `${capitalize(what)} uses aliases (*name) that expand to too many copies: ${error.message}.`
+          : `${capitalize(what)} cannot be read: ${(error as Error).message}.`,
+        bomb
+          ? 'Write the value out, or use fewer aliases; an alias may be expanded at most 100 times.'
+          : 'Nest it less deeply.',
+      );
+      return undefined;
+    }
   }
 
   /**

@@ -2,6 +2,7 @@
  * Everything one RPC owns: its queue and dead-letter queue, its worker function fed by the queue, the
  * worker's least-privilege rights and an alarm on the dead-letter queue's depth.
  */
+
 import { Annotations, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -10,6 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { LAMBDA, SQS } from '../../functions/commons/aws-limits.ts';
 import { BUNDLE_DEFINES, ENV } from '../../functions/commons/contracts.ts';
 import { sourceFor } from '../../functions/commons/publish.ts';
 import type { NameContext } from '../naming.ts';
@@ -18,8 +20,6 @@ import type { RpcPlan } from '../plan/types.ts';
 import { RouterFunction } from './router-function.ts';
 import { queueArnFor, type RouterRefs } from './router-refs.ts';
 import { checkRange, failOnProblems } from './validation.ts';
-
-const FOURTEEN_DAYS = 14 * 24 * 3600;
 
 export interface RpcWorkerProps {
   /** The RPC as planned (names, settings, entry, runner). */
@@ -255,20 +255,63 @@ export function validateRpcWorkerProps(props: RpcWorkerProps): string[] {
   const { rpc } = props;
   const s = rpc.settings;
   const problems: string[] = [];
-  checkRange(problems, 'settings.timeoutSeconds', s.timeoutSeconds, 1, 900, ' s');
-  checkRange(problems, 'settings.memoryMb', s.memoryMb, 128, 10240, ' MB');
-  checkRange(problems, 'settings.batchSize', s.batchSize, 1, 10000, '');
-  checkRange(problems, 'settings.batchingWindowSeconds', s.batchingWindowSeconds, 0, 300, ' s');
-  checkRange(problems, 'settings.maxConcurrency', s.maxConcurrency, 2, 1000, '');
-  checkRange(problems, 'settings.maxReceiveCount', s.maxReceiveCount, 1, 1000, '');
-  checkRange(problems, 'settings.queueRetentionSeconds', s.queueRetentionSeconds, 60, FOURTEEN_DAYS, ' s');
-  checkRange(problems, 'settings.dlqRetentionSeconds', s.dlqRetentionSeconds, 60, FOURTEEN_DAYS, ' s');
-  if (s.batchSize > 10 && s.batchingWindowSeconds < 1) {
+  // The ranges of the one table of AWS limits (functions/commons/aws-limits.ts).
+  checkRange(
+    problems,
+    'settings.timeoutSeconds',
+    s.timeoutSeconds,
+    LAMBDA.timeoutSeconds.min,
+    LAMBDA.timeoutSeconds.max,
+    ' s',
+  );
+  checkRange(problems, 'settings.memoryMb', s.memoryMb, LAMBDA.memoryMb.min, LAMBDA.memoryMb.max, ' MB');
+  checkRange(problems, 'settings.batchSize', s.batchSize, LAMBDA.batchSize.min, LAMBDA.batchSize.max, '');
+  checkRange(
+    problems,
+    'settings.batchingWindowSeconds',
+    s.batchingWindowSeconds,
+    LAMBDA.batchingWindowSeconds.min,
+    LAMBDA.batchingWindowSeconds.max,
+    ' s',
+  );
+  checkRange(
+    problems,
+    'settings.maxConcurrency',
+    s.maxConcurrency,
+    LAMBDA.maxConcurrency.min,
+    LAMBDA.maxConcurrency.max,
+    '',
+  );
+  checkRange(
+    problems,
+    'settings.maxReceiveCount',
+    s.maxReceiveCount,
+    SQS.maxReceiveCount.min,
+    SQS.maxReceiveCount.max,
+    '',
+  );
+  checkRange(
+    problems,
+    'settings.queueRetentionSeconds',
+    s.queueRetentionSeconds,
+    SQS.retentionSeconds.min,
+    SQS.retentionSeconds.max,
+    ' s',
+  );
+  checkRange(
+    problems,
+    'settings.dlqRetentionSeconds',
+    s.dlqRetentionSeconds,
+    SQS.retentionSeconds.min,
+    SQS.retentionSeconds.max,
+    ' s',
+  );
+  if (s.batchSize > LAMBDA.batchSizeWithoutWindow && s.batchingWindowSeconds < 1) {
     problems.push(
       `settings.batchSize is ${s.batchSize} with no batching window; Lambda requires a batching window of at least 1 s for batches over 10. Set batchingWindow, or a batch size of 10 or less.`,
     );
   }
-  if (rpc.visibilityTimeoutSeconds < 6 * s.timeoutSeconds) {
+  if (rpc.visibilityTimeoutSeconds < LAMBDA.visibilityPerTimeout * s.timeoutSeconds) {
     problems.push(
       `visibilityTimeoutSeconds is ${rpc.visibilityTimeoutSeconds} s, below 6 x the function timeout (${6 * s.timeoutSeconds} s): a slow batch would be delivered twice. Plan the RPC with visibilityTimeoutFor().`,
     );

@@ -1,9 +1,11 @@
 /**
  * One EventBridge rule: an event (with one content filter) delivered to the queues of up to 5 RPCs.
  */
+
 import { type Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
+import { EVENTBRIDGE, NAME_LIMITS } from '../../functions/commons/aws-limits.ts';
 import { MAX_PATTERN_LENGTH } from '../patterns/rule-pattern.ts';
 import { MAX_TARGETS_PER_RULE } from '../plan/rules.ts';
 import type { RulePlan } from '../plan/types.ts';
@@ -11,7 +13,23 @@ import type { RpcWorker } from './rpc-worker.ts';
 import { checkRange, failOnProblems } from './validation.ts';
 
 /** EventBridge's limit on an input transformer's template. */
-export const MAX_INPUT_TEMPLATE_LENGTH = 8192;
+export const MAX_INPUT_TEMPLATE_LENGTH = EVENTBRIDGE.inputTemplateChars;
+
+/**
+ * The rule's Description: the event and its target RPCs, held to EventBridge's 512 characters
+ * (CloudFormation rejects longer ones); RPCs that do not fit are counted instead of listed.
+ */
+export function ruleDescription(eventName: string, rpcs: readonly string[]): string {
+  const max = NAME_LIMITS.ruleDescription;
+  const full = `${eventName} -> ${rpcs.join(', ')}`;
+  if (full.length <= max) return full;
+  for (let shown = rpcs.length - 1; shown >= 0; shown--) {
+    const more = ` (+${rpcs.length - shown} more)`;
+    const text = `${eventName} -> ${rpcs.slice(0, shown).join(', ')}${more}`;
+    if (text.length <= max) return text;
+  }
+  return `${eventName.slice(0, max - 20)}... (${rpcs.length} RPCs)`;
+}
 
 export interface SubscriptionRuleProps {
   /** The rule as planned: name, pattern and targets. */
@@ -56,7 +74,10 @@ export class SubscriptionRule extends Construct {
 
     this.rule = new events.CfnRule(this, 'Rule', {
       name: rule.name,
-      description: `${rule.eventName} -> ${rule.targets.map((target) => target.rpc).join(', ')}`,
+      description: ruleDescription(
+        rule.eventName,
+        rule.targets.map((target) => target.rpc),
+      ),
       eventBusName: props.bus.eventBusName,
       eventPattern: rule.pattern,
       state: 'ENABLED',

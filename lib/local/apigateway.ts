@@ -116,8 +116,17 @@ export class ApiGateway {
       });
       return true;
     }
+    const values: string[] = [];
+    for (const raw of match.values) {
+      try {
+        values.push(decodeURIComponent(raw));
+      } catch {
+        this.json(res, 400, { message: `The path ${path} is not valid percent-encoding.` });
+        return true;
+      }
+    }
     const started = Date.now();
-    const event = this.event(req, url, method, path, stage, api.def, match.route, match.values, body);
+    const event = this.event(req, url, method, path, stage, api.def, match.route, values, body);
     const outcome = await this.options.invoke(match.route.route.functionName, event);
     const status = this.respond(res, outcome);
     this.options.onRequest({
@@ -161,7 +170,7 @@ export class ApiGateway {
     }
     const pathParameters: Record<string, string> = {};
     route.params.forEach((name, i) => {
-      pathParameters[name] = decodeURIComponent(values[i] ?? '');
+      pathParameters[name] = values[i] ?? '';
     });
     const contentType = String(req.headers['content-type'] ?? '');
     const textual =

@@ -39,8 +39,8 @@ const SQS_NS = 'com.amazonaws.sqs';
 
 /** SQS errors with the legacy codes the SDK maps back to its exception classes. */
 export const sqsErrors = {
-  queueDoesNotExist: (what: string) =>
-    new AwsError('QueueDoesNotExist', `The specified queue does not exist: ${what}.`, {
+  queueDoesNotExist: () =>
+    new AwsError('QueueDoesNotExist', 'The specified queue does not exist.', {
       namespace: SQS_NS,
       queryCode: 'AWS.SimpleQueueService.NonExistentQueue',
     }),
@@ -102,10 +102,10 @@ export const sqsErrors = {
       namespace: SQS_NS,
       queryCode: 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct',
     }),
-  invalidBatchEntryId: (id: string) =>
+  invalidBatchEntryId: () =>
     new AwsError(
       'InvalidBatchEntryId',
-      `A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long. Got "${id}".`,
+      'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.',
       { namespace: SQS_NS, queryCode: 'AWS.SimpleQueueService.InvalidBatchEntryId' },
     ),
   batchRequestTooLong: (size: number, limit: number) =>
@@ -117,10 +117,38 @@ export const sqsErrors = {
         queryCode: 'AWS.SimpleQueueService.BatchRequestTooLong',
       },
     ),
-  queueNameExists: (name: string) =>
-    new AwsError('QueueNameExists', `A queue named ${name} already exists with different attributes.`, {
+  queueNameExists: (attribute: string) =>
+    new AwsError(
+      'QueueNameExists',
+      `A queue already exists with the same name and a different value for attribute ${attribute}`,
+      { namespace: SQS_NS, queryCode: 'QueueAlreadyExists' },
+    ),
+  queueDeletedRecently: (name: string) =>
+    new AwsError(
+      'QueueDeletedRecently',
+      `You must wait 60 seconds after deleting a queue before you can create another with the same name (${name}).`,
+      { namespace: SQS_NS, queryCode: 'AWS.SimpleQueueService.QueueDeletedRecently' },
+    ),
+  purgeQueueInProgress: (name: string) =>
+    new AwsError(
+      'PurgeQueueInProgress',
+      `Only one PurgeQueue operation on ${name} is allowed every 60 seconds.`,
+      {
+        namespace: SQS_NS,
+        status: 403,
+        queryCode: 'AWS.SimpleQueueService.PurgeQueueInProgress',
+      },
+    ),
+  invalidAttributeValue: (message: string) =>
+    new AwsError('InvalidAttributeValue', message, {
       namespace: SQS_NS,
-      queryCode: 'QueueAlreadyExists',
+      queryCode: 'InvalidAttributeValue',
+    }),
+  /** InvalidAttributeName with a message of its own (the usual one is `Unknown Attribute <name>.`). */
+  invalidAttribute: (message: string) =>
+    new AwsError('InvalidAttributeName', message, {
+      namespace: SQS_NS,
+      queryCode: 'InvalidAttributeName',
     }),
   resourceNotFound: (message: string) =>
     new AwsError('ResourceNotFoundException', message, {
@@ -133,9 +161,8 @@ export const sqsErrors = {
       namespace: SQS_NS,
       queryCode: 'AWS.SimpleQueueService.UnsupportedOperation',
     }),
-  invalidAction: (op: string) =>
-    new AwsError('InvalidAction', `The action ${op} is not valid for this endpoint.`, {
-      namespace: SQS_NS,
+  unknownOperation: (op: string) =>
+    new AwsError('UnknownOperationException', `The local runtime does not implement AmazonSQS.${op}.`, {
       queryCode: 'InvalidAction',
     }),
 } as const;

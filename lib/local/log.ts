@@ -3,6 +3,7 @@
  * one per dead-lettered message, one per API request, and routing problems. Function output is shown
  * with `--verbose`; stderr always, except the worker's outcome lines the delivery line already tells.
  */
+import { escapeTerminal as esc } from '../cli/escape-terminal.ts';
 import type { ApiRequestLog } from './apigateway.ts';
 import type { RouteLog } from './eventbridge/bus.ts';
 import type { DeliveryLog } from './functions/poller.ts';
@@ -51,9 +52,12 @@ function describeOutcome(d: DeliveryLog): { mark: string; text: string } {
         ),
       };
     case 'dead-lettered':
-      return { mark: color.red('☠'), text: color.red(`dead-lettered: ${d.errorType ?? 'unknown error'}`) };
+      return {
+        mark: color.red('☠'),
+        text: color.red(`dead-lettered: ${esc(d.errorType ?? 'unknown error')}`),
+      };
     default:
-      return { mark: color.red('✗'), text: color.red(d.outcome) };
+      return { mark: color.red('✗'), text: color.red(esc(d.outcome)) };
   }
 }
 
@@ -70,25 +74,30 @@ function describeAttempt(d: DeliveryLog): string {
 export function formatDelivery(d: DeliveryLog): string {
   const { mark, text } = describeOutcome(d);
   const error = d.error
-    ? `  ${color.dim(d.error.length > 160 ? `${d.error.slice(0, 157)}...` : d.error)}`
+    ? `  ${color.dim(esc(d.error.length > 160 ? `${d.error.slice(0, 157)}...` : d.error))}`
     : '';
-  return `${clock()} ${mark} ${d.eventName} ${color.dim(shortId(d.eventId))} → ${color.bold(d.rpc)}  ${text}  ${describeAttempt(d)}  ${d.ms} ms${error}`;
+  return `${clock()} ${mark} ${esc(d.eventName)} ${color.dim(esc(shortId(d.eventId)))} → ${color.bold(esc(d.rpc))}  ${text}  ${describeAttempt(d)}  ${d.ms} ms${error}`;
 }
 
 export function formatRoute(r: RouteLog): string | undefined {
-  const name = r.event['detail-type'];
-  const id = shortId(
-    String((r.event.detail as { metadata?: { eventId?: string } } | null)?.metadata?.eventId ?? r.event.id),
+  const name = esc(String(r.event['detail-type']));
+  const id = esc(
+    shortId(
+      String((r.event.detail as { metadata?: { eventId?: string } } | null)?.metadata?.eventId ?? r.event.id),
+    ),
   );
+  const error = esc(r.error ?? '');
   switch (r.outcome) {
     case 'unmatched':
       return `${clock()} ${color.yellow('·')} ${name} ${color.dim(id)} matched no rule`;
+    case 'no-bus':
+      return `${clock()} ${color.red('⚠')} ${name} ${color.dim(id)}: ${r.error}`;
     case 'retrying':
-      return `${clock()} ${color.yellow('↻')} ${name} ${color.dim(id)} → ${r.targetArn.split(':').pop()}: ${r.error} (attempt ${r.attempt}, retrying)`;
+      return `${clock()} ${color.yellow('↻')} ${name} ${color.dim(id)} → ${r.targetArn.split(':').pop()}: ${error} (attempt ${r.attempt}, retrying)`;
     case 'dead-lettered':
-      return `${clock()} ${color.red('☠')} ${name} ${color.dim(id)} → ${r.targetArn.split(':').pop()}: ${r.error}; sent to the rule target's DLQ`;
+      return `${clock()} ${color.red('☠')} ${name} ${color.dim(id)} → ${r.targetArn.split(':').pop()}: ${error}; sent to the rule target's DLQ`;
     case 'dropped':
-      return `${clock()} ${color.red('☠')} ${name} ${color.dim(id)} → ${r.targetArn.split(':').pop()}: ${r.error}; dropped (no DLQ)`;
+      return `${clock()} ${color.red('☠')} ${name} ${color.dim(id)} → ${r.targetArn.split(':').pop()}: ${error}; dropped (no DLQ)`;
     default:
       return undefined;
   }
@@ -96,7 +105,7 @@ export function formatRoute(r: RouteLog): string | undefined {
 
 export function formatApi(a: ApiRequestLog): string {
   const status = a.status < 400 ? color.green(String(a.status)) : color.red(String(a.status));
-  return `${clock()} ${color.cyan('⇄')} ${a.method} ${a.path} → ${a.functionName}  ${status}  ${a.ms} ms`;
+  return `${clock()} ${color.cyan('⇄')} ${a.method} ${esc(a.path)} → ${a.functionName}  ${status}  ${a.ms} ms`;
 }
 
 /**
@@ -132,14 +141,15 @@ export function terminalEvents(options: { verbose: boolean; write?: (line: strin
         // Not one of ours: show the message id.
       }
       write(
-        `${clock()} ${color.red('☠')} ${what}: moved from ${from.name} to ${to.name} after ${from.config.redrivePolicy?.maxReceiveCount ?? '?'} receives`,
+        `${clock()} ${color.red('☠')} ${esc(what)}: moved from ${from.name} to ${to.name} after ${from.config.redrivePolicy?.maxReceiveCount ?? '?'} receives`,
       );
     },
     api: (a) => write(formatApi(a)),
     functionOutput: (fn, stream, line) => {
       if (options.verbose || (stream === 'stderr' && !isOutcomeLine(line)))
-        write(`${color.dim(`  ${fn} |`)} ${line}`);
+        write(`${color.dim(`  ${fn} |`)} ${esc(line)}`);
     },
-    error: (error) => write(`${clock()} ${color.red('error')} ${(error as Error).message ?? String(error)}`),
+    error: (error) =>
+      write(`${clock()} ${color.red('error')} ${esc((error as Error).message ?? String(error))}`),
   };
 }

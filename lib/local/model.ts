@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TableDefinition } from './dynamodb.ts';
 import { DEFAULT_RETRY, type RuleDefinition, type RuleTarget } from './eventbridge/bus.ts';
-import type { InputTransformer } from './eventbridge/transformer.ts';
+import { type InputTransformer, validateTransformer } from './eventbridge/transformer.ts';
 import { type ResolveContext, Resolver } from './resolve.ts';
 import { DEFAULT_QUEUE_CONFIG, type QueueConfig } from './sqs/queue.ts';
 import { assetDirectory, type CfnResource, type CloudAssembly, type StackArtifact } from './template.ts';
@@ -170,7 +170,7 @@ export function buildModel(assembly: CloudAssembly, baseUrl: string): LocalModel
         const p = (r.resolve(stack, resource.Properties ?? {}, id) ?? {}) as Record<string, unknown>;
         switch (resource.Type) {
           case 'AWS::SQS::Queue':
-            queues.push(queueConfig(r.identity(stack, id).attributes.QueueName ?? id, p, where, problems));
+            queues.push(queueConfig(r.identity(stack, id).attributes.QueueName ?? id, p));
             break;
           case 'AWS::Events::EventBus':
             buses.push(r.identity(stack, id).attributes.Name ?? id);
@@ -218,14 +218,7 @@ export function buildModel(assembly: CloudAssembly, baseUrl: string): LocalModel
   };
 }
 
-function queueConfig(
-  name: string,
-  p: Record<string, unknown>,
-  where: string,
-  problems: string[],
-): QueueConfig {
-  if (p.FifoQueue === true || p.FifoQueue === 'true')
-    problems.push(`${where}: FIFO queues are run as standard queues locally (no ordering or deduplication).`);
+function queueConfig(name: string, p: Record<string, unknown>): QueueConfig {
   const redrive = p.RedrivePolicy as { deadLetterTargetArn?: string; maxReceiveCount?: unknown } | undefined;
   return {
     ...DEFAULT_QUEUE_CONFIG,
@@ -245,11 +238,23 @@ function queueConfig(
       : {}),
     ...(p.RedriveAllowPolicy ? { redriveAllowPolicy: JSON.stringify(p.RedriveAllowPolicy) } : {}),
     sqsManagedSseEnabled: p.SqsManagedSseEnabled === true || p.SqsManagedSseEnabled === 'true',
+    ...(p.FifoQueue === true || p.FifoQueue === 'true'
+      ? {
+          fifoQueue: true,
+          contentBasedDeduplication:
+            p.ContentBasedDeduplication === true || p.ContentBasedDeduplication === 'true',
+          ...(p.DeduplicationScope === 'messageGroup' ? { deduplicationScope: 'messageGroup' as const } : {}),
+          ...(p.FifoThroughputLimit === 'perMessageGroupId'
+            ? { fifoThroughputLimit: 'perMessageGroupId' as const }
+            : {}),
+        }
+      : {}),
     ...(typeof p.KmsMasterKeyId === 'string' ? { kmsMasterKeyId: p.KmsMasterKeyId } : {}),
   };
 }
 
-function ruleDefinition(
+/** One AWS::Events::Rule as the runtime runs it; what it cannot run (or AWS would refuse) goes to `problems`. */
+export function ruleDefinition(
   name: string,
   p: Record<string, unknown>,
   where: string,
@@ -268,6 +273,23 @@ function ruleDefinition(
         `${where}: target ${String(t.Id)} (${arn}) is not an SQS queue; only SQS targets are run locally.`,
       );
       continue;
+    }
+    // What EventBridge refuses when the target is put (PutTargets), so the target would not exist.
+    const inputs = ['Input', 'InputPath', 'InputTransformer'].filter((k) => t[k] !== undefined);
+    if (inputs.length > 1) {
+      problems.push(
+        `${where}: target ${String(t.Id)}: Only one of Input, InputPath, or InputTransformer must be provided for target ${String(t.Id)}. It has ${inputs.join(' and ')}; EventBridge refuses this target, so it is skipped.`,
+      );
+      continue;
+    }
+    if (t.InputTransformer) {
+      const invalid = validateTransformer(t.InputTransformer as InputTransformer, String(t.Id));
+      if (invalid.length > 0) {
+        problems.push(
+          `${where}: target ${String(t.Id)}: ${invalid.join(' ')} EventBridge refuses this target; it is skipped.`,
+        );
+        continue;
+      }
     }
     const retry = t.RetryPolicy as
       | { MaximumRetryAttempts?: unknown; MaximumEventAgeInSeconds?: unknown }

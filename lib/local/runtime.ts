@@ -7,13 +7,16 @@ import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { ENV } from '../../functions/commons/contracts.ts';
+import type { Graph } from '../plan/graph.ts';
 import { ApiGateway, type ApiRequestLog } from './apigateway.ts';
 import { LocalDynamoDb } from './dynamodb.ts';
+import { EventLog } from './event-log.ts';
 import { createEventsApi } from './eventbridge/api.ts';
 import { EventBuses, type RouteLog } from './eventbridge/bus.ts';
 import { type DeliveryLog, SqsPoller } from './functions/poller.ts';
 import { FunctionRunner } from './functions/runner.ts';
 import { buildModel, LOCAL_ACCOUNT, LOCAL_REGION, type LocalModel } from './model.ts';
+import type { RequestCounter } from './request-counter.ts';
 import { createRuntimeServer, listen } from './server.ts';
 import { createSqsApi } from './sqs/api.ts';
 import { MoveTasks } from './sqs/move-tasks.ts';
@@ -48,6 +51,8 @@ export interface RuntimeOptions {
   readonly region?: string;
   readonly account?: string;
   readonly events?: RuntimeEvents;
+  /** Counts the AWS requests served (benchmarks; see request-counter.ts). */
+  readonly requestCounter?: RequestCounter;
 }
 
 /** Serves a non-AWS request; resolves false when it is not its own. */
@@ -62,6 +67,13 @@ export class LocalRuntime {
   readonly store: QueueStore;
   readonly buses: EventBuses;
   model: LocalModel;
+  /**
+   * The router's graph (lib/plan/graph.ts) as it runs now, for the status endpoint and the dashboard.
+   * The templates do not carry it: whoever synthesized them sets it, at start and after each reload.
+   */
+  graph: Graph | undefined;
+  /** Recent events with their payloads, follow-ups and worker log lines (the dashboard's delivery view). */
+  readonly eventLog: EventLog;
   /**
    * Messages restored in flight (received when the runtime last stopped without handing them back,
    * e.g. after `kill -9`): they become visible again when their visibility timeout ends, as on AWS.
@@ -93,7 +105,9 @@ export class LocalRuntime {
     model: LocalModel;
     unlock: () => void;
     status: StatusEndpoints;
+    eventLog: EventLog;
   }) {
+    this.eventLog = parts.eventLog;
     this.status = parts.status;
     this.unlock = parts.unlock;
     this.options = parts.options;
@@ -130,7 +144,7 @@ export class LocalRuntime {
         `Could not open the DynamoDB state in ${stateDir}: ${(error as Error).message}. Is another \`event-router dev\` using this state directory?`,
       );
     }
-    const buses = new EventBuses(store, region, account);
+    const buses = new EventBuses(store, region, account, stateDir);
     const moveTasks = new MoveTasks(store);
     let runtime: LocalRuntime | undefined;
     const api = new ApiGateway({
@@ -149,7 +163,9 @@ export class LocalRuntime {
       onRequest: (log) => events.api?.(log),
     });
     const status = new StatusEndpoints(() =>
-      runtime ? { url: runtime.url, model: runtime.model, store, moveTasks, api } : undefined,
+      runtime
+        ? { url: runtime.url, model: runtime.model, store, moveTasks, api, graph: runtime.graph }
+        : undefined,
     );
     const sqsApi = createSqsApi(store, moveTasks);
     const eventsApi = createEventsApi(buses);
@@ -160,9 +176,10 @@ export class LocalRuntime {
       http: async (req, res, body) =>
         (await api.handle(req, res, body)) ||
         (runtime ? await runtime.serveMounted(req, res) : false) ||
-        status.handle(req, res, body),
+        status.handle(req, res),
       onError: (error) => events.error?.(error),
     });
+    options.requestCounter?.attach(server);
     let port: number;
     try {
       port = await listen(server, options.port ?? DEFAULT_PORT);
@@ -174,7 +191,11 @@ export class LocalRuntime {
     }
     baseUrl = `http://127.0.0.1:${port}`;
     store.onDeadLetter((message, from, to) => events.deadLettered?.(message, from, to));
-    buses.onRoute((log) => events.route?.(log));
+    const eventLog = new EventLog();
+    buses.onRoute((log) => {
+      eventLog.noteRouted(log.event);
+      events.route?.(log);
+    });
     const model = buildModel(assembly, baseUrl);
     runtime = new LocalRuntime({
       options,
@@ -188,6 +209,7 @@ export class LocalRuntime {
       model,
       unlock,
       status,
+      eventLog,
     });
     try {
       await runtime.apply(model);
@@ -240,7 +262,10 @@ export class LocalRuntime {
         fn.name,
         new FunctionRunner(fn, {
           baseEnv: this.baseEnv,
-          onOutput: (name, stream, line) => events.functionOutput?.(name, stream, line),
+          onOutput: (name, stream, line) => {
+            this.eventLog.noteOutput(name, line);
+            events.functionOutput?.(name, stream, line);
+          },
         }),
       );
     }
@@ -307,6 +332,22 @@ export class LocalRuntime {
   private async serveMounted(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     for (const handler of this.mounted) if (await handler(req, res)) return true;
     return false;
+  }
+
+  /**
+   * Runs the bundle in `codeDir` for function `name` from now on, without re-reading the templates
+   * (the dev loop's reload of a rebuilt handler): its warm process is replaced, the invocations in
+   * flight finish on the old code, queued messages stay. False when no such function runs.
+   */
+  replaceCode(name: string, codeDir: string): boolean {
+    const runner = this.runners.get(name);
+    if (!runner) return false;
+    runner.replaceCode(codeDir);
+    this.model = {
+      ...this.model,
+      functions: this.model.functions.map((f) => (f.name === name ? runner.definition : f)),
+    };
+    return true;
   }
 
   /** A function's runner (tests, API). */

@@ -2,15 +2,28 @@
  * The runtime's one HTTP server. Every AWS request is `POST /` naming its service in `X-Amz-Target`:
  * `AmazonSQS.<Op>` (JSON 1.0), `AWSEvents.<Op>` (JSON 1.1) and `DynamoDB_20120810.<Op>` (handed to
  * dynalite). Other paths go to the API Gateway routes, then to the status page.
+ *
+ * It answers only its own user (see `guard.ts`): a Host other than the loopback address it listens
+ * on is refused, and so is a state-changing request from another origin. Bodies are counted while
+ * they arrive and refused, with the error the AWS API would give, once they pass what the API allows.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { AwsError, serializationError } from './aws-error.ts';
+import { awsContentTypeProblem, type BodyLimit, bodyLimit, refusal } from './guard.ts';
 
 export type JsonOperation = (
   operation: string,
   input: Record<string, unknown>,
   signal?: AbortSignal,
+  /** The request's headers (SQS keeps `X-Amzn-Trace-Id` as the message's AWSTraceHeader). */
+  headers?: IncomingHttpHeaders,
 ) => Promise<unknown>;
 
 export interface ServerRoutes {
@@ -28,11 +41,37 @@ const SERVICES = {
   'AWSEvents.': { key: 'events', contentType: 'application/x-amz-json-1.1' },
 } as const;
 
-/** Reads a request body. */
-export function readBody(req: IncomingMessage): Promise<Buffer> {
+/** A body larger than its limit: nothing of it is kept. */
+export class BodyTooLarge extends Error {
+  constructor(readonly bytes: number) {
+    super(`The request body is larger than allowed (${bytes} bytes or more).`);
+  }
+}
+
+/**
+ * Reads a request body, counting bytes as they arrive: a declared `content-length` over `limit`
+ * is refused before anything is read, and a streamed body is dropped as soon as it passes `limit`.
+ */
+export function readBody(req: IncomingMessage, limit = Number.POSITIVE_INFINITY): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new BodyTooLarge(declared));
+      return;
+    }
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.off('data', onData);
+        chunks.length = 0;
+        reject(new BodyTooLarge(size));
+        return;
+      }
+      chunks.push(c);
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
@@ -55,14 +94,21 @@ function send(
   res.end(text);
 }
 
-function sendError(res: ServerResponse, contentType: string, error: AwsError): void {
-  send(
-    res,
-    error.status,
-    contentType,
-    error.body(),
-    error.queryError ? { 'x-amzn-query-error': error.queryError } : {},
-  );
+function sendError(
+  res: ServerResponse,
+  contentType: string,
+  error: AwsError,
+  headers: Record<string, string> = {},
+): void {
+  send(res, error.status, contentType, error.body(), {
+    ...(error.queryError ? { 'x-amzn-query-error': error.queryError } : {}),
+    ...headers,
+  });
+}
+
+/** Answers a body over its limit and closes the connection (the rest of the body is not read). */
+function sendTooLarge(res: ServerResponse, contentType: string, limit: BodyLimit, bytes: number): void {
+  sendError(res, contentType, limit.error(bytes), { connection: 'close' });
 }
 
 async function serveJson(
@@ -72,8 +118,15 @@ async function serveJson(
   handler: JsonOperation,
   contentType: string,
   onError: (error: unknown) => void,
+  limit: BodyLimit,
 ): Promise<void> {
-  const body = await readBody(req);
+  let body: Buffer;
+  try {
+    body = await readBody(req, limit.bytes);
+  } catch (error) {
+    if (error instanceof BodyTooLarge) return sendTooLarge(res, contentType, limit, error.bytes);
+    throw error;
+  }
   let input: Record<string, unknown>;
   try {
     const parsed: unknown = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
@@ -89,7 +142,7 @@ async function serveJson(
     if (!res.writableFinished) abort.abort();
   });
   try {
-    const output = await handler(operation, input, abort.signal);
+    const output = await handler(operation, input, abort.signal, req.headers);
     if (!res.destroyed) send(res, 200, contentType, output);
   } catch (error) {
     if (error instanceof AwsError) sendError(res, contentType, error);
@@ -111,21 +164,47 @@ export function createRuntimeServer(routes: ServerRoutes): Server {
   const server = createServer((req, res) => {
     const target = req.headers['x-amz-target'];
     const handle = async () => {
+      const refused = refusal(req);
+      if (refused) {
+        send(res, refused.status, 'application/json', { __type: refused.code, message: refused.message });
+        return;
+      }
       if (typeof target === 'string') {
-        if (target.startsWith('DynamoDB_20120810.')) return routes.dynamodb(req, res);
-        for (const [prefix, service] of Object.entries(SERVICES)) {
-          if (target.startsWith(prefix))
-            return serveJson(
-              req,
-              res,
-              target.slice(prefix.length),
-              routes[service.key],
-              service.contentType,
-              routes.onError,
-            );
+        const isDynamoDb = target.startsWith('DynamoDB_20120810.');
+        const service = Object.entries(SERVICES).find(([prefix]) => target.startsWith(prefix));
+        if (isDynamoDb || service) {
+          const contentType = service?.[1].contentType ?? 'application/x-amz-json-1.0';
+          const problem = awsContentTypeProblem(req);
+          if (problem) {
+            send(res, 415, contentType, { __type: 'UnsupportedMediaTypeException', message: problem });
+            return;
+          }
+          const limit = bodyLimit(target);
+          const declared = Number(req.headers['content-length']);
+          if (Number.isFinite(declared) && declared > limit.bytes)
+            return sendTooLarge(res, contentType, limit, declared);
+          if (isDynamoDb || !service) return routes.dynamodb(req, res);
+          return serveJson(
+            req,
+            res,
+            target.slice(service[0].length),
+            routes[service[1].key],
+            contentType,
+            routes.onError,
+            limit,
+          );
         }
       }
-      const body = await readBody(req);
+      let body: Buffer;
+      const limit = bodyLimit(undefined);
+      try {
+        body = await readBody(req, limit.bytes);
+      } catch (error) {
+        if (!(error instanceof BodyTooLarge)) throw error;
+        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+        res.end(JSON.stringify({ message: limit.error(error.bytes).message }));
+        return;
+      }
       if (await routes.http(req, res, body)) return;
       if (typeof target === 'string') {
         send(res, 400, 'application/x-amz-json-1.1', {

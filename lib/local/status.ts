@@ -1,9 +1,11 @@
 /**
  * The runtime's own status endpoints, read from the templates: `GET /_status` (and `GET /` when no
  * dashboard is mounted) answers JSON with the event -> RPC graph, each RPC's queue and DLQ depth
- * and the recent deliveries; `POST /_redrive {"dlq": "<queue name>"}` starts a message move task.
+ * and the recent deliveries. It changes nothing: redrives go through SQS StartMessageMoveTask (the
+ * CLI's `dlq redrive`) or the dashboard.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Graph } from '../plan/graph.ts';
 import type { ApiGateway } from './apigateway.ts';
 import type { DeliveryLog } from './functions/poller.ts';
 import type { LocalModel } from './model.ts';
@@ -17,6 +19,8 @@ export interface StatusSource {
   readonly store: QueueStore;
   readonly moveTasks: MoveTasks;
   readonly api: ApiGateway;
+  /** The router's graph as it runs now, when the runtime knows its router file. */
+  readonly graph: Graph | undefined;
 }
 
 interface Recent extends DeliveryLog {
@@ -79,6 +83,7 @@ export class StatusEndpoints {
       endpoint: s.url,
       region: model.region,
       buses: model.buses,
+      ...(s.graph ? { graph: s.graph } : {}),
       rpcs,
       queues: store.list().map((q) => depth(q)),
       recent: this.recent,
@@ -87,32 +92,11 @@ export class StatusEndpoints {
     };
   }
 
-  /** Serves `/`, `/_status` and `/_redrive`; false for other paths. */
-  handle(req: IncomingMessage, res: ServerResponse, body: Buffer): boolean {
+  /** Serves `/` and `/_status`; false for other paths. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && (path === '/_status' || path === '/')) {
       send(res, 200, 'application/json', JSON.stringify(this.status(), null, 2));
-      return true;
-    }
-    if (req.method === 'POST' && path === '/_redrive') {
-      const s = this.source();
-      let dlqName = '';
-      try {
-        dlqName = String((JSON.parse(body.toString('utf8') || '{}') as { dlq?: unknown }).dlq ?? '');
-      } catch {
-        // Answered below.
-      }
-      const dlq = s?.store.get(dlqName);
-      if (!s || !dlq) {
-        send(res, 404, 'application/json', JSON.stringify({ message: `No queue named "${dlqName}".` }));
-        return true;
-      }
-      try {
-        const handle = s.moveTasks.start({ SourceArn: dlq.arn });
-        send(res, 200, 'application/json', JSON.stringify({ taskHandle: handle }));
-      } catch (error) {
-        send(res, 409, 'application/json', JSON.stringify({ message: (error as Error).message }));
-      }
       return true;
     }
     return false;

@@ -349,6 +349,8 @@ function readNumeric(
       const high = number(fourth, third);
       if (high === undefined) return undefined;
       if (rest.length > 0) return problem('Too many terms in numeric range expression');
+      // EventBridge (event-ruler's Range.between) refuses a range whose bottom is not below its top.
+      if (low >= high) return problem('Bottom must be less than top');
       const below = third === '<' ? (v: number) => v < high : (v: number) => v <= high;
       return (v) => inLimits(v) && above(v) && below(v);
     }

@@ -62,13 +62,18 @@ export function parseCidr(text: string): IpRange | { error: string } {
   if (!base) return { error: `Invalid IP address: ${address}` };
   if (base.length === 4 && bits > 31) return { error: 'IPv4 mask bits must be < 32' };
   if (base.length === 16 && bits > 127) return { error: 'IPv6 mask bits must be < 128' };
-  // The block runs from the address as written to the address with every host bit set.
+  // The block is the whole network: host bits cleared for its bottom and set for its top, whatever
+  // the address as written has in them (`10.0.0.255/24` is 10.0.0.0 .. 10.0.0.255, as event-ruler's
+  // CIDR.java computes it).
+  const lower = Uint8Array.from(base);
   const upper = Uint8Array.from(base);
   let hostBits = base.length * 8 - bits;
   for (let i = base.length - 1; i >= 0 && hostBits > 0; i--, hostBits -= 8) {
-    upper[i] = (upper[i] ?? 0) | (hostBits >= 8 ? 0xff : (1 << hostBits) - 1);
+    const mask = hostBits >= 8 ? 0xff : (1 << hostBits) - 1;
+    lower[i] = (lower[i] ?? 0) & ~mask & 0xff;
+    upper[i] = (upper[i] ?? 0) | mask;
   }
-  return { lower: base, upper };
+  return { lower, upper };
 }
 
 /** The one-address range of an IP literal, if the text is a valid one. */

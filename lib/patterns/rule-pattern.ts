@@ -1,3 +1,4 @@
+import { EVENTBRIDGE } from '../../functions/commons/aws-limits.ts';
 /**
  * The full EventBridge rule pattern of a subscription: the event name plus the content filter, which
  * applies to the envelope (`detail`). The loader (length check), the planner and the local runtime all
@@ -5,7 +6,7 @@
  */
 
 /** EventBridge's limit on the length of an event pattern, in characters. */
-export const MAX_PATTERN_LENGTH = 2048;
+export const MAX_PATTERN_LENGTH = EVENTBRIDGE.patternChars;
 
 /** `{"detail-type":[eventName],"detail":filter}` (no `detail` key without a filter). */
 export function rulePatternFor(eventName: string, filter?: Record<string, unknown>): Record<string, unknown> {

@@ -1,6 +1,7 @@
 /**
  * The planner: RouterSpec -> Plan. Pure: same spec, same plan; no CDK, no I/O.
  */
+import { EVENTBRIDGE } from '../../functions/commons/aws-limits.ts';
 import type { RouterSpec } from '../config/types.ts';
 import { type NameContext, names, prefix, splitRpcId } from '../naming.ts';
 import {
@@ -14,12 +15,12 @@ import { shardService } from './shards.ts';
 import type { Plan, PlanOptions, PlanWarning, RpcPlan, RulePlan, ServiceStackPlan } from './types.ts';
 
 /** EventBridge's default quota of rules per bus. */
-export const DEFAULT_BUS_RULE_QUOTA = 300;
+export const DEFAULT_BUS_RULE_QUOTA = EVENTBRIDGE.rulesPerBus;
 
 /** Plans the whole router. The spec is expected to be valid (loaded without errors). */
 export function planRouter(spec: RouterSpec, options: PlanOptions = {}): Plan {
   const budget = options.stackResourceBudget ?? DEFAULT_STACK_RESOURCE_BUDGET;
-  const quota = options.busRuleQuota ?? DEFAULT_BUS_RULE_QUOTA;
+  const quota = options.busRuleQuota ?? spec.app.quotas?.rulesPerBus ?? DEFAULT_BUS_RULE_QUOTA;
   const remoteEntry = options.remoteEntry ?? DEFAULT_REMOTE_ENTRY;
   const ctx: NameContext = { app: spec.app.name, stage: spec.app.stage };
   const warnings: PlanWarning[] = [];

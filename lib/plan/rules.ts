@@ -2,6 +2,7 @@
  * Rule planning: subscriptions of one service grouped by (event, identical filter), at most
  * MAX_TARGETS_PER_RULE targets per rule.
  */
+import { EVENTBRIDGE } from '../../functions/commons/aws-limits.ts';
 import { inputTemplateFor } from '../../functions/commons/contracts.ts';
 import type { SubscriptionSpec } from '../config/types.ts';
 import { fitName, kebab, type NameContext, names, splitRpcId } from '../naming.ts';
@@ -11,7 +12,7 @@ import type { RpcDraft } from './rpcs.ts';
 import type { RulePlan, RuleTargetPlan } from './types.ts';
 
 /** EventBridge allows at most 5 targets per rule. */
-export const MAX_TARGETS_PER_RULE = 5;
+export const MAX_TARGETS_PER_RULE = EVENTBRIDGE.targetsPerRule;
 
 /** A rule before it is named and placed: an event, a filter and 1..5 subscribing RPCs. */
 export interface RuleDraft {

@@ -15,7 +15,8 @@ describe('a file with many mistakes', () => {
   it('reports all of them at once, in file order', () => {
     // The NotifyCardholder handler exists; notify-approver is malformed so its handler is not looked for.
     const dir = project({
-      'functions/rpcs/notification-service/notify-cardholder.ts': 'export const handler = () => 1;\n',
+      'functions/rpcs/notification-service/notify-cardholder.ts':
+        'export const handler = defineRpc(routes);\n',
     });
     const file = join(dir, 'event-router.yaml');
     copyFileSync(fixture, file);

@@ -194,7 +194,7 @@ describe('settings', () => {
         '      - id: OrderService/ShipOrder\n      - id: OrderService/CancelOrder\n',
       );
     expectOne(yaml, 'batching-window-required', '20', 0, {
-      'functions/rpcs/order-service/cancel-order.ts': 'export function handler() {}\n',
+      'functions/rpcs/order-service/cancel-order.ts': HANDLER,
     });
   });
 });
@@ -347,12 +347,51 @@ describe('handlers', () => {
     assert.match(result.diagnostics[0]?.hint ?? '', /default export/);
   });
 
+  it('a handler not made by defineRpc, at its place in the handler module', () => {
+    const source =
+      "import type { SQSEvent } from 'aws-lambda';\n\nexport const handler = async (event: SQSEvent) => {\n  return {};\n};\n";
+    const result = load(BASE, { 'functions/rpcs/order-service/ship-order.ts': source });
+    assert.deepEqual(summary(result), [
+      { code: 'handler-not-defined-with-defineRpc', line: 3, col: 24, severity: 'error' },
+    ]);
+    const d = result.diagnostics[0];
+    assert.match(d?.location.file ?? '', /functions\/rpcs\/order-service\/ship-order\.ts$/);
+    assert.match(d?.message ?? '', /is a plain function, not made by defineRpc/);
+    assert.match(d?.hint ?? '', /defineRpc\('order\.placed', async \(payload, ctx\)/);
+  });
+
+  it('a defineRpc handler for another event than the router delivers, with file:line:col', () => {
+    const source =
+      "import { defineRpc } from '#commons/rpc.ts';\n\nexport const handler = defineRpc('order.shipped', async () => ({}));\n";
+    const result = load(BASE, { 'functions/rpcs/order-service/ship-order.ts': source });
+    assert.deepEqual(summary(result), [
+      { code: 'handler-misses-events', line: 3, col: 24, severity: 'error' },
+      { code: 'handler-event-not-delivered', line: 3, col: 24, severity: 'warning' },
+    ]);
+    assert.match(
+      result.diagnostics[0]?.message ?? '',
+      /receives "order\.placed".*handles only "order\.shipped".*UnknownEvent/,
+    );
+  });
+
+  it('a defineRpc handler with one function per event covers the subscribed events', () => {
+    const source =
+      "import { defineRpc } from '#commons/rpc.ts';\nexport const handler = defineRpc({\n  'order.placed': async (payload) => ({}),\n  async 'order.paid'() {},\n});\n";
+    const result = load(BASE, { 'functions/rpcs/order-service/ship-order.ts': source });
+    assert.deepEqual(summary(result), [
+      { code: 'handler-event-not-delivered', line: 2, col: 24, severity: 'warning' },
+    ]);
+    assert.match(result.diagnostics[0]?.message ?? '', /handles "order\.paid"/);
+  });
+
   it('an explicit handler path that exists is kept relative to the YAML', () => {
     const yaml = edit(
       '        description: Ships',
       '        handler: ./src/../src/ship.ts\n        description: Ships',
     );
-    const result = load(yaml, { 'src/ship.ts': 'const run = () => 1;\nexport { run as handler };\n' });
+    const result = load(yaml, {
+      'src/ship.ts': 'const run = defineRpc(routes);\nexport { run as handler };\n',
+    });
     assert.deepEqual(result.diagnostics, []);
     assert.deepEqual(result.spec?.services[0]?.rpcs[0]?.target, { kind: 'handler', handler: 'src/ship.ts' });
   });

@@ -118,7 +118,7 @@ events:
         '      - id: OrderService/ShipOrder\n      - id: OrderService/PackOrder\n',
       );
     const result = load(yaml, {
-      'functions/rpcs/order-service/pack-order.ts': 'export function handler() {}\n',
+      'functions/rpcs/order-service/pack-order.ts': 'export const handler = defineRpc(routes);\n',
     });
     assert.deepEqual(result.diagnostics, []);
     assert.deepEqual(

@@ -135,7 +135,8 @@ function writeAssembly(spec: RouterSpec): string {
 function forward(target: string, req: IncomingMessage, res: ServerResponse): void {
   const upstream = request(
     `${target}${req.url ?? '/'}`,
-    { method: req.method, headers: req.headers },
+    // The runtime answers only requests addressed to it: forward with its own Host, as a proxy does.
+    { method: req.method, headers: { ...req.headers, host: new URL(target).host } },
     (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);

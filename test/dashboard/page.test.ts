@@ -83,7 +83,11 @@ describe('dashboard page', () => {
       /<button type="submit" data-redrive="MailService\/SendReceipt" aria-label="[^"]*">Redrive<\/button>/,
     );
     assert.match(page, /<button type="submit" data-redrive="BillingService\/ChargeCard" disabled/);
-    assert.match(page, /<time datetime="2026-11-25T09:00:00.000Z">2026-11-25 09:00:00<\/time>/);
+    // recent deliveries fit one line: the time of day, the whole instant in its title
+    assert.match(
+      page,
+      /<time datetime="2026-11-25T09:00:00.000Z" title="2026-11-25 09:00:00 UTC">09:00:00<\/time>/,
+    );
     assert.match(page, /<span class="status status-completed">COMPLETED<\/span>/);
     assert.match(page, /<label for="lookup-event-id">eventId<\/label>/);
   });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
+  AddPermissionCommand,
   BatchEntryIdsNotDistinct,
   CancelMessageMoveTaskCommand,
   ChangeMessageVisibilityCommand,
@@ -275,7 +276,8 @@ describe('SQS API', () => {
     );
     await assert.rejects(
       h.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlqArn, DestinationArn: other.arn })),
-      (e: Error) => e.name === 'UnsupportedOperation',
+      (e: Error & { Code?: string }) =>
+        e.Code === 'InvalidParameterValue' && /already a task running/.test(e.message),
     );
     const cancelled = await h.sqs.send(new CancelMessageMoveTaskCommand({ TaskHandle }));
     assert.ok((cancelled.ApproximateNumberOfMessagesMoved ?? 0) < 10);
@@ -302,5 +304,62 @@ describe('SQS API', () => {
     const attrs = await attributes(url);
     assert.equal(attrs.ApproximateNumberOfMessagesDelayed, '1');
     assert.equal(attrs.ApproximateNumberOfMessages, '0');
+  });
+
+  it('serves a FIFO queue in order per message group, one receive of a group at a time, and deduplicates', async () => {
+    // Given a FIFO queue with two groups
+    const { QueueUrl: url } = await h.sqs.send(
+      new CreateQueueCommand({
+        QueueName: 'ordered.fifo',
+        Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' },
+      }),
+    );
+    const send = (body: string, group: string) =>
+      h.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body, MessageGroupId: group }));
+    const first = await send('a1', 'a');
+    await send('b1', 'b');
+    await send('a2', 'a');
+    // When the same body is sent again within five minutes, it is the same message
+    const again = await send('a1', 'a');
+    assert.equal(again.MessageId, first.MessageId);
+    assert.match(first.SequenceNumber ?? '', /^\d{20}$/);
+    // Then one receive takes each group in order...
+    const one = await h.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }));
+    assert.deepEqual(
+      one.Messages?.map((m) => m.Body),
+      ['a1', 'b1', 'a2'],
+    );
+    // ...and while a group is in flight, none of its messages is served
+    await h.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: url,
+        ReceiptHandle: one.Messages?.[2]?.ReceiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
+    const held = await h.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }));
+    assert.equal(held.Messages, undefined, 'a1 of group a is still in flight');
+    for (const m of one.Messages?.slice(0, 2) ?? [])
+      await h.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
+    const next = await h.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }));
+    assert.deepEqual(
+      next.Messages?.map((m) => m.Body),
+      ['a2'],
+    );
+  });
+
+  it('says it does not emulate queue permissions rather than pretend to apply them', async () => {
+    const { url } = await queuePair();
+    await assert.rejects(
+      h.sqs.send(
+        new AddPermissionCommand({
+          QueueUrl: url,
+          Label: 'l',
+          AWSAccountIds: ['111122223333'],
+          Actions: ['SendMessage'],
+        }),
+      ),
+      (e: Error) => e.name === 'UnsupportedOperation' && /does not emulate AddPermission/.test(e.message),
+    );
   });
 });

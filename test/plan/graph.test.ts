@@ -1,25 +1,28 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderGraph } from '../../lib/cli/commands/graph.ts';
+import { buildGraph } from '../../lib/plan/graph.ts';
 import { makeSpec } from '../support/specs.ts';
 
-const spec = makeSpec({
-  rpcs: [
-    { id: 'Ledger/Record', publishes: ['ledger.recorded'] },
-    { id: 'Receipts/Request' },
-    { id: 'Reports/Update' },
-    { id: 'Idle/Nothing' },
-  ],
-  subscriptions: [
-    { event: 'card.used', rpc: 'Ledger/Record' },
-    {
-      event: 'card.used',
-      rpc: 'Receipts/Request',
-      filter: { payload: { amount: [{ numeric: ['>=', 7500] }] } },
-    },
-    { event: 'ledger.recorded', rpc: 'Reports/Update' },
-  ],
-});
+const spec = buildGraph(
+  makeSpec({
+    rpcs: [
+      { id: 'Ledger/Record', publishes: ['ledger.recorded'] },
+      { id: 'Receipts/Request' },
+      { id: 'Reports/Update' },
+      { id: 'Idle/Nothing' },
+    ],
+    subscriptions: [
+      { event: 'card.used', rpc: 'Ledger/Record' },
+      {
+        event: 'card.used',
+        rpc: 'Receipts/Request',
+        filter: { payload: { amount: [{ numeric: ['>=', 7500] }] } },
+      },
+      { event: 'ledger.recorded', rpc: 'Reports/Update' },
+    ],
+  }),
+);
 
 describe('graph', () => {
   it('lists each event with its publisher, its subscribers and their filters (text)', () => {

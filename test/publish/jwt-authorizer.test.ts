@@ -18,10 +18,10 @@ function b64(value: unknown): string {
 
 function token(
   claims: Record<string, unknown>,
-  options: { key?: KeyObject; alg?: string; kid?: string } = {},
+  options: { key?: KeyObject; alg?: string; kid?: string; header?: Record<string, unknown> } = {},
 ): string {
   const alg = options.alg ?? 'RS256';
-  const head = `${b64({ alg, kid: options.kid ?? 'rsa-1', typ: 'JWT' })}.${b64(claims)}`;
+  const head = `${b64({ alg, kid: options.kid ?? 'rsa-1', typ: 'JWT', ...options.header })}.${b64(claims)}`;
   const signature = sign('sha256', Buffer.from(head), {
     key: options.key ?? rsa.privateKey,
     ...(alg.startsWith('ES') ? { dsaEncoding: 'ieee-p1363' as const } : {}),
@@ -94,6 +94,29 @@ describe('JWT authorizer', () => {
     ['alg none', () => `Bearer ${b64({ alg: 'none' })}.${b64(good())}.`],
     ['a header without Bearer', () => token(good())],
     ['garbage', () => 'Bearer not.a.jwt'],
+    ['a signature with trailing padding', () => `Bearer ${token(good())}==`],
+    ['a signature with trailing junk', () => `Bearer ${token(good())}!!`],
+    [
+      'a header part with padding',
+      () => {
+        const [h = '', p = '', sig = ''] = token(good()).split('.');
+        return `Bearer ${h}=.${p}.${sig}`;
+      },
+    ],
+    [
+      'a signature with non-zero unused bits (non-canonical)',
+      () => {
+        const t = token(good());
+        const last = t.at(-1) ?? 'A';
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+        // A 256-byte RSA signature ends in a 4-bit group: the next character differs only in unused bits.
+        return `Bearer ${t.slice(0, -1)}${alphabet[(alphabet.indexOf(last) + 1) % 64]}`;
+      },
+    ],
+    ['an unknown crit extension', () => `Bearer ${token(good(), { header: { crit: ['exp'], exp: 1 } })}`],
+    ['an iat in the future', () => `Bearer ${token({ ...good(), iat: now() + 3600 })}`],
+    ['a non-numeric iat', () => `Bearer ${token({ ...good(), iat: 'yesterday' })}`],
+    ['a non-numeric nbf', () => `Bearer ${token({ ...good(), nbf: 'soon' })}`],
   ];
   for (const [what, header] of refused)
     it(`refuses ${what} with Unauthorized`, async () => {
@@ -110,6 +133,27 @@ describe('JWT authorizer', () => {
     );
     assert.equal(result.principalId, 'user-1');
     assert.equal(jwksRequests, before + 1);
+  });
+
+  it('looks unknown kids up at most once a minute and remembers misses: 50 junk tokens, one refresh', async () => {
+    const auth = authorizer();
+    await auth(event(`Bearer ${token(good())}`));
+    const before = jwksRequests;
+    for (let i = 0; i < 50; i++)
+      await assert.rejects(
+        auth(event(`Bearer ${token(good(), { kid: `junk-${i}` })}`)),
+        /^Error: Unauthorized$/,
+      );
+    assert.ok(jwksRequests - before <= 1, `${jwksRequests - before} key set fetches for 50 junk tokens`);
+    // Tokens refused on their claims never reach the identity provider.
+    const again = jwksRequests;
+    for (let i = 0; i < 10; i++)
+      await assert.rejects(
+        auth(event(`Bearer ${token({ ...good(), exp: now() - 600 }, { kid: `old-${i}` })}`)),
+      );
+    assert.equal(jwksRequests, again);
+    const still = await auth(event(`Bearer ${token(good())}`));
+    assert.equal(still.principalId, 'user-1', 'known keys still verify');
   });
 
   it('builds the stage-wide ARN from a method ARN', () => {

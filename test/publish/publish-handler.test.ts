@@ -203,8 +203,65 @@ describe('POST /events: bad requests are refused, naming the field, and nothing 
     );
     assert.equal(result.statusCode, 413);
     assert.deepEqual(fieldsOf(result), ['entries[0]']);
-    assert.match(parse(result).message ?? '', /limit is 1048576 bytes/);
+    assert.match(parse(result).message ?? '', /limit is 1047552 bytes \(1 MiB less what a rule adds/);
     assert.equal(stub.calls.length, 0);
+  });
+
+  it('an entry under 1 MiB that would not fit a queue once a rule wraps it -> 413', async () => {
+    const payload = { ...VALID_PAYLOAD, note: 'x'.repeat(1024 * 1024 - 900) };
+    const result = await route(
+      postEvents({ entries: [{ event: 'card.transaction.authorized', payload }] }),
+      deps,
+    );
+    assert.equal(result.statusCode, 413);
+    assert.match(
+      parse(result).message ?? '',
+      /1 MiB less what a rule adds on the way to a subscriber's queue/,
+    );
+    assert.equal(stub.calls.length, 0);
+  });
+
+  it('payloads JSON cannot carry faithfully -> 400 with the pointer, never 500', async () => {
+    const body = (payload: string) => `{"event":"card.transaction.authorized","payload":${payload}}`;
+    const valid = JSON.stringify(VALID_PAYLOAD).slice(1, -1);
+    const cases: Array<{ payload: string; pointer: string; message: RegExp }> = [
+      {
+        payload: `{${valid.replace(/"amount":\d+/, '"amount":1e400')}}`,
+        pointer: '/amount',
+        message: /finite/,
+      },
+      {
+        payload: `{${valid.replace(/"amount":\d+/, '"amount":9007199254740993')}}`,
+        pointer: '/amount',
+        message: /lose precision/,
+      },
+      { payload: `{${valid},"a\\u0001b":1}`, pointer: '/a\u0001b', message: /additionalProperties/ },
+      { payload: `{${valid},"say \\"hi\\"":1}`, pointer: '/say "hi"', message: /additionalProperties/ },
+      { payload: `{${valid},"x/~y":1}`, pointer: '/x~1~0y', message: /additionalProperties/ },
+      { payload: `{${valid},"\ud800":1}`, pointer: '', message: /not valid Unicode/ },
+      {
+        payload: `{${valid},"deep":${'['.repeat(64)}${']'.repeat(64)}}`,
+        pointer: '',
+        message: /nested deeper than 64/,
+      },
+    ];
+    for (const { payload, pointer, message } of cases) {
+      const result = await route(postEvents(body(payload)), deps);
+      assert.equal(result.statusCode, 400, payload.slice(-40));
+      const problem = parse(result).errors?.find((e) => e.pointer === pointer);
+      assert.ok(problem, `a problem at ${JSON.stringify(pointer)} in ${result.body.slice(0, 400)}`);
+      assert.match(problem.message, message);
+    }
+    const tooDeep = await route(postEvents(body(`${'['.repeat(10_000)}${']'.repeat(10_000)}`)), deps);
+    assert.equal(tooDeep.statusCode, 400);
+    assert.deepEqual(fieldsOf(tooDeep), ['body']);
+    assert.match(parse(tooDeep).message ?? JSON.stringify(parse(tooDeep).errors), /nested deeper than/);
+    assert.equal(stub.calls.length, 0);
+    const ok = await route(
+      postEvents({ event: 'card.transaction.authorized', payload: VALID_PAYLOAD }),
+      deps,
+    );
+    assert.equal(ok.statusCode, 202, 'still publishes afterwards');
   });
 
   it('more than 100 entries -> 400 on entries', async () => {

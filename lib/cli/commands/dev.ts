@@ -4,17 +4,24 @@
  * API routes. Prints what to export and a ready command that publishes an example event.
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { ENV } from '../../../functions/commons/contracts.ts';
 import { loadSpec } from '../../config/load.ts';
 import type { RouterSpec } from '../../config/types.ts';
 import { createDashboard } from '../../local/dashboard/index.ts';
 import { exampleFor } from '../../local/example-event.ts';
 import { color, terminalEvents } from '../../local/log.ts';
+import { functionsDirOf, RebundleError, WorkerRebundler } from '../../local/rebundle.ts';
 import { DEFAULT_PORT, LocalRuntime } from '../../local/runtime.ts';
 import { isStale, synthesize } from '../../local/synth.ts';
+import { buildGraph } from '../../plan/graph.ts';
 import { parseCommandArgs } from '../args.ts';
 import { type BannerExample, type BannerInfo, formatBanner } from '../dev-banner.ts';
+import { BackgroundTypecheck, formatTypeProblem, type TypeProblem } from '../typecheck.ts';
 import { watchTree } from '../watch-tree.ts';
+
+/** Quiet time after the last change before reloading (editors save in several steps). */
+const WATCH_DEBOUNCE_MS = 100;
 
 export const summary =
   'Run the synthesized app locally on one port (EventBridge, SQS, DynamoDB, functions, API)';
@@ -26,7 +33,14 @@ export const usage = `event-router dev [path] [options]
   --in-memory       keep nothing on disk
   --cdk-out <d>     the synthesized app (default: cdk.out)
   --no-synth        use cdk.out as it is, even if older than its sources
-  --watch           re-synthesize and reload on changes to the router file or functions/ (queued messages stay)
+  --watch           reload on changes: a handler edit rebuilds only the bundles it changes and swaps
+                    their processes; the router file (or code synthesis reads) re-synthesizes.
+                    Queued and in-flight messages stay. Changed functions are type checked in the
+                    background (errors printed as file:line:col; the reload does not wait)
+  --no-typecheck    with --watch, skip the background type check
+  --inspect         start the functions' processes with the Node.js inspector on a free port each
+                    (each prints "Debugger listening on ws://..."; attach with chrome://inspect or
+                    your editor). A function paused longer than its timeout is stopped, as on Lambda
   --retry-delay <s> retry failed messages after <s> seconds instead of the queue's visibility timeout
   --verbose         show everything functions print (otherwise their stderr, less the worker's
                     per-record outcome lines the delivery lines already tell)
@@ -42,6 +56,8 @@ interface Options {
   readonly cdkOut: string;
   readonly synth: boolean;
   readonly watch: boolean;
+  readonly typecheck: boolean;
+  readonly inspect: boolean;
   readonly retryDelay: number | undefined;
   readonly verbose: boolean;
 }
@@ -53,6 +69,8 @@ const OPTIONS = {
   'cdk-out': { type: 'string' },
   'no-synth': { type: 'boolean' },
   watch: { type: 'boolean' },
+  'no-typecheck': { type: 'boolean' },
+  inspect: { type: 'boolean' },
   'retry-delay': { type: 'string' },
   verbose: { type: 'boolean' },
 } as const;
@@ -77,6 +95,8 @@ function parse(args: string[]): Options | string | undefined {
     cdkOut: values['cdk-out'] ?? 'cdk.out',
     synth: values['no-synth'] !== true,
     watch: values.watch === true,
+    typecheck: values['no-typecheck'] !== true,
+    inspect: values.inspect === true,
     retryDelay,
     verbose: values.verbose === true,
   };
@@ -149,10 +169,101 @@ function bannerInfo(
   };
 }
 
-function startWatching(o: Options, runtime: LocalRuntime): () => void {
+/** Prints what a background type check found (and once, that earlier errors are fixed). */
+function typecheckReporter(): (errors: readonly TypeProblem[], ms: number) => void {
+  let hadErrors = false;
+  return (errors, ms) => {
+    if (errors.length === 0) {
+      if (hadErrors) console.log(color.green(`Type check: no errors in functions/ (${ms} ms).`));
+      hadErrors = false;
+      return;
+    }
+    hadErrors = true;
+    console.log(
+      color.red(`Type check: ${errors.length} error${errors.length === 1 ? '' : 's'} (${ms} ms)`),
+      color.dim('(the reload went ahead; fix them before deploying)'),
+    );
+    for (const error of errors.slice(0, 20)) console.log(`  ${formatTypeProblem(error)}`);
+    if (errors.length > 20)
+      console.log(color.dim(`  ... and ${errors.length - 20} more (npm run typecheck)`));
+  };
+}
+
+function startWatching(o: Options, runtime: LocalRuntime, onReloaded: () => void): () => void {
   let timer: NodeJS.Timeout | undefined;
   let busy = false;
   let again = false;
+  let closed = false;
+  const changed = new Set<string>();
+  // The fast path needs the router file (to plan the workers as synth does).
+  const fast = o.synth && existsSync(o.file);
+  let rebundler: WorkerRebundler | undefined;
+  const prepare = async () => {
+    const previous = rebundler;
+    rebundler = undefined;
+    await previous?.dispose();
+    if (!fast || closed) return;
+    try {
+      rebundler = await WorkerRebundler.create({
+        routerFile: o.file,
+        cdkOut: o.cdkOut,
+        functions: runtime.model.functions,
+      });
+    } catch (error) {
+      console.log(color.dim(`Handler edits will re-synthesize: ${(error as Error).message}`));
+    }
+  };
+  const ready = prepare();
+  const typecheck = o.typecheck
+    ? new BackgroundTypecheck({
+        workDir: join(o.cdkOut, '.typecheck'),
+        functionsDir: functionsDirOf(o.file),
+        report: typecheckReporter(),
+      })
+    : undefined;
+
+  const swapBundles = async (current: WorkerRebundler): Promise<void> => {
+    let result: Awaited<ReturnType<WorkerRebundler['rebuild']>>;
+    try {
+      result = await current.rebuild();
+    } catch (error) {
+      const problems = error instanceof RebundleError ? error.problems : [(error as Error).message];
+      console.log(color.red('Not reloaded:'), color.dim('(still running the previous version)'));
+      for (const problem of problems) console.log(`  ${problem}`);
+      return;
+    }
+    const swapped: string[] = [];
+    for (const [rpc, dir] of result.changed) {
+      for (const fn of runtime.model.functions) {
+        if (fn.environment[ENV.rpc] === rpc && runtime.replaceCode(fn.name, dir)) swapped.push(rpc);
+      }
+    }
+    const ms = Math.round(result.ms);
+    if (swapped.length === 0) console.log(color.dim(`Rebuilt in ${ms} ms: no function's code changed.`));
+    else
+      console.log(
+        color.green(`Reloaded ${swapped.join(', ')} in ${ms} ms`),
+        color.dim('(rebuilt bundles only; queued messages kept)'),
+      );
+  };
+
+  const fullReload = async (because: string | undefined): Promise<void> => {
+    if (because) console.log(color.dim(`${because} changed: synthesizing again.`));
+    const problem = await ensureAssembly(o, true);
+    if (problem) {
+      console.log(color.red(problem), color.dim('(still running the previous version)'));
+      return;
+    }
+    const model = await runtime.reload();
+    await prepare();
+    onReloaded();
+    console.log(
+      color.green(
+        `Reloaded: ${model.functions.length} functions, ${model.rules.length} rules; queued messages kept.`,
+      ),
+    );
+  };
+
   const rebuild = async () => {
     if (busy) {
       again = true;
@@ -160,16 +271,14 @@ function startWatching(o: Options, runtime: LocalRuntime): () => void {
     }
     busy = true;
     try {
-      const problem = await ensureAssembly(o, true);
-      if (problem) console.log(color.red(problem), color.dim('(still running the previous version)'));
-      else {
-        const model = await runtime.reload();
-        console.log(
-          color.green(
-            `Reloaded: ${model.functions.length} functions, ${model.rules.length} rules; queued messages kept.`,
-          ),
-        );
-      }
+      await ready;
+      const paths = [...changed];
+      changed.clear();
+      const current = rebundler;
+      const kind = current ? current.classify(paths) : undefined;
+      if (current && kind?.kind === 'bundles') await swapBundles(current);
+      else await fullReload(kind?.kind === 'synth' ? kind.because : undefined);
+      if (paths.some((p) => p.endsWith('.ts'))) typecheck?.schedule();
     } catch (error) {
       console.log(
         color.red(`Reload failed: ${(error as Error).message}`),
@@ -183,15 +292,24 @@ function startWatching(o: Options, runtime: LocalRuntime): () => void {
       }
     }
   };
-  const onChange = () => {
+  const onChange = (path: string) => {
+    changed.add(path);
     clearTimeout(timer);
-    timer = setTimeout(() => void rebuild(), 300);
+    timer = setTimeout(() => void rebuild(), WATCH_DEBOUNCE_MS);
   };
-  const stop = watchTree({ files: [o.file], trees: ['functions'] }, onChange);
-  console.log(color.dim(`Watching ${o.file} and functions/ for changes.`));
+  const functionsDir = functionsDirOf(o.file);
+  const stop = watchTree({ files: [o.file], trees: [functionsDir] }, onChange);
+  console.log(
+    color.dim(
+      `Watching ${o.file} and ${relative(process.cwd(), functionsDir) || '.'}/ for changes${typecheck ? ' (type checked in the background)' : ''}.`,
+    ),
+  );
   return () => {
+    closed = true;
     clearTimeout(timer);
     stop();
+    typecheck?.close();
+    void ready.then(() => rebundler?.dispose());
   };
 }
 
@@ -207,6 +325,12 @@ export async function run(args: string[]): Promise<number> {
     console.error(problem);
     return 1;
   }
+  // The runner starts each function's process with these flags: one inspector per process, each on
+  // a port of its own (0: the system picks), on the loopback address only.
+  if (o.inspect)
+    process.env.ER_FUNCTION_NODE_ARGS = [process.env.ER_FUNCTION_NODE_ARGS, '--inspect=127.0.0.1:0']
+      .filter(Boolean)
+      .join(' ');
   let runtime: LocalRuntime;
   try {
     runtime = await LocalRuntime.start({
@@ -222,13 +346,24 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
   const spec = readSpec(o.file);
+  if (spec) runtime.graph = buildGraph(spec);
   const dashboard = spec
-    ? createDashboard({ endpoint: runtime.url, region: runtime.model.region, spec })
+    ? createDashboard({
+        endpoint: runtime.url,
+        region: runtime.model.region,
+        graph: () => runtime.graph,
+        eventLog: runtime.eventLog,
+      })
     : undefined;
   if (dashboard) runtime.mount(dashboard);
   const bus = runtime.model.buses[0] ?? 'default';
   console.log(formatBanner(bannerInfo(runtime, o, exampleEvent(spec, bus), dashboard !== undefined)));
-  const stopWatching = o.watch ? startWatching(o, runtime) : () => {};
+  // After a reload the graph is the one of the router file just synthesized and now running.
+  const onReloaded = () => {
+    const next = readSpec(o.file);
+    if (next) runtime.graph = buildGraph(next);
+  };
+  const stopWatching = o.watch ? startWatching(o, runtime, onReloaded) : () => {};
   return new Promise((done) => {
     let stopping = false;
     const stop = () => {

@@ -21,6 +21,7 @@ import { names } from '../../naming.ts';
 import { loadRouterSpecOrReport, parseCommandArgs } from '../args.ts';
 import { explainAwsError } from '../aws-errors.ts';
 import { clientSettings } from '../client-settings.ts';
+import { escapeTerminal } from '../escape-terminal.ts';
 
 export const summary = 'List, inspect and redrive the dead-letter queues of the RPCs';
 export const usage = `event-router dlq <list | peek <rpc> | redrive <rpc>> [options]
@@ -86,11 +87,11 @@ export function describeDeadLetter(m: Message): string {
     what = (m.Body ?? '').slice(0, 80);
   }
   const attrs = Object.entries(m.MessageAttributes ?? {})
-    .map(([k, v]) => `    ${k}: ${v.StringValue ?? '(binary)'}`)
+    .map(([k, v]) => `    ${escapeTerminal(k)}: ${escapeTerminal(v.StringValue ?? '(binary)')}`)
     .join('\n');
   const sent = m.Attributes?.SentTimestamp ? new Date(Number(m.Attributes.SentTimestamp)).toISOString() : '?';
   const count = m.Attributes?.ApproximateReceiveCount ?? '?';
-  return `${m.MessageId}  ${what}\n    sent ${sent}, receive count ${count} (this peek included)${attrs ? `\n${attrs}` : ''}`;
+  return `${escapeTerminal(m.MessageId ?? '')}  ${escapeTerminal(what)}\n    sent ${sent}, receive count ${count} (this peek included)${attrs ? `\n${attrs}` : ''}`;
 }
 
 /** Receives up to `max` messages, hiding them for `seconds`. */

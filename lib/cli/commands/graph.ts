@@ -3,7 +3,7 @@
  * delivered to (with their filters), and which events each RPC publishes in turn.
  */
 import { formatDiagnostics, loadSpec } from '../../config/load.ts';
-import type { RouterSpec } from '../../config/types.ts';
+import { buildGraph, type Graph, type GraphRpc } from '../../plan/graph.ts';
 import { parseCommandArgs, routerFileArgument } from '../args.ts';
 
 export const summary = 'Show the event -> RPC graph (text, Mermaid or Graphviz dot)';
@@ -15,34 +15,43 @@ export const usage = `event-router graph [path] [--format text|mermaid|dot]
 export const GRAPH_FORMATS = ['text', 'mermaid', 'dot'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
 
-/** Renders the graph of a loaded spec. */
-export function renderGraph(spec: RouterSpec, format: GraphFormat): string {
-  if (format === 'mermaid') return renderMermaid(spec);
-  if (format === 'dot') return renderDot(spec);
-  return renderText(spec);
+/** Renders the router's graph (built by lib/plan/graph.ts, as the dashboard and the runtime's status show it). */
+export function renderGraph(graph: Graph, format: GraphFormat): string {
+  if (format === 'mermaid') return renderMermaid(graph);
+  if (format === 'dot') return renderDot(graph);
+  return renderText(graph);
 }
 
-function publishersOf(spec: RouterSpec, eventName: string): string[] {
-  return spec.services.flatMap((service) =>
-    service.rpcs.filter((rpc) => rpc.publishes.includes(eventName)).map((rpc) => rpc.id),
+/** Services in the order the router declares them, each with its RPCs. */
+function services(graph: Graph): Array<{ name: string; rpcs: GraphRpc[] }> {
+  const out = new Map<string, GraphRpc[]>();
+  for (const rpc of graph.rpcs) out.set(rpc.service, [...(out.get(rpc.service) ?? []), rpc]);
+  return [...out].map(([name, rpcs]) => ({ name, rpcs }));
+}
+
+/** Each subscription as (event, subscriber), events in declaration order. */
+function subscriptions(graph: Graph): Array<{ event: string; rpc: string; filter?: unknown }> {
+  return graph.events.flatMap((event) => event.subscribers.map((s) => ({ event: event.name, ...s })));
+}
+
+/** (rpc, event) for each follow-up an RPC may publish. */
+function followUps(graph: Graph): Array<{ rpc: string; event: string }> {
+  return graph.rpcs.flatMap((rpc) =>
+    graph.events.filter((e) => e.publishedBy.includes(rpc.id)).map((e) => ({ rpc: rpc.id, event: e.name })),
   );
 }
 
-function renderText(spec: RouterSpec): string {
+function renderText(graph: Graph): string {
   const lines: string[] = [];
-  for (const event of spec.events) {
-    const rpcs = publishersOf(spec, event.name);
-    const from = [event.publisher, ...rpcs.map((rpc) => `${rpc} (follow-up)`)].join(', ');
+  for (const event of graph.events) {
+    const from = [event.publisher, ...event.publishedBy.map((rpc) => `${rpc} (follow-up)`)].join(', ');
     lines.push(`${event.name}  <- ${from}`);
-    const subs = spec.subscriptions.filter((sub) => sub.event === event.name);
-    if (subs.length === 0) lines.push('  (no subscribers)');
-    for (const sub of subs) {
+    if (event.subscribers.length === 0) lines.push('  (no subscribers)');
+    for (const sub of event.subscribers) {
       lines.push(`  -> ${sub.rpc}${sub.filter === undefined ? '' : `  when ${JSON.stringify(sub.filter)}`}`);
     }
   }
-  const unreached = spec.services
-    .flatMap((service) => service.rpcs.map((rpc) => rpc.id))
-    .filter((id) => !spec.subscriptions.some((sub) => sub.rpc === id));
+  const unreached = graph.rpcs.filter((rpc) => rpc.subscribedTo.length === 0).map((rpc) => rpc.id);
   if (unreached.length > 0) lines.push('', `RPCs no event reaches: ${unreached.join(', ')}`);
   return lines.join('\n');
 }
@@ -56,28 +65,23 @@ function mermaidLabel(text: string): string {
   return `"${text.replace(/"/g, '#quot;')}"`;
 }
 
-function renderMermaid(spec: RouterSpec): string {
+function renderMermaid(graph: Graph): string {
   const lines = ['flowchart LR'];
-  const publishers = new Set(spec.events.map((event) => event.publisher));
+  const publishers = new Set(graph.events.map((event) => event.publisher));
   for (const publisher of publishers) lines.push(`  ${nodeId('p', publisher)}[${mermaidLabel(publisher)}]`);
-  for (const event of spec.events) lines.push(`  ${nodeId('e', event.name)}{{${mermaidLabel(event.name)}}}`);
-  for (const service of spec.services) {
+  for (const event of graph.events) lines.push(`  ${nodeId('e', event.name)}{{${mermaidLabel(event.name)}}}`);
+  for (const service of services(graph)) {
     lines.push(`  subgraph ${nodeId('p', `svc_${service.name}`)}[${mermaidLabel(service.name)}]`);
     for (const rpc of service.rpcs) lines.push(`    ${nodeId('r', rpc.id)}(${mermaidLabel(rpc.method)})`);
     lines.push('  end');
   }
-  for (const event of spec.events)
+  for (const event of graph.events)
     lines.push(`  ${nodeId('p', event.publisher)} --> ${nodeId('e', event.name)}`);
-  for (const sub of spec.subscriptions) {
+  for (const sub of subscriptions(graph)) {
     const label = sub.filter === undefined ? '' : `|${mermaidLabel(JSON.stringify(sub.filter))}|`;
     lines.push(`  ${nodeId('e', sub.event)} -->${label} ${nodeId('r', sub.rpc)}`);
   }
-  for (const service of spec.services) {
-    for (const rpc of service.rpcs) {
-      for (const eventName of rpc.publishes)
-        lines.push(`  ${nodeId('r', rpc.id)} -.-> ${nodeId('e', eventName)}`);
-    }
-  }
+  for (const f of followUps(graph)) lines.push(`  ${nodeId('r', f.rpc)} -.-> ${nodeId('e', f.event)}`);
   return lines.join('\n');
 }
 
@@ -85,14 +89,14 @@ function dotString(text: string): string {
   return JSON.stringify(text);
 }
 
-function renderDot(spec: RouterSpec): string {
+function renderDot(graph: Graph): string {
   const lines = ['digraph router {', '  rankdir=LR;', '  node [fontname="Helvetica"];'];
-  const publishers = new Set(spec.events.map((event) => event.publisher));
+  const publishers = new Set(graph.events.map((event) => event.publisher));
   for (const publisher of publishers)
     lines.push(`  ${dotString(`pub:${publisher}`)} [label=${dotString(publisher)}, shape=box];`);
-  for (const event of spec.events)
+  for (const event of graph.events)
     lines.push(`  ${dotString(`event:${event.name}`)} [label=${dotString(event.name)}, shape=hexagon];`);
-  for (const service of spec.services) {
+  for (const service of services(graph)) {
     lines.push(
       `  subgraph ${dotString(`cluster_${service.name}`)} {`,
       `    label=${dotString(service.name)};`,
@@ -101,18 +105,14 @@ function renderDot(spec: RouterSpec): string {
       lines.push(`    ${dotString(`rpc:${rpc.id}`)} [label=${dotString(rpc.method)}, shape=ellipse];`);
     lines.push('  }');
   }
-  for (const event of spec.events)
+  for (const event of graph.events)
     lines.push(`  ${dotString(`pub:${event.publisher}`)} -> ${dotString(`event:${event.name}`)};`);
-  for (const sub of spec.subscriptions) {
+  for (const sub of subscriptions(graph)) {
     const label = sub.filter === undefined ? '' : ` [label=${dotString(JSON.stringify(sub.filter))}]`;
     lines.push(`  ${dotString(`event:${sub.event}`)} -> ${dotString(`rpc:${sub.rpc}`)}${label};`);
   }
-  for (const service of spec.services) {
-    for (const rpc of service.rpcs) {
-      for (const eventName of rpc.publishes)
-        lines.push(`  ${dotString(`rpc:${rpc.id}`)} -> ${dotString(`event:${eventName}`)} [style=dashed];`);
-    }
-  }
+  for (const f of followUps(graph))
+    lines.push(`  ${dotString(`rpc:${f.rpc}`)} -> ${dotString(`event:${f.event}`)} [style=dashed];`);
   lines.push('}');
   return lines.join('\n');
 }
@@ -133,6 +133,6 @@ export async function run(args: string[]): Promise<number> {
     console.error(formatDiagnostics(result.diagnostics));
     return 1;
   }
-  console.log(renderGraph(result.spec, format));
+  console.log(renderGraph(buildGraph(result.spec), format));
   return 0;
 }

@@ -3,6 +3,7 @@
  * event with its state (PENDING, IN_PROGRESS, COMPLETED, FAILED, DEAD), as the publish API's
  * `GET /events/{eventId}` shows it.
  */
+
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
@@ -16,6 +17,7 @@ import { names } from '../../naming.ts';
 import { loadRouterSpecOrReport, parseCommandArgs } from '../args.ts';
 import { explainAwsError } from '../aws-errors.ts';
 import { clientSettings } from '../client-settings.ts';
+import { escapeTerminal } from '../escape-terminal.ts';
 
 export const summary = 'Show, RPC by RPC, whether an event was handled';
 export const usage = `event-router status <eventId> [options]
@@ -57,7 +59,8 @@ export function formatStatus(status: EventStatus): string {
     ),
     summaryLine(status),
   ];
-  return lines.join('\n');
+  // Ids, names and error texts come from events: printed escaped.
+  return lines.map(escapeTerminal).join('\n');
 }
 
 /**

@@ -4,10 +4,11 @@
 import { isScalar, isSeq, type Node } from 'yaml';
 import { formatDuration, parseDuration } from '../durations.ts';
 import { KEBAB_CASE, toKebabCase } from '../identifiers.ts';
-import type { PublishApiAuth, PublishApiSettings } from '../types.ts';
+import type { AppQuotas, PublishApiAuth, PublishApiSettings } from '../types.ts';
 import type { Entry, YamlReader } from '../yaml-reader.ts';
 
-const APP_KEYS = ['name', 'stage', 'archiveRetentionDays', 'dedupRetention', 'publishApi'] as const;
+const APP_KEYS = ['name', 'stage', 'archiveRetentionDays', 'dedupRetention', 'publishApi', 'quotas'] as const;
+const QUOTA_KEYS = ['rulesPerBus'] as const;
 const PUBLISH_API_KEYS = ['auth', 'issuer', 'audience', 'throttle'] as const;
 const THROTTLE_KEYS = ['rateLimit', 'burstLimit'] as const;
 const AUTH_TYPES = ['iam', 'apiKey', 'jwt'] as const;
@@ -21,6 +22,9 @@ export interface AppDraft {
   readonly dedupRetentionSeconds?: number;
   readonly dedupRetentionNode?: Node;
   readonly publishApi: PublishApiSettings;
+  readonly quotas?: AppQuotas;
+  /** The `rulesPerBus` value node (or `app`), where a router over its rule quota is reported. */
+  readonly quotaNode?: Node;
 }
 
 const DEFAULT_PUBLISH_API: PublishApiSettings = { auth: { type: 'iam' }, rateLimit: 100, burstLimit: 200 };
@@ -54,6 +58,23 @@ export function readApp(reader: YamlReader, entry: Entry | undefined): AppDraft 
   const dedup = fields.get('dedupRetention');
   const dedupRetentionSeconds = dedup ? readDedupRetention(reader, dedup) : undefined;
   const publishApi = readPublishApi(reader, fields.get('publishApi'));
+  const quotasEntry = fields.get('quotas');
+  const quotasMap = quotasEntry ? reader.asMap(quotasEntry.value) : undefined;
+  if (quotasEntry && !quotasMap)
+    reader.wrongType(
+      quotasEntry,
+      'a mapping',
+      '"quotas" of "app"',
+      'Write e.g. `quotas: { rulesPerBus: 500 }`.',
+    );
+  const quotaFields = quotasMap ? reader.fields(quotasMap, '"quotas" of "app"', QUOTA_KEYS) : undefined;
+  // Up to the largest "Rules per event bus" Service Quotas grants on request.
+  const rulesPerBus = reader.integer(
+    quotaFields?.get('rulesPerBus'),
+    '"rulesPerBus" of "app.quotas"',
+    1,
+    100_000,
+  );
   return {
     ...(name !== undefined ? { name } : {}),
     stage,
@@ -61,6 +82,8 @@ export function readApp(reader: YamlReader, entry: Entry | undefined): AppDraft 
     ...(dedupRetentionSeconds !== undefined ? { dedupRetentionSeconds } : {}),
     ...(dedup ? { dedupRetentionNode: dedup.value ?? dedup.keyNode } : {}),
     publishApi,
+    ...(rulesPerBus !== undefined ? { quotas: { rulesPerBus } } : {}),
+    quotaNode: quotaFields?.get('rulesPerBus')?.value ?? keyNode,
   };
 }
 

@@ -1,7 +1,9 @@
 /**
  * The `events:` section: each event, its payload schema and its subscribers.
  */
+
 import type { Node } from 'yaml';
+import { NAME_LIMITS } from '../../../functions/commons/aws-limits.ts';
 import { kebab } from '../../naming.ts';
 import { EVENT_NAME, toEventName } from '../identifiers.ts';
 import { checkJsonSchema } from '../json-schema.ts';
@@ -152,6 +154,15 @@ function readEventName(reader: YamlReader, entry: Entry | undefined, map: Node):
     );
     return undefined;
   }
+  if (name.length > NAME_LIMITS.eventName) {
+    reader.diagnostics.error(
+      reader.loc(entry.value),
+      'name-too-long',
+      `The event name "${name.slice(0, 40)}..." is ${name.length} characters long; at most ${NAME_LIMITS.eventName} are allowed (it is the EventBridge detail-type in every rule pattern and IAM condition).`,
+      `Shorten it to ${NAME_LIMITS.eventName} characters or fewer.`,
+    );
+    return undefined;
+  }
   return name;
 }
 
@@ -180,15 +191,20 @@ function readSchema(
     );
     return undefined;
   }
-  const schema = reader.toJs(schemaMap) as JsonSchema;
+  const schema = reader.toJs(schemaMap, `the payload schema of ${what}`) as JsonSchema | undefined;
+  if (schema === undefined) return undefined;
   const problems = checkJsonSchema(schema);
   for (const problem of problems) {
     const at = reader.nodeAt(schemaMap, problem.path) ?? schemaMap;
     reader.diagnostics.error(
       reader.loc(at),
-      'invalid-schema',
-      `The payload schema of ${what} is not a valid JSON Schema: ${problem.message}.`,
-      'Fix the schema (draft 2020-12 by default; add `$schema: http://json-schema.org/draft-07/schema#` for draft-07).',
+      problem.code ?? 'invalid-schema',
+      problem.code === 'unsafe-pattern'
+        ? `The payload schema of ${what} has an unsafe ${problem.message}.`
+        : `The payload schema of ${what} is not a valid JSON Schema: ${problem.message}.`,
+      problem.code === 'unsafe-pattern'
+        ? 'Rewrite it without a repetition inside a repetition (`^(a+)+$` as `^a+$`, `^(\\w+\\s?)*$` as `^[\\w\\s]*$`), or check the value in the handler.'
+        : 'Fix the schema (draft 2020-12 by default; add `$schema: http://json-schema.org/draft-07/schema#` for draft-07).',
     );
   }
   return problems.length === 0 ? schema : undefined;
@@ -257,7 +273,13 @@ function readSubscribers(
         broken++;
         continue;
       }
-      filter = reader.toJs(filterMap) as Record<string, unknown>;
+      filter = reader.toJs(filterMap, `the filter of ${id} on event "${event}"`) as
+        | Record<string, unknown>
+        | undefined;
+      if (filter === undefined) {
+        broken++;
+        continue;
+      }
     }
     out.push({
       event,

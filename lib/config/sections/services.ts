@@ -1,9 +1,11 @@
 /**
  * The `defaults:` and `services:` sections: every RPC, its target and its effective settings.
  */
+
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, normalize, relative, resolve, sep } from 'node:path';
 import type { Node } from 'yaml';
+import { NAME_LIMITS } from '../../../functions/commons/aws-limits.ts';
 import { kebab } from '../../naming.ts';
 import { exportsHandler, missingHandlerHint } from '../handler-exports.ts';
 import { PACKAGE_NAME, PASCAL_CASE, toPascalCase } from '../identifiers.ts';
@@ -160,6 +162,16 @@ export function readServices(
 }
 
 function checkPascal(reader: YamlReader, name: string, node: Node, what: string, service?: string): boolean {
+  const max = what === 'service' ? NAME_LIMITS.serviceName : NAME_LIMITS.methodName;
+  if (PASCAL_CASE.test(name) && name.length > max) {
+    reader.diagnostics.error(
+      reader.loc(node),
+      'name-too-long',
+      `The ${what} name "${name.slice(0, 40)}..." is ${name.length} characters long; at most ${max} are allowed (it is embedded in rule input templates, descriptions and IAM conditions, which AWS limits).`,
+      `Shorten it to ${max} characters or fewer.`,
+    );
+    return false;
+  }
   if (PASCAL_CASE.test(name)) return true;
   const fix = toPascalCase(name);
   const id = service ? `"${service}/${name}"` : `"${name}"`;
@@ -360,6 +372,15 @@ function readHandler(
       return undefined;
     }
     path = normalize(written).split(sep).join('/');
+    if (path === '..' || path.startsWith('../')) {
+      reader.diagnostics.error(
+        reader.loc(entry.value),
+        'invalid-handler-path',
+        `The handler path "${written}" of ${owner} leads outside the project (the directory of event-router.yaml).`,
+        'Keep handler modules inside the project, e.g. functions/rpcs/<service>/<method>.ts; nothing outside it is bundled.',
+      );
+      return undefined;
+    }
   }
   if (!checkHandlers) return { kind: 'handler', handler: path };
   const node = entry?.value ?? rpcKeyNode;

@@ -32,6 +32,26 @@ function time(ms) {
   return ms ? el('time', { datetime: new Date(ms).toISOString() }, formatTime(ms)) : '';
 }
 
+/** `10:22:05`, the whole instant in its title (one-line rows). */
+function shortTime(ms) {
+  return ms
+    ? el(
+        'time',
+        { datetime: new Date(ms).toISOString(), title: `${formatTime(ms)} UTC` },
+        formatTime(ms).slice(11),
+      )
+    : '';
+}
+
+/** A lookup link showing the eventId's first 8 characters (the whole id in its title). */
+function shortLookupLink(eventId, eventName) {
+  return el(
+    'a',
+    { href: lookupHref(eventId, eventName), 'data-lookup': eventId, 'data-event': eventName, title: eventId },
+    eventId.slice(0, 8),
+  );
+}
+
 function statusBadge(status) {
   return el('span', { class: `status status-${status.toLowerCase()}` }, status);
 }
@@ -156,9 +176,20 @@ function renderDeliveries(d) {
       el(
         'tr',
         {},
-        el('td', {}, time(row.updatedAt)),
-        el('td', {}, row.eventName),
-        el('td', {}, lookupLink(row.eventId, row.eventName)),
+        el('td', { class: 'nowrap' }, shortTime(row.updatedAt)),
+        el(
+          'td',
+          { class: 'nowrap' },
+          el(
+            'a',
+            {
+              href: `/_dashboard/delivery?eventId=${encodeURIComponent(row.eventId)}`,
+              title: 'Deliveries of this event',
+            },
+            row.eventName,
+          ),
+        ),
+        el('td', { class: 'nowrap' }, shortLookupLink(row.eventId, row.eventName)),
         el('td', {}, row.rpc),
         el('td', {}, statusBadge(row.status)),
         el('td', { class: 'num' }, String(row.attempts)),

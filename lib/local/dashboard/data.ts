@@ -63,6 +63,12 @@ export interface DeliveryRow {
   readonly completedAt?: number;
   readonly deadAt?: number;
   readonly lastError?: { readonly name: string; readonly message: string; readonly retryable: boolean };
+  /** Epoch ms of the first claim (the delivery view). */
+  readonly firstAttemptAt?: number;
+  /** The handler's stored result (JSON text, bounded by the worker). */
+  readonly result?: string;
+  /** eventId of the event whose handling published this one. */
+  readonly causationId?: string;
 }
 
 export interface RecentDeliveries {
@@ -112,7 +118,8 @@ export class DashboardRequestError extends Error {
 }
 
 export interface DataOptions {
-  readonly graph: Graph;
+  /** The router's graph, or a function giving the one running now (it changes with each reload). */
+  readonly graph: Graph | (() => Graph);
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
   /** Seconds a peeked message stays hidden before it is released again. @default 5 */
@@ -155,6 +162,9 @@ function toDeliveryRow(raw: object): DeliveryRow | undefined {
   const correlationId = str(item.correlationId);
   const completedAt = num(item.completedAt);
   const deadAt = num(item.deadAt);
+  const firstAttemptAt = num(item.firstAttemptAt);
+  const result = str(item.result);
+  const causationId = str(item.causationId);
   return {
     eventId,
     rpc,
@@ -165,6 +175,9 @@ function toDeliveryRow(raw: object): DeliveryRow | undefined {
     ...(correlationId ? { correlationId } : {}),
     ...(completedAt !== undefined ? { completedAt } : {}),
     ...(deadAt !== undefined ? { deadAt } : {}),
+    ...(firstAttemptAt !== undefined ? { firstAttemptAt } : {}),
+    ...(result !== undefined ? { result } : {}),
+    ...(causationId ? { causationId } : {}),
     ...(lastError
       ? {
           lastError: {
@@ -214,7 +227,7 @@ function peeked(m: Message): PeekedMessage {
 
 /** The dashboard's reads and actions against the runtime. */
 export class DashboardData {
-  private readonly graph: Graph;
+  private readonly currentGraph: () => Graph;
   private readonly sqs: SQSClient;
   private readonly doc: DynamoDBDocumentClient;
   private readonly peekVisibility: number;
@@ -222,11 +235,16 @@ export class DashboardData {
   private readonly urls = new Map<string, string>();
 
   constructor(options: DataOptions) {
-    this.graph = options.graph;
+    const graph = options.graph;
+    this.currentGraph = typeof graph === 'function' ? graph : () => graph;
     this.sqs = options.sqs;
     this.doc = DynamoDBDocumentClient.from(options.dynamodb);
     this.peekVisibility = options.peekVisibilitySeconds ?? 5;
     this.scanBound = options.scanBound ?? 5000;
+  }
+  /** The graph of what runs now. */
+  private get graph(): Graph {
+    return this.currentGraph();
   }
 
   private rpc(id: string) {

@@ -8,6 +8,10 @@
  * - `/_dashboard/api/queues`: `{ rpcs: [{ rpc, queue, dlq }] }`, depths visible / inFlight / delayed
  * - `/_dashboard/api/deliveries?limit=100`: newest delivery records by updatedAt
  * - `/_dashboard/api/events/<eventId>?event=<name>`: each subscribed RPC's state (PENDING when no record)
+ * - `/_dashboard/api/delivery/<eventId>`: the delivery view's data (payload, records, log lines, follow-ups)
+ *
+ * Pages: `/` (the dashboard), `/_dashboard/delivery?eventId=` (one event's deliveries), `/_dashboard/send`
+ * (send an event through the local publish API).
  * - `/_dashboard/api/dlq?rpc=<Service/Method>&max=10`: a peek at the RPC's DLQ with failure reasons
  * - POST `/_dashboard/api/redrive?rpc=<Service/Method>`: moves the DLQ back into the RPC's queue
  *
@@ -18,15 +22,34 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { RouterSpec } from '../../config/types.ts';
+import type { EventLog } from '../event-log.ts';
 import { DashboardData, DashboardRequestError, type EventLookup, type PeekedMessage } from './data.ts';
-import { buildGraph } from './graph.ts';
+import { loadDeliveryView, renderDeliveryPage, renderSendPage } from './delivery-view.ts';
+import { buildGraph, type Graph } from './graph.ts';
 import { DASHBOARD_PATH, type PageModel, renderPage } from './page.ts';
 
 export interface DashboardOptions {
   /** The runtime's endpoint, e.g. `http://127.0.0.1:4010`. */
   readonly endpoint: string;
   readonly region: string;
-  readonly spec: RouterSpec;
+  /** The router, when it does not change while the dashboard runs. */
+  readonly spec?: RouterSpec;
+  /**
+   * The graph of what the runtime runs now (`LocalRuntime.graph`): read on every request, so the
+   * dashboard follows each reload. Takes precedence over `spec`.
+   * @default - the graph of `spec`
+   */
+  readonly graph?: () => Graph | undefined;
+  /**
+   * The runtime's recent events (payloads, follow-ups, worker log lines) for the delivery view.
+   * @default - the delivery view shows the stored records only
+   */
+  readonly eventLog?: EventLog;
+  /**
+   * Path of the local publish API's `POST /events` the send-event page posts to.
+   * @default '/api/events'
+   */
+  readonly publishPath?: string;
 }
 
 /** Serves a request when it is the dashboard's; resolves false to let the runtime route it. */
@@ -97,7 +120,10 @@ function intParam(url: URL, name: string, fallback: number, max: number): number
 
 /** Creates the dashboard request handler. */
 export function createDashboard(options: DashboardOptions): DashboardHandler {
-  const graph = buildGraph(options.spec);
+  const fixed: Graph = options.spec
+    ? buildGraph(options.spec)
+    : { app: '?', stage: '?', deliveriesTable: '', events: [], rpcs: [] };
+  const currentGraph = (): Graph => options.graph?.() ?? fixed;
   const clientConfig = {
     endpoint: options.endpoint,
     region: options.region,
@@ -106,14 +132,16 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   };
   const sqs = new SQSClient(clientConfig);
   const dynamodb = new DynamoDBClient(clientConfig);
-  const data = new DashboardData({ graph, sqs, dynamodb });
+  const data = new DashboardData({ graph: currentGraph, sqs, dynamodb });
   const files: Record<string, { type: string; body: string }> = {
     [`${DASHBOARD_PATH}/client.js`]: { type: 'text/javascript; charset=utf-8', body: asset('client.js') },
     [`${DASHBOARD_PATH}/style.css`]: { type: 'text/css; charset=utf-8', body: asset('style.css') },
+    [`${DASHBOARD_PATH}/send.js`]: { type: 'text/javascript; charset=utf-8', body: asset('send.js') },
   };
 
   async function page(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const q = url.searchParams;
+    const graph = currentGraph();
     const [depths, deliveries] = await Promise.all([data.depths(), data.recentDeliveries()]);
     const model: { -readonly [K in keyof PageModel]: PageModel[K] } = {
       graph,
@@ -205,13 +233,19 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       });
       return;
     }
-    if (path === 'graph') sendJson(res, 200, graph);
+    if (path === 'graph') sendJson(res, 200, currentGraph());
     else if (path === 'queues') sendJson(res, 200, { rpcs: await data.depths() });
     else if (path === 'deliveries')
       sendJson(res, 200, await data.recentDeliveries(intParam(url, 'limit', 100, 1000)));
     else if (path === 'dlq') {
       const rpc = url.searchParams.get('rpc') ?? '';
       sendJson(res, 200, { rpc, messages: await data.peek(rpc, intParam(url, 'max', 10, 100)) });
+    } else if (path.startsWith('delivery/') && path.length > 'delivery/'.length) {
+      sendJson(
+        res,
+        200,
+        await loadDeliveryView(decodeURIComponent(path.slice('delivery/'.length)), data, options.eventLog),
+      );
     } else if (path.startsWith('events/') && path.length > 'events/'.length) {
       let eventId: string;
       try {
@@ -222,7 +256,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       sendJson(res, 200, await data.lookup(eventId, url.searchParams.get('event') || undefined));
     } else
       sendJson(res, 404, {
-        error: `No dashboard API at ${url.pathname}. It serves graph, queues, deliveries, dlq?rpc=, events/<eventId> and POST redrive?rpc=.`,
+        error: `No dashboard API at ${url.pathname}. It serves graph, queues, deliveries, dlq?rpc=, events/<eventId>, delivery/<eventId> and POST redrive?rpc=.`,
       });
   }
 
@@ -239,6 +273,24 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
         if (req.method !== 'GET' && req.method !== 'HEAD')
           sendJson(res, 405, { error: 'The dashboard page is read with GET.' });
         else await page(req, res, url);
+      } else if (path === `${DASHBOARD_PATH}/delivery` || path === `${DASHBOARD_PATH}/send`) {
+        if (req.method !== 'GET' && req.method !== 'HEAD')
+          sendJson(res, 405, { error: `${path} is read with GET.` });
+        else if (path === `${DASHBOARD_PATH}/send`)
+          send(
+            res,
+            200,
+            'text/html; charset=utf-8',
+            renderSendPage(currentGraph(), options.publishPath ?? '/api/events'),
+            req.method === 'HEAD',
+          );
+        else {
+          const eventId = url.searchParams.get('eventId')?.trim() ?? '';
+          if (!eventId)
+            throw new DashboardRequestError('Give the eventId to show: /_dashboard/delivery?eventId=<id>.');
+          const view = await loadDeliveryView(eventId, data, options.eventLog);
+          send(res, 200, 'text/html; charset=utf-8', renderDeliveryPage(view), req.method === 'HEAD');
+        }
       } else if (path.startsWith(`${DASHBOARD_PATH}/api/`)) {
         await api(req, res, url, path.slice(`${DASHBOARD_PATH}/api/`.length));
       } else {

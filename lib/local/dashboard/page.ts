@@ -43,6 +43,12 @@ function formatTime(ms: number | undefined): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 }
 
+/** `10:22:05` with the whole instant in its title, for one-line rows. */
+function shortTime(ms: number | undefined): SafeHtml {
+  if (!ms) return html``;
+  return html`<time datetime="${new Date(ms).toISOString()}" title="${formatTime(ms)} UTC">${formatTime(ms).slice(11)}</time>`;
+}
+
 function time(ms: number | undefined): SafeHtml {
   if (!ms) return html``;
   return html`<time datetime="${new Date(ms).toISOString()}">${formatTime(ms)}</time>`;
@@ -251,10 +257,11 @@ function lookupSection(model: PageModel): SafeHtml {
 
 /** One table row of a delivery (the script renders the same columns). */
 function deliveryRow(d: DeliveryRow): SafeHtml {
+  // One line: the time of day and the eventId's first 8 characters (both whole in their title).
   return html`<tr>
-    <td>${time(d.updatedAt)}</td>
-    <td>${d.eventName}</td>
-    <td><a href="${lookupHref(d.eventId, d.eventName)}" data-lookup="${d.eventId}" data-event="${d.eventName}">${d.eventId}</a></td>
+    <td class="nowrap">${shortTime(d.updatedAt)}</td>
+    <td class="nowrap"><a href="${DASHBOARD_PATH}/delivery?eventId=${encodeURIComponent(d.eventId)}" title="Deliveries of this event">${d.eventName}</a></td>
+    <td class="nowrap"><a href="${lookupHref(d.eventId, d.eventName)}" data-lookup="${d.eventId}" data-event="${d.eventName}" title="${d.eventId}">${d.eventId.slice(0, 8)}</a></td>
     <td>${d.rpc}</td>
     <td>${statusBadge(d.status)}</td>
     <td class="num">${d.attempts}</td>
@@ -298,7 +305,7 @@ export function renderPage(model: PageModel): string {
 <header class="top">
   <div>
     <h1>event-router <span class="muted">·</span> ${graph.app} <span class="muted">/</span> ${graph.stage}</h1>
-    <p class="small">Endpoint <code>${model.endpoint}</code> · deliveries table <code>${graph.deliveriesTable}</code></p>
+    <p class="small">Endpoint <code>${model.endpoint}</code> · deliveries table <code>${graph.deliveriesTable}</code> · <a href="${DASHBOARD_PATH}/send">Send an event</a></p>
   </div>
   <p class="small" id="refresh-status">Updated ${formatTime(Date.now())} UTC. Reload the page to refresh.</p>
 </header>

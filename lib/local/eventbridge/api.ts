@@ -33,6 +33,15 @@ export function testEventPattern(input: Input): { Result: boolean } {
   return { Result: compilePattern(pattern)(event) };
 }
 
+/** The rule of that name on that bus (default: `default`), or EventBridge's ResourceNotFoundException. */
+function findRule(buses: EventBuses, name: unknown, busName: unknown) {
+  const bus =
+    typeof busName === 'string' && busName !== '' ? (busName.split('/').pop() ?? 'default') : 'default';
+  const rule = buses.ruleList().find((r) => r.name === name && r.busName === bus);
+  if (!rule) throw eventsErrors.resourceNotFound(`Rule ${String(name)} does not exist on EventBus ${bus}.`);
+  return rule;
+}
+
 export function createEventsApi(buses: EventBuses) {
   const ops: Record<string, (input: Input) => unknown> = {
     PutEvents: (input) => buses.putEvents(input),
@@ -62,9 +71,18 @@ export function createEventsApi(buses: EventBuses) {
           })),
       };
     },
+    DescribeRule: (input) => {
+      const rule = findRule(buses, input.Name, input.EventBusName);
+      return {
+        Name: rule.name,
+        Arn: buses.ruleArn(rule.busName, rule.name),
+        EventPattern: JSON.stringify(rule.pattern),
+        State: rule.enabled ? 'ENABLED' : 'DISABLED',
+        EventBusName: rule.busName,
+      };
+    },
     ListTargetsByRule: (input) => {
-      const rule = buses.ruleList().find((r) => r.name === input.Rule);
-      if (!rule) throw eventsErrors.resourceNotFound(`Rule ${String(input.Rule)} does not exist.`);
+      const rule = findRule(buses, input.Rule, input.EventBusName);
       return {
         Targets: rule.targets.map((t) => ({
           Id: t.id,
@@ -80,7 +98,8 @@ export function createEventsApi(buses: EventBuses) {
     },
   };
   return async (operation: string, input: Input): Promise<unknown> => {
-    const op = ops[operation];
+    // Own properties only: `__proto__` or `constructor` are not operations.
+    const op = Object.hasOwn(ops, operation) ? ops[operation] : undefined;
     if (!op) throw eventsErrors.unknownOperation(operation);
     return op(input);
   };

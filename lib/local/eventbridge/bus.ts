@@ -2,13 +2,20 @@
  * Event buses and their rules: PutEvents validation, pattern matching (lib/patterns), input
  * transformers and delivery to SQS targets, with the target's retry policy and dead-letter queue.
  * A target delivery is made durable before PutEvents answers, so an accepted event reaches its
- * queues even if the process is killed right after.
+ * queues even if the process is killed right after. A delivery waiting for a retry is journaled
+ * too (`eventbridge.journal` in the state directory) and resumes after a restart.
+ *
+ * A delivery that can never succeed (the rendered input is larger than the queue takes, or the
+ * input cannot be rendered at all) is not retried: it goes to the target's DLQ at once with its
+ * reason, as EventBridge does with non-retriable errors.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { BusEvent } from '../../../functions/commons/contracts.ts';
 import { compilePattern, type PatternMatcher } from '../../patterns/index.ts';
 import { eventsErrors } from '../aws-error.ts';
 import type { QueueStore } from '../sqs/store.ts';
+import { Journal, type JournalRecord } from '../store/journal.ts';
 import { type InputTransformer, renderInput } from './transformer.ts';
 
 export interface RetryPolicy {
@@ -46,7 +53,7 @@ export interface BusEventRecord extends Omit<BusEvent, 'detail'> {
   readonly detail: unknown;
 }
 
-export type RouteOutcome = 'delivered' | 'retrying' | 'dead-lettered' | 'dropped' | 'unmatched';
+export type RouteOutcome = 'delivered' | 'retrying' | 'dead-lettered' | 'dropped' | 'unmatched' | 'no-bus';
 
 export interface RouteLog {
   readonly event: BusEventRecord;
@@ -61,6 +68,42 @@ export const DEFAULT_RETRY: RetryPolicy = { maximumRetryAttempts: 185, maximumEv
 const MAX_ENTRIES = 10;
 /** PutEvents request limit (entries together), 1 MiB since 2025. */
 const MAX_REQUEST_BYTES = 1024 * 1024;
+
+/** A failure a retry cannot fix: dead-lettered at once. */
+const NON_RETRIABLE = new Set(['SQS.InvalidParameterValue', 'InputTransformationFailed']);
+
+/** A target delivery waiting for its next attempt, as journaled. */
+interface PendingRetry {
+  readonly key: string;
+  readonly busName: string;
+  readonly rule: string;
+  readonly target: string;
+  /** The event without its detail, and the detail as JSON text. */
+  readonly event: Omit<BusEventRecord, 'detail'>;
+  readonly detail: string;
+  readonly ingestedAt: number;
+  /** The attempt to make next. */
+  readonly attempt: number;
+  readonly dueAt: number;
+}
+
+/** The event as JSON; a detail too deep to serialise again is carried as the text it arrived as. */
+function eventJson(event: BusEventRecord, detailText: string | undefined): string {
+  try {
+    return JSON.stringify(event);
+  } catch {
+    const { detail: _detail, ...rest } = event;
+    return `${JSON.stringify(rest).slice(0, -1)},"detail":${detailText ?? 'null'}}`;
+  }
+}
+
+function detailJson(detail: unknown): string {
+  try {
+    return JSON.stringify(detail);
+  } catch {
+    return '{}';
+  }
+}
 
 /** EventBridge timestamps: ISO-8601 without milliseconds. */
 export function eventTime(ms: number): string {
@@ -104,16 +147,38 @@ function parseTime(value: unknown, now: number): number | undefined {
 export class EventBuses {
   private buses = new Set<string>(['default']);
   private rules: CompiledRule[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly listeners: Array<(log: RouteLog) => void> = [];
+  /** Detail text of each event as it was put (for dead letters whose detail cannot be serialised again). */
+  private readonly detailTexts = new WeakMap<object, string>();
+  /** Target deliveries waiting for a retry, by key; journaled when there is a state directory. */
+  private readonly pending = new Map<string, PendingRetry>();
+  private readonly journal: Journal | undefined;
 
   constructor(
     private readonly store: QueueStore,
     private readonly region: string,
     private readonly account: string,
-  ) {}
+    stateDir?: string,
+  ) {
+    if (stateDir) {
+      const { journal, records } = Journal.open(join(stateDir, 'eventbridge.journal'));
+      this.journal = journal;
+      for (const r of records) {
+        if (r.t === 'retry') {
+          const retry = r.retry as PendingRetry;
+          this.pending.set(retry.key, retry);
+        } else if (r.t === 'done') this.pending.delete(String(r.key));
+      }
+      journal.compact(() => this.snapshot());
+    }
+  }
 
-  /** Replaces the buses and rules (on start and on reload). */
+  private *snapshot(): Iterable<JournalRecord> {
+    for (const retry of this.pending.values()) yield { t: 'retry', retry };
+  }
+
+  /** Replaces the buses and rules (on start and on reload); resumes journaled retries whose rule exists. */
   configure(buses: readonly string[], rules: readonly RuleDefinition[]): void {
     this.buses = new Set(['default', ...buses]);
     this.rules = rules.map((r) => ({
@@ -121,6 +186,34 @@ export class EventBuses {
       arn: this.ruleArn(r.busName, r.name),
       matches: compilePattern(r.pattern),
     }));
+    for (const retry of this.pending.values()) {
+      if (this.timers.has(retry.key)) continue;
+      const rule = this.rules.find((r) => r.busName === retry.busName && r.name === retry.rule);
+      const target = rule?.targets.find((t) => t.id === retry.target);
+      if (!rule || !target) continue;
+      let detail: unknown;
+      try {
+        detail = JSON.parse(retry.detail);
+      } catch {
+        detail = {};
+      }
+      const event: BusEventRecord = { ...retry.event, detail };
+      this.detailTexts.set(event, retry.detail);
+      this.schedule(
+        retry.key,
+        rule,
+        target,
+        event,
+        retry.ingestedAt,
+        retry.attempt,
+        retry.dueAt - Date.now(),
+      );
+    }
+  }
+
+  /** Target deliveries waiting for a retry (restored ones included). */
+  pendingRetries(): number {
+    return this.pending.size;
   }
 
   ruleArn(busName: string, ruleName: string): string {
@@ -190,11 +283,26 @@ export class EventBuses {
         resources: Array.isArray(entry.Resources) ? (entry.Resources as string[]) : [],
         detail: checked.detail,
       };
+      this.detailTexts.set(event, entry.Detail as string);
+      const bus = this.busName(entry.EventBusName);
       const index = results.length;
       results.push({ EventId: event.id });
+      if (!this.buses.has(bus)) {
+        // EventBridge accepts an entry for a bus that does not exist and loses it without a word;
+        // the runtime accepts it too, and says so.
+        this.emit({
+          event,
+          rule: '',
+          targetArn: this.busArn(bus),
+          outcome: 'no-bus',
+          attempt: 0,
+          error: `event bus ${bus} does not exist; EventBridge would accept this entry and silently drop it`,
+        });
+        continue;
+      }
       // An entry is accepted only once every target's copy is on disk; otherwise it fails, and the
       // publisher's retry (same eventId in the envelope) is deduplicated where a copy did arrive.
-      const stored = Promise.all(this.route(this.busName(entry.EventBusName), event, now));
+      const stored = Promise.all(this.route(bus, event, now));
       durable.push(
         stored.then(
           () => undefined,
@@ -234,9 +342,6 @@ export class EventBuses {
     )
       return invalid('Resources', 'Resources must be a list of strings.');
     if (parseTime(e.Time, now) === undefined) return invalid('Time', 'Time is not a valid timestamp.');
-    const bus = this.busName(e.EventBusName);
-    if (!this.buses.has(bus))
-      return { ErrorCode: 'NotFoundException', ErrorMessage: `Event bus ${bus} does not exist.` };
     return { detail };
   }
 
@@ -254,16 +359,23 @@ export class EventBuses {
       }
       if (!matched) continue;
       matchedAny = true;
-      for (const target of rule.targets) {
-        const sent = this.deliver(rule, target, event, ingestedAt, 1);
+      rule.targets.forEach((target, index) => {
+        const key = `${event.id}/${rule.arn}/${target.id}/${index}`;
+        const sent = this.deliver(key, rule, target, event, ingestedAt, 1);
         if (sent) durable.push(sent);
-      }
+      });
     }
     if (!matchedAny) this.emit({ event, rule: '', targetArn: '', outcome: 'unmatched', attempt: 0 });
     return durable;
   }
 
-  private render(rule: CompiledRule, target: RuleTarget, event: BusEventRecord, ingestedAt: number): string {
+  /** The target's input for `event`; undefined when its input transformer renders invalid JSON. */
+  private render(
+    rule: CompiledRule,
+    target: RuleTarget,
+    event: BusEventRecord,
+    ingestedAt: number,
+  ): string | undefined {
     // InputPath is a transformer whose template is the one value it selects.
     const transformer =
       target.inputTransformer ??
@@ -279,7 +391,9 @@ export class EventBuses {
     return target.input ?? JSON.stringify(event);
   }
 
+  /** Sends the event to one target; resolves once the message (or the retry, or the dead letter) is durable. */
   private deliver(
+    key: string,
     rule: CompiledRule,
     target: RuleTarget,
     event: BusEventRecord,
@@ -290,32 +404,87 @@ export class EventBuses {
       const queue = this.store.byArn(target.arn);
       if (!queue)
         throw Object.assign(new Error(`Target ${target.arn} does not exist.`), { code: 'ResourceNotFound' });
-      const body = this.render(rule, target, event, ingestedAt);
-      if (Buffer.byteLength(body) > queue.config.maximumMessageSize)
-        throw Object.assign(new Error('Message must be shorter than the queue maximum message size.'), {
-          code: 'SQS.InvalidParameterValue',
+      let body: string | undefined;
+      try {
+        body = this.render(rule, target, event, ingestedAt);
+      } catch (error) {
+        throw Object.assign(
+          new Error(
+            `The target input could not be rendered: ${(error as Error).message}. The event's detail is likely nested too deeply.`,
+          ),
+          { code: 'InputTransformationFailed' },
+        );
+      }
+      if (body === undefined) {
+        // EventBridge does not deliver (nor retry) an input its transformer turned into invalid JSON.
+        this.settled(key);
+        this.emit({
+          event,
+          rule: rule.name,
+          targetArn: target.arn,
+          outcome: 'dropped',
+          attempt,
+          error: `the InputTemplate of target ${target.id} rendered text that is not valid JSON; EventBridge does not deliver it`,
         });
+        return undefined;
+      }
+      const size = Buffer.byteLength(body);
+      if (size > queue.config.maximumMessageSize)
+        throw Object.assign(
+          new Error(
+            `The message for this target is ${size} bytes (the event as the rule's input renders it); the queue takes at most ${queue.config.maximumMessageSize} bytes.`,
+          ),
+          { code: 'SQS.InvalidParameterValue' },
+        );
       const { durable } = queue.send({ body });
+      this.settled(key);
       this.emit({ event, rule: rule.name, targetArn: target.arn, outcome: 'delivered', attempt });
       return durable;
     } catch (error) {
-      this.failed(rule, target, event, ingestedAt, attempt, error as Error & { code?: string });
-      return undefined;
+      return this.failed(key, rule, target, event, ingestedAt, attempt, error as Error & { code?: string });
     }
   }
 
+  /** Forgets a journaled retry once its delivery is done (delivered, dead-lettered or dropped). */
+  private settled(key: string): void {
+    if (!this.pending.delete(key)) return;
+    this.journal?.append({ t: 'done', key });
+  }
+
+  private schedule(
+    key: string,
+    rule: CompiledRule,
+    target: RuleTarget,
+    event: BusEventRecord,
+    ingestedAt: number,
+    attempt: number,
+    delay: number,
+  ): void {
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(key);
+        void this.deliver(key, rule, target, event, ingestedAt, attempt);
+      },
+      Math.max(0, delay),
+    );
+    timer.unref();
+    this.timers.set(key, timer);
+  }
+
   private failed(
+    key: string,
     rule: CompiledRule,
     target: RuleTarget,
     event: BusEventRecord,
     ingestedAt: number,
     attempt: number,
     error: Error & { code?: string },
-  ): void {
+  ): Promise<void> | undefined {
     const policy = target.retryPolicy;
     const ageExhausted = Date.now() - ingestedAt >= policy.maximumEventAgeInSeconds * 1000;
     const retriesExhausted = attempt > policy.maximumRetryAttempts;
-    if (!ageExhausted && !retriesExhausted) {
+    const retriable = !NON_RETRIABLE.has(error.code ?? '');
+    if (retriable && !ageExhausted && !retriesExhausted) {
       this.emit({
         event,
         rule: rule.name,
@@ -325,14 +494,23 @@ export class EventBuses {
         error: error.message,
       });
       const delay = Math.min(60_000, 1000 * 2 ** (attempt - 1));
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        this.deliver(rule, target, event, ingestedAt, attempt + 1);
-      }, delay);
-      timer.unref();
-      this.timers.add(timer);
-      return;
+      const { detail: _detail, ...rest } = event;
+      const retry: PendingRetry = {
+        key,
+        busName: rule.busName,
+        rule: rule.name,
+        target: target.id,
+        event: rest,
+        detail: this.detailTexts.get(event) ?? detailJson(event.detail),
+        ingestedAt,
+        attempt: attempt + 1,
+        dueAt: Date.now() + delay,
+      };
+      this.pending.set(key, retry);
+      this.schedule(key, rule, target, event, ingestedAt, attempt + 1, delay);
+      return this.journal?.appendDurable({ t: 'retry', retry });
     }
+    this.settled(key);
     const dlq = target.deadLetterArn ? this.store.byArn(target.deadLetterArn) : undefined;
     if (!dlq) {
       this.emit({
@@ -343,19 +521,24 @@ export class EventBuses {
         attempt,
         error: error.message,
       });
-      return;
+      return undefined;
     }
     const str = (v: string) => ({ DataType: 'String', StringValue: v });
-    dlq.send({
-      body: JSON.stringify(event),
+    const { durable } = dlq.send({
+      body: eventJson(event, this.detailTexts.get(event)),
       attributes: {
         RULE_ARN: str(rule.arn),
         TARGET_ARN: str(target.arn),
         ERROR_CODE: str(error.code ?? 'Error'),
         ERROR_MESSAGE: str(error.message),
-        EXHAUSTED_RETRY_CONDITION: str(
-          ageExhausted ? 'MaximumEventAgeExhausted' : 'MaximumRetryAttemptsExhausted',
-        ),
+        // Set only when retries ran out; a non-retriable error goes to the DLQ without them.
+        ...(retriable
+          ? {
+              EXHAUSTED_RETRY_CONDITION: str(
+                ageExhausted ? 'MaximumEventAgeExhausted' : 'MaximumRetryAttemptsExhausted',
+              ),
+            }
+          : {}),
         RETRY_ATTEMPTS: { DataType: 'Number', StringValue: String(attempt - 1) },
       },
     });
@@ -367,10 +550,12 @@ export class EventBuses {
       attempt,
       error: error.message,
     });
+    return durable;
   }
 
   close(): void {
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    this.journal?.close();
   }
 }

@@ -1,10 +1,15 @@
 /**
- * Renders a rule target's input transformer as EventBridge does: variables from `InputPathsMap`
- * (JSON paths into the event) and the predefined `aws.events.*` ones are substituted into
- * `InputTemplate`. A placeholder inside a JSON string takes the value's text (escaped for the
- * string); outside one it takes the value as JSON (strings quoted). `<aws.events.event>` and
- * `<aws.events.event.json>` are inserted as raw JSON. A path that selects nothing renders as `null`
- * outside strings and as nothing inside them.
+ * Renders a rule target's input transformer as EventBridge does (facts recorded against EventBridge,
+ * see test/local/transformer.test.ts): variables from `InputPathsMap` (JSON paths into the event) and
+ * the predefined `aws.events.*` ones are substituted into `InputTemplate`.
+ * - Outside a JSON string a placeholder takes the value as JSON (strings quoted); a path that
+ *   selects nothing renders as `""`.
+ * - Inside a string it takes the value's text, and nothing for a missing path. An object or a list
+ *   renders without quotes (`[ACTIVE,INACTIVE]`, `{acc_id:42}`) in a template that is a string
+ *   (`"..."`), and as raw JSON in a JSON template, which makes that output invalid.
+ * - `<aws.events.event.json>` is the whole event; `<aws.events.event>` its envelope without detail,
+ *   with `detailType` and the ingestion time.
+ * - An output that is not valid JSON is not delivered, unless the template is a string template.
  */
 import { evaluateJsonPath, parseJsonPath } from './json-path.ts';
 
@@ -28,8 +33,11 @@ const RESERVED = new Set([
   'aws.events.event.ingestion-time',
 ]);
 
-/** Problems with a transformer's definition (empty when it is valid). */
-export function validateTransformer(t: InputTransformer): string[] {
+/**
+ * Problems with a transformer's definition (empty when it is valid), worded as PutTargets words them
+ * (`InputTemplate for target <id> contains invalid placeholder <name>.`).
+ */
+export function validateTransformer(t: InputTransformer, targetId = '(unnamed)'): string[] {
   const problems: string[] = [];
   const paths = t.InputPathsMap ?? {};
   if (Object.keys(paths).length > 100) problems.push('InputPathsMap has more than 100 variables.');
@@ -43,7 +51,16 @@ export function validateTransformer(t: InputTransformer): string[] {
     }
   }
   if (typeof t.InputTemplate !== 'string') problems.push('InputTemplate must be a string.');
+  else
+    for (const name of placeholders(t.InputTemplate))
+      if (!RESERVED.has(name) && !(name in paths))
+        problems.push(`InputTemplate for target ${targetId} contains invalid placeholder ${name}.`);
   return problems;
+}
+
+/** The placeholder names (`<name>`, no white space inside) a template uses. */
+function placeholders(template: string): string[] {
+  return [...template.matchAll(/<([^<>\s]+)>/g)].map((m) => m[1] as string);
 }
 
 type Value = { kind: 'raw'; json: string } | { kind: 'value'; value: unknown } | { kind: 'missing' };
@@ -63,10 +80,20 @@ function lookup(
       return { kind: 'value', value: ctx.ingestionTime };
     case 'aws.events.event.json':
       return { kind: 'raw', json: JSON.stringify(event) };
-    case 'aws.events.event': {
-      const { detail: _detail, ...rest } = event;
-      return { kind: 'raw', json: JSON.stringify(rest) };
-    }
+    case 'aws.events.event':
+      return {
+        kind: 'raw',
+        json: JSON.stringify({
+          id: event.id,
+          account: event.account,
+          detailType: event['detail-type'],
+          time: ctx.ingestionTime,
+          source: event.source,
+          region: event.region,
+          resources: event.resources,
+          version: event.version,
+        }),
+      };
   }
   const path = t.InputPathsMap?.[name];
   if (path === undefined) return undefined;
@@ -74,13 +101,19 @@ function lookup(
   return value === undefined ? { kind: 'missing' } : { kind: 'value', value };
 }
 
-/** Renders the target input for `event`. Unknown placeholders are left as written. */
+/**
+ * Renders the target input for `event`, or undefined when EventBridge would not deliver it (the
+ * output is not valid JSON and the template is not a string template). Placeholders that name no
+ * variable are left as written (EventBridge refuses them when the target is put: see
+ * `validateTransformer`).
+ */
 export function renderInput(
   t: InputTransformer,
   event: Record<string, unknown>,
   ctx: TransformContext,
-): string {
+): string | undefined {
   const template = t.InputTemplate;
+  const stringTemplate = template.trimStart().startsWith('"');
   let out = '';
   let inString = false;
   let i = 0;
@@ -91,7 +124,7 @@ export function renderInput(
       const name = end > i ? template.slice(i + 1, end) : '';
       const value = name && !/\s/.test(name) ? lookup(name, event, t, ctx) : undefined;
       if (value) {
-        out += substitute(value, inString);
+        out += substitute(value, inString, stringTemplate);
         i = end + 1;
         continue;
       }
@@ -105,14 +138,22 @@ export function renderInput(
     out += c;
     i++;
   }
-  return out;
+  if (stringTemplate) return out;
+  try {
+    JSON.parse(out);
+    return out;
+  } catch {
+    return undefined;
+  }
 }
 
-function substitute(value: Value, inString: boolean): string {
+function substitute(value: Value, inString: boolean, stringTemplate: boolean): string {
   if (value.kind === 'raw') return value.json;
-  if (value.kind === 'missing') return inString ? '' : 'null';
+  if (value.kind === 'missing') return inString ? '' : '""';
   const v = value.value;
   if (inString) {
+    if (v !== null && typeof v === 'object')
+      return stringTemplate ? JSON.stringify(v).replaceAll('"', '') : JSON.stringify(v);
     const text = typeof v === 'string' ? v : JSON.stringify(v);
     return JSON.stringify(text).slice(1, -1);
   }

@@ -11,7 +11,9 @@ register('./sdk-loader.mjs', import.meta.url, {
   data: { parent: new URL('../../../package.json', import.meta.url).href },
 });
 
-const codeDir = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
+let codeDir = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
+// Code loaded in this process so far (see the 'load' message below).
+let codeVersion = 0;
 const handlerSpec = process.env._HANDLER ?? 'index.handler';
 const dot = handlerSpec.lastIndexOf('.');
 const moduleName = handlerSpec.slice(0, dot);
@@ -79,7 +81,8 @@ function loadHandler() {
       .map((ext) => join(codeDir, `${moduleName}${ext}`))
       .find((f) => existsSync(f));
     if (!file) throw new Error(`Cannot find module ${moduleName} in ${codeDir}`);
-    const mod = await import(pathToFileURL(file).href);
+    // A reloaded bundle has the path of the one before: a new URL makes it a new module instance.
+    const mod = await import(`${pathToFileURL(file).href}${codeVersion > 0 ? `?v=${codeVersion}` : ''}`);
     const fn = mod[exportName] ?? mod.default?.[exportName];
     if (typeof fn !== 'function') throw new Error(`${handlerSpec} is undefined or not exported`);
     return fn;
@@ -136,6 +139,15 @@ async function invoke(message) {
 
 process.on('message', (message) => {
   if (message?.type === 'invoke') void invoke(message);
+  else if (message?.type === 'load' && typeof message.codeDir === 'string') {
+    // The dev loop rebuilt this function: later invocations run the new bundle (loaded now, with fresh
+    // module state; the AWS SDK, outside the bundle, stays loaded), those in flight finish on the old one.
+    codeDir = message.codeDir;
+    process.env.LAMBDA_TASK_ROOT = codeDir;
+    codeVersion++;
+    handlerPromise = undefined;
+    loadHandler().catch(() => {});
+  }
 });
 process.on('unhandledRejection', (reason) => {
   console.error('Unhandled promise rejection:', reason);

@@ -89,7 +89,8 @@ export class FunctionRunner {
   starts = 0;
 
   constructor(
-    readonly definition: FunctionDefinition,
+    /** What runs; `replaceCode` points it at new code. */
+    public definition: FunctionDefinition,
     private readonly options: RunnerOptions,
   ) {
     const fromEnv = Number(process.env.ER_FUNCTION_PROCESSES ?? '');
@@ -289,6 +290,16 @@ export class FunctionRunner {
         },
       });
     });
+  }
+
+  /**
+   * Runs the code in `codeDir` from now on (the dev loop's reload of a rebuilt bundle): each warm
+   * process loads it at once, in a new module instance, and runs it for the invocations that follow;
+   * those in flight finish on the old code. Processes started later load it from the start.
+   */
+  replaceCode(codeDir: string): void {
+    this.definition = { ...this.definition, codeDir };
+    for (const child of this.children) if (child.connected) child.send({ type: 'load', codeDir });
   }
 
   /** Stops the child (the next invocation starts a new one unless closed). */

@@ -25,6 +25,25 @@ export interface MoveTask {
 /** Rate when the caller sets none ("system optimized"). */
 const DEFAULT_RATE = 500;
 const MAX_RATE = 500;
+const TICK_MS = 100;
+
+const NO_SOURCE = "The resource that you specified for the SourceArn parameter doesn't exist.";
+
+/** A task handle as SQS builds it: base64 of `{"taskId":...,"sourceArn":...}`. */
+function encodeTaskHandle(taskId: string, sourceArn: string): string {
+  return Buffer.from(JSON.stringify({ taskId, sourceArn }), 'utf8').toString('base64');
+}
+
+function decodeTaskHandle(handle: string): { taskId: string; sourceArn: string } | undefined {
+  try {
+    const doc = JSON.parse(Buffer.from(handle, 'base64').toString('utf8')) as Record<string, unknown>;
+    if (typeof doc.taskId === 'string' && typeof doc.sourceArn === 'string')
+      return { taskId: doc.taskId, sourceArn: doc.sourceArn };
+  } catch {
+    // not JSON: malformed handle
+  }
+  return undefined;
+}
 
 export class MoveTasks {
   private readonly tasks: MoveTask[] = [];
@@ -39,10 +58,7 @@ export class MoveTasks {
   }): string {
     if (!input.SourceArn) throw sqsErrors.missingParameter('SourceArn');
     const source = this.store.byArn(input.SourceArn);
-    if (!source)
-      throw sqsErrors.resourceNotFound(
-        `The resource that you specified for the SourceArn parameter doesn't exist: ${input.SourceArn}`,
-      );
+    if (!source) throw sqsErrors.resourceNotFound(NO_SOURCE);
     const rate = input.MaxNumberOfMessagesPerSecond;
     if (rate !== undefined && (!Number.isInteger(rate) || rate < 1 || rate > MAX_RATE))
       throw sqsErrors.invalidParameterValue(
@@ -53,23 +69,21 @@ export class MoveTasks {
       destination = this.store.byArn(input.DestinationArn);
       if (!destination)
         throw sqsErrors.resourceNotFound(
-          `The resource that you specified for the DestinationArn parameter doesn't exist: ${input.DestinationArn}`,
+          "The resource that you specified for the DestinationArn parameter doesn't exist.",
         );
-    } else if (this.store.sourcesOf(source).length === 0) {
-      throw sqsErrors.invalidParameterValue(
-        `Source queue ${input.SourceArn} is not the dead-letter queue of any queue; give a DestinationArn.`,
-      );
     }
+    if (this.store.sourcesOf(source).length === 0)
+      throw sqsErrors.invalidParameterValue('Source queue must be configured as a Dead Letter Queue.');
     if (
       this.tasks.some(
         (t) => t.sourceArn === source.arn && (t.status === 'RUNNING' || t.status === 'CANCELLING'),
       )
     )
-      throw sqsErrors.unsupportedOperation(
-        `There is already a message movement task running for ${source.arn}; only one active task per queue is allowed.`,
+      throw sqsErrors.invalidParameterValue(
+        'There is already a task running. Only one active task is allowed for a source queue arn at a given time.',
       );
     const task: MoveTask = {
-      taskHandle: Buffer.from(JSON.stringify({ id: randomUUID(), source: source.arn })).toString('base64'),
+      taskHandle: encodeTaskHandle(randomUUID(), source.arn),
       sourceArn: source.arn,
       destinationArn: destination?.arn,
       maxNumberOfMessagesPerSecond: rate,
@@ -88,15 +102,29 @@ export class MoveTasks {
     // exactly one queue uses this DLQ, that queue is where it came from.
     const sources = this.store.sourcesOf(source);
     const onlySource = sources.length === 1 ? sources[0] : undefined;
-    const perTick = Math.max(1, Math.round((task.maxNumberOfMessagesPerSecond ?? DEFAULT_RATE) / 10));
+    // The rate is a budget of messages that grows with elapsed time, so rates below one per tick
+    // (e.g. 1 message/s) are honoured too; the first tick moves at once.
+    const rate = task.maxNumberOfMessagesPerSecond ?? DEFAULT_RATE;
+    let budget = Math.max(1, rate / (1000 / TICK_MS));
+    let last = Date.now();
     const step = () => {
       if (task.status !== 'RUNNING') {
         this.stop(task);
         return;
       }
-      let n = 0;
+      const now = Date.now();
+      budget = Math.min(budget + ((now - last) / 1000) * rate, Math.max(1, rate));
+      last = now;
+      if (destination && this.store.get(destination.name) !== destination) {
+        task.status = 'FAILED';
+        task.failureReason = 'AWS.SimpleQueueService.NonExistentQueue';
+        this.stop(task);
+        return;
+      }
+      let visible = 0;
       for (const message of source.visibleMessages()) {
-        if (n >= perTick || task.moved >= task.toMove) break;
+        visible++;
+        if (budget < 1 || task.moved >= task.toMove) break;
         const target =
           destination ??
           (message.deadLetterSourceArn ? this.store.byArn(message.deadLetterSourceArn) : onlySource);
@@ -108,12 +136,13 @@ export class MoveTasks {
         source.deleteById(message.id);
         target.adopt(message, { keepSentAt: false });
         task.moved++;
-        n++;
+        budget--;
       }
-      if (task.status === 'RUNNING' && (task.moved >= task.toMove || n === 0)) task.status = 'COMPLETED';
+      if (task.status === 'RUNNING' && (task.moved >= task.toMove || visible === 0))
+        task.status = 'COMPLETED';
       if (task.status !== 'RUNNING') this.stop(task);
     };
-    const timer = setInterval(step, 100);
+    const timer = setInterval(step, TICK_MS);
     this.timers.set(task.taskHandle, timer);
     setImmediate(step);
   }
@@ -127,8 +156,11 @@ export class MoveTasks {
 
   cancel(taskHandle: string | undefined): number {
     if (!taskHandle) throw sqsErrors.missingParameter('TaskHandle');
+    const decoded = decodeTaskHandle(taskHandle);
+    if (!decoded) throw sqsErrors.invalidParameterValue('Value for parameter TaskHandle is invalid.');
+    if (!this.store.byArn(decoded.sourceArn)) throw sqsErrors.resourceNotFound(NO_SOURCE);
     const task = this.tasks.find((t) => t.taskHandle === taskHandle);
-    if (!task) throw sqsErrors.resourceNotFound(`Task does not exist: ${taskHandle}`);
+    if (!task) throw sqsErrors.resourceNotFound('Task does not exist.');
     if (task.status !== 'RUNNING')
       throw sqsErrors.unsupportedOperation(
         `Only a RUNNING task can be cancelled; this one is ${task.status}.`,
@@ -140,10 +172,7 @@ export class MoveTasks {
 
   list(sourceArn: string | undefined, maxResults = 1): MoveTask[] {
     if (!sourceArn) throw sqsErrors.missingParameter('SourceArn');
-    if (!this.store.byArn(sourceArn))
-      throw sqsErrors.resourceNotFound(
-        `The resource that you specified for the SourceArn parameter doesn't exist: ${sourceArn}`,
-      );
+    if (!this.store.byArn(sourceArn)) throw sqsErrors.resourceNotFound(NO_SOURCE);
     if (maxResults < 1 || maxResults > 10)
       throw sqsErrors.invalidParameterValue(
         `Value ${maxResults} for parameter MaxResults is invalid. Reason: must be between 1 and 10.`,

@@ -26,7 +26,16 @@ export interface QueueConfig {
   readonly redriveAllowPolicy?: string;
   readonly sqsManagedSseEnabled?: boolean;
   readonly kmsMasterKeyId?: string;
+  readonly kmsDataKeyReusePeriodSeconds?: number;
+  /** A FIFO queue (name ends in `.fifo`): ordered per message group, deduplicated for 5 minutes. */
+  readonly fifoQueue?: boolean;
+  readonly contentBasedDeduplication?: boolean;
+  readonly deduplicationScope?: 'queue' | 'messageGroup';
+  readonly fifoThroughputLimit?: 'perQueue' | 'perMessageGroupId';
 }
+
+/** How long a FIFO queue remembers a deduplication id (SQS: 5 minutes). */
+export const DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;
 
 export const DEFAULT_QUEUE_CONFIG: Omit<QueueConfig, 'name'> = {
   visibilityTimeout: 30,
@@ -47,6 +56,11 @@ export interface Message {
   readonly attributes: Readonly<Record<string, MessageAttributeValue>> | undefined;
   readonly md5OfAttributes: string | undefined;
   readonly traceHeader: string | undefined;
+  /** MessageGroupId: required on a FIFO queue, optional on a standard one (fair queues). */
+  readonly groupId?: string | undefined;
+  /** FIFO: the deduplication id (given, or the SHA-256 of the body) and the sequence number. */
+  readonly deduplicationId?: string | undefined;
+  readonly sequenceNumber?: string | undefined;
   readonly sentAt: number;
   /** ARN of the queue the message was moved from by a redrive policy. */
   readonly deadLetterSourceArn: string | undefined;
@@ -76,6 +90,8 @@ export interface SendInput {
   readonly attributes?: Readonly<Record<string, MessageAttributeValue>>;
   readonly delaySeconds?: number;
   readonly traceHeader?: string;
+  readonly groupId?: string;
+  readonly deduplicationId?: string;
 }
 
 /** Serializes a message for the journal. */
@@ -87,6 +103,9 @@ export function messageRecord(queue: string, m: Message): Record<string, unknown
     b: m.body,
     a: m.attributes,
     th: m.traceHeader,
+    g: m.groupId,
+    dd: m.deduplicationId,
+    sq: m.sequenceNumber,
     st: m.sentAt,
     rc: m.receiveCount,
     fr: m.firstReceiveAt,
@@ -108,6 +127,9 @@ export function messageFromRecord(r: Record<string, unknown>, now: number): Mess
     attributes,
     md5OfAttributes: attributes ? md5OfAttributes(attributes) : undefined,
     traceHeader: typeof r.th === 'string' ? r.th : undefined,
+    groupId: typeof r.g === 'string' ? r.g : undefined,
+    deduplicationId: typeof r.dd === 'string' ? r.dd : undefined,
+    sequenceNumber: typeof r.sq === 'string' ? r.sq : undefined,
     sentAt: typeof r.st === 'number' ? r.st : now,
     deadLetterSourceArn: typeof r.ds === 'string' ? r.ds : undefined,
     receiveCount,
@@ -147,6 +169,9 @@ export class Queue {
   private inflightCount = 0;
   private delayedCount = 0;
   private readonly waiters = new Set<() => void>();
+  /** FIFO: deduplication key -> the message it was first sent as, and when. */
+  private readonly deduplication = new Map<string, { message: Message; at: number }>();
+  private lastSequence = 0n;
 
   constructor(config: QueueConfig, host: QueueHost, restored: Iterable<Message> = []) {
     this.config = config;
@@ -198,8 +223,32 @@ export class Queue {
     this.host.journal({ t: 'd', q: this.name, id: message.id });
   }
 
-  /** Accepts a message; the promise resolves once it is durable, and rejects if it could not be written. */
+  /** FIFO: the next sequence number (20 digits, increasing). */
+  private nextSequence(now: number): string {
+    const candidate = BigInt(now) * 1_000_000n;
+    this.lastSequence = candidate > this.lastSequence ? candidate : this.lastSequence + 1n;
+    return this.lastSequence.toString().padStart(20, '0');
+  }
+
+  /**
+   * Accepts a message; the promise resolves once it is durable, and rejects if it could not be
+   * written. On a FIFO queue a message whose deduplication id was sent in the last 5 minutes is not
+   * added again: the first one is returned.
+   */
   send(input: SendInput, now = Date.now()): { message: Message; durable: Promise<void> } {
+    const fifo = this.config.fifoQueue === true;
+    let dedupKey: string | undefined;
+    if (fifo && input.deduplicationId !== undefined) {
+      dedupKey =
+        this.config.deduplicationScope === 'messageGroup'
+          ? `${input.groupId ?? ''}\n${input.deduplicationId}`
+          : input.deduplicationId;
+      const seen = this.deduplication.get(dedupKey);
+      if (seen && now - seen.at < DEDUPLICATION_WINDOW_MS)
+        return { message: seen.message, durable: Promise.resolve() };
+      for (const [key, entry] of this.deduplication)
+        if (now - entry.at >= DEDUPLICATION_WINDOW_MS) this.deduplication.delete(key);
+    }
     const delay = input.delaySeconds ?? this.config.delaySeconds;
     const attributes =
       input.attributes && Object.keys(input.attributes).length > 0 ? input.attributes : undefined;
@@ -210,6 +259,9 @@ export class Queue {
       attributes,
       md5OfAttributes: attributes ? md5OfAttributes(attributes) : undefined,
       traceHeader: input.traceHeader,
+      groupId: input.groupId,
+      deduplicationId: fifo ? input.deduplicationId : undefined,
+      sequenceNumber: fifo ? this.nextSequence(now) : undefined,
       sentAt: now,
       deadLetterSourceArn: undefined,
       receiveCount: 0,
@@ -220,6 +272,7 @@ export class Queue {
       rev: 0,
     };
     this.insert(message);
+    if (dedupKey !== undefined) this.deduplication.set(dedupKey, { message, at: now });
     const durable = this.host.journalDurable(messageRecord(this.name, message));
     // A disk error reaches whoever awaits `durable`; a sender that does not wait must not crash the runtime.
     durable.catch(() => undefined);
@@ -227,7 +280,11 @@ export class Queue {
     return { message, durable };
   }
 
-  /** Takes in a message moved from another queue (redrive policy or move task), keeping its id and body. */
+  /**
+   * Takes in a message moved from another queue, keeping its id and body. A redrive policy moves it
+   * with its sent time and receive count (SQS keeps counting receives in the DLQ); a move task starts
+   * both afresh.
+   */
   adopt(
     source: Message,
     options: { deadLetterSourceArn?: string; keepSentAt: boolean },
@@ -237,8 +294,8 @@ export class Queue {
       ...source,
       sentAt: options.keepSentAt ? source.sentAt : now,
       deadLetterSourceArn: options.deadLetterSourceArn,
-      receiveCount: 0,
-      firstReceiveAt: 0,
+      receiveCount: options.keepSentAt ? source.receiveCount : 0,
+      firstReceiveAt: options.keepSentAt ? source.firstReceiveAt : 0,
       visibleAt: 0,
       state: 'ready',
       receipt: '',
@@ -279,7 +336,7 @@ export class Queue {
     this.promote(now);
     const out: Message[] = [];
     const retentionMs = this.config.messageRetentionPeriod * 1000;
-    for (const message of this.ready.values()) {
+    for (const message of this.candidates()) {
       if (out.length >= max) break;
       if (now - message.sentAt > retentionMs) {
         this.remove(message);
@@ -316,6 +373,20 @@ export class Queue {
     return out;
   }
 
+  /**
+   * Ready messages in the order a receive takes them. A FIFO queue serves them by sequence number and
+   * holds back every message of a group that has a message in flight (and the rest of a group after
+   * one of its messages was passed over), so a group is handled in order, one receive at a time.
+   */
+  private candidates(): Iterable<Message> {
+    if (!this.config.fifoQueue) return this.ready.values();
+    const locked = new Set<string | undefined>();
+    for (const m of this.messages.values()) if (m.state !== 'ready') locked.add(m.groupId);
+    return [...this.ready.values()]
+      .sort((a, b) => ((a.sequenceNumber ?? '') < (b.sequenceNumber ?? '') ? -1 : 1))
+      .filter((m) => !locked.has(m.groupId));
+  }
+
   /** The receipt handle of a message's latest receive. */
   receiptHandle(message: Message): string {
     return encodeReceipt(this.name, message.id, message.receipt);
@@ -328,9 +399,17 @@ export class Queue {
     return { message, current: message?.receipt === receipt };
   }
 
-  /** Deletes by receipt handle. A handle from an older receive, or of a deleted message, is a no-op. */
-  deleteByReceipt(handle: string): boolean {
+  /**
+   * Deletes by receipt handle. A handle from an older receive, or of a deleted message, is a no-op;
+   * `asSqs` on a FIFO queue answers an expired handle of a message still there as SQS does.
+   */
+  deleteByReceipt(handle: string, options: { asSqs?: boolean } = {}): boolean {
     const { message, current } = this.byReceipt(handle);
+    if (options.asSqs && this.config.fifoQueue) this.promote(Date.now());
+    if (options.asSqs && this.config.fifoQueue && message && (!current || message.state !== 'inflight'))
+      throw sqsErrors.invalidParameterValue(
+        `Value ${handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.`,
+      );
     if (!message || !current) return false;
     this.remove(message);
     return true;
@@ -344,14 +423,35 @@ export class Queue {
     return message;
   }
 
-  /** Changes the visibility timeout of a received message; 0 makes it visible again at once. */
-  changeVisibility(handle: string, seconds: number, now = Date.now()): void {
+  /**
+   * Changes the visibility timeout of a received message; 0 makes it visible again at once.
+   *
+   * Strict (the default, used by the runtime's own pollers): only the latest receive's handle of an
+   * in-flight message counts. `asSqs` answers as the SQS API does: any receipt handle of a message
+   * that still exists is accepted, a message that is no longer in flight is left as it is (success),
+   * and a deleted message is `InvalidParameterValue`.
+   */
+  changeVisibility(
+    handle: string,
+    seconds: number,
+    now = Date.now(),
+    options: { asSqs?: boolean } = {},
+  ): void {
     const { message, current } = this.byReceipt(handle);
-    if (message?.state !== 'inflight') throw sqsErrors.messageNotInflight();
-    if (!current)
-      throw sqsErrors.invalidParameterValue(
-        `Value ${handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.`,
-      );
+    if (options.asSqs) {
+      if (!message)
+        throw sqsErrors.invalidParameterValue(
+          `Value ${handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`,
+        );
+      this.promote(now);
+      if (message.state !== 'inflight') return;
+    } else {
+      if (message?.state !== 'inflight') throw sqsErrors.messageNotInflight();
+      if (!current)
+        throw sqsErrors.invalidParameterValue(
+          `Value ${handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.`,
+        );
+    }
     this.detach(message);
     if (seconds === 0) {
       message.state = 'ready';
@@ -365,6 +465,9 @@ export class Queue {
     }
     this.host.journal({ t: 'v', q: this.name, id: message.id, va: message.visibleAt });
   }
+
+  /** Epoch ms of the last PurgeQueue (SQS allows one per 60 s). */
+  lastPurgeAt = 0;
 
   /** Deletes every message. */
   purge(): number {

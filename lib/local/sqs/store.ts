@@ -33,6 +33,10 @@ export class QueueStore {
   private readonly orphans = new Map<string, Map<string, Message>>();
   /** Queues made by CreateQueue (templates define the others on every start). */
   private readonly created = new Map<string, QueueConfig>();
+  /** Tags per queue name (TagQueue / CreateQueue tags), kept across restarts. */
+  private readonly tagsByQueue = new Map<string, Record<string, string>>();
+  /** Epoch ms a queue name was deleted at (SQS refuses the name for 60 s). */
+  private readonly deletedAt = new Map<string, number>();
   private readonly journalFile: Journal | undefined;
   private readonly host: QueueHost;
   private readonly listeners: DeadLetterListener[] = [];
@@ -107,6 +111,10 @@ export class QueueStore {
           break;
         case 'x':
           this.created.delete(q);
+          this.tagsByQueue.delete(q);
+          break;
+        case 'tg':
+          this.tagsByQueue.set(q, r.tags as Record<string, string>);
           break;
       }
     }
@@ -121,6 +129,7 @@ export class QueueStore {
 
   private *snapshot(): Iterable<JournalRecord> {
     for (const [name, config] of this.created) yield { t: 'c', q: name, config };
+    for (const [name, tags] of this.tagsByQueue) yield { t: 'tg', q: name, tags };
     for (const queue of this.queues.values()) {
       for (const m of queue.messages.values()) yield messageRecord(queue.name, m);
     }
@@ -146,6 +155,33 @@ export class QueueStore {
     const queue = new Queue(config, this.host, restored?.values() ?? []);
     this.queues.set(config.name, queue);
     return queue;
+  }
+
+  /** Deletes a queue and its messages (DeleteQueue). */
+  remove(queue: Queue, now = Date.now()): void {
+    queue.purge();
+    this.queues.delete(queue.name);
+    this.created.delete(queue.name);
+    this.tagsByQueue.delete(queue.name);
+    this.deletedAt.set(queue.name, now);
+    this.journalFile?.append({ t: 'x', q: queue.name });
+  }
+
+  /** Whether a queue of this name was deleted less than 60 s ago (CreateQueue must wait). */
+  deletedRecently(name: string, now = Date.now()): boolean {
+    const at = this.deletedAt.get(name);
+    return at !== undefined && now - at < 60_000;
+  }
+
+  tags(name: string): Record<string, string> {
+    return { ...this.tagsByQueue.get(name) };
+  }
+
+  /** Replaces a queue's tags. */
+  setTags(name: string, tags: Record<string, string>): void {
+    if (Object.keys(tags).length === 0) this.tagsByQueue.delete(name);
+    else this.tagsByQueue.set(name, tags);
+    this.journalFile?.append({ t: 'tg', q: name, tags });
   }
 
   get(name: string): Queue | undefined {
