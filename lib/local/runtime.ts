@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
+import { ENV } from '../../functions/commons/contracts.ts';
 import type { Graph } from '../plan/graph.ts';
 import { ApiGateway, type ApiRequestLog } from './apigateway.ts';
 import { LocalDynamoDb } from './dynamodb.ts';
@@ -242,6 +243,10 @@ export class LocalRuntime {
       AWS_DEFAULT_REGION: this.model.region,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
+      // The event-router worker keeps each delivery's next attempt itself: it is told the dev retry delay.
+      ...(this.options.retryDelaySeconds !== undefined
+        ? { [ENV.retryDelaySeconds]: String(this.options.retryDelaySeconds) }
+        : {}),
     };
   }
 

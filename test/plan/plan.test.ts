@@ -157,7 +157,7 @@ describe('planner: RPCs', () => {
     assert.deepEqual(rpc?.runner, {
       kind: 'remote',
       url: 'https://fraud.example.com/acme.fraud.v1.Fraud/ScoreTransaction',
-      timeoutMs: 4000,
+      timeoutMs: 4400, // 5 s less the claim (200 ms) and recording the outcome (400 ms)
     });
     assert.equal(rpc?.entry, '/abs/remote.ts');
     assert.ok(remoteTimeoutMsFor({ ...DEFAULT_RPC_SETTINGS, timeoutSeconds: 1 }) < 1000);
