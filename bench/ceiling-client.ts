@@ -32,6 +32,8 @@ async function deliver(): Promise<void> {
     correlationId: key.eventId,
     now: Date.now(),
     lockMs: 30_000,
+    payloadHash: 'h',
+    maxRuns: 5,
   });
   if (claim.kind !== 'claimed') throw new Error(`ceiling: claim of a new delivery answered ${claim.kind}`);
   await store.complete(key, claim.attempt, '{"linked":true}', Date.now());

@@ -6,7 +6,7 @@
 // Benchmarks run on the local Node.js; the AWS SDK's notice about its future minimum version is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const BENCHES = ['worker', 'e2e', 'cost', 'synth', 'reload'] as const;
+const BENCHES = ['worker', 'e2e', 'cost', 'synth', 'reload', 'ops'] as const;
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !(BENCHES as readonly string[]).includes(name));

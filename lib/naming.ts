@@ -109,4 +109,12 @@ export const names = {
       `${prefix(ctx)}-${kebab(service)}${shard > 0 ? `-${shard + 1}` : ''}-dlq-operator`,
       LIMITS.managedPolicy,
     ),
+  /** The read-only twin of the operator policy: `<prefix>-<service>[-<shard + 1>]-dlq-viewer`. */
+  dlqViewerPolicyName: (ctx: NameContext, service: string, shard = 0) =>
+    fitName(
+      `${prefix(ctx)}-${kebab(service)}${shard > 0 ? `-${shard + 1}` : ''}-dlq-viewer`,
+      LIMITS.managedPolicy,
+    ),
+  /** The router's ops records policy (audit trail, edit notes), in the core stack: `<prefix>-ops-records`. */
+  opsRecordsPolicyName: (ctx: NameContext) => fitName(`${prefix(ctx)}-ops-records`, LIMITS.managedPolicy),
 };

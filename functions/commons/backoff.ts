@@ -1,6 +1,7 @@
 /**
- * Exponential backoff between retries: a failed message is made visible again after a delay that
- * doubles with each receive, up to a cap, with ChangeMessageVisibility on the worker's own queue.
+ * Exponential backoff between retries of a delivery: after a failed run its record keeps the next
+ * allowed attempt (`retryAt`), and the message is made visible again then, with a delay that doubles
+ * with each run of the delivery, up to a cap (ChangeMessageVisibility on the worker's own queue).
  */
 import type { QueuePort } from './ports.ts';
 
@@ -16,9 +17,12 @@ export const DEFAULT_BACKOFF: BackoffOptions = { baseSeconds: 10, maxSeconds: 90
 /** SQS's limit on a visibility timeout. */
 const MAX_VISIBILITY_SECONDS = 43_200;
 
-/** Seconds until the next receive after the `receiveCount`-th receive failed: base x 2^(n-1), capped. */
-export function backoffSeconds(receiveCount: number, options: BackoffOptions = DEFAULT_BACKOFF): number {
-  const exponent = Math.max(0, receiveCount - 1);
+/**
+ * Seconds until the next attempt after the `run`-th run of a delivery failed: base x 2^(n-1), capped.
+ * Runs count per delivery (its record's `runs`), not per SQS message.
+ */
+export function backoffSeconds(run: number, options: BackoffOptions = DEFAULT_BACKOFF): number {
+  const exponent = Math.max(0, run - 1);
   const delay = options.baseSeconds * 2 ** Math.min(exponent, 30);
   return Math.max(0, Math.min(delay, options.maxSeconds, MAX_VISIBILITY_SECONDS));
 }

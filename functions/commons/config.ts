@@ -8,7 +8,10 @@ import type { PayloadSchema } from './payload-schema.ts';
 
 declare const ER_EVENT_SCHEMAS: string | undefined;
 
-/** Receives before SQS moves a message to the DLQ, when `ER_MAX_RECEIVE_COUNT` is not set (the spec's default). */
+/**
+ * Runs of a delivery per budget (and receives before SQS moves a message to the DLQ), when
+ * `ER_MAX_RECEIVE_COUNT` is not set (the spec's default).
+ */
 export const DEFAULT_MAX_RECEIVE_COUNT = 5;
 /** Default queue retention (4 d) + DLQ retention (14 d) + one day: a redrive of a DLQ message finds the record. */
 export const DEFAULT_RECORD_RETENTION_SECONDS = (4 + 14 + 1) * 24 * 3600;
@@ -32,6 +35,8 @@ export interface WorkerConfig {
   /** Remote RPCs only. */
   readonly remoteUrl?: string;
   readonly remoteTimeoutMs: number;
+  /** Local runtime only: seconds between retries of a failed delivery, replacing the RPC's backoff. */
+  readonly retryDelaySeconds?: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -48,6 +53,17 @@ function positiveInteger(env: Env, name: string, fallback: number): number {
   if (!Number.isInteger(value) || value <= 0)
     throw new Error(
       `Environment variable ${name}="${raw}" is not a positive integer; set it to a whole number.`,
+    );
+  return value;
+}
+
+function nonNegativeInteger(env: Env, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0)
+    throw new Error(
+      `Environment variable ${name}="${raw}" is not a whole number of seconds; set it to 0 or more.`,
     );
   return value;
 }
@@ -93,6 +109,7 @@ export function loadWorkerConfig(
     ),
     remoteTimeoutMs: positiveInteger(env, ENV.remoteTimeoutMs, DEFAULT_REMOTE_TIMEOUT_MS),
     eventSchemas: schemas ? parseSchemas(schemas) : undefined,
+    retryDelaySeconds: nonNegativeInteger(env, ENV.retryDelaySeconds),
   };
   const merged = { ...fromEnv, ...withoutUndefined(overrides) };
   const missing = (

@@ -91,6 +91,19 @@ export interface DeliveryRecord {
   readonly lastError?: { readonly name: string; readonly message: string; readonly retryable: boolean };
   /** Epoch ms the delivery was sent to the DLQ (status DEAD). */
   readonly deadAt?: number;
+  /**
+   * Handler runs in the current budget: since the first claim, or since the last redrive or re-run.
+   * Bounded by `maxReceiveCount`; `attempts` keeps counting across budgets.
+   */
+  readonly runs?: number;
+  /** Epoch ms of a FAILED delivery's next allowed attempt (its backoff ends). */
+  readonly retryAt?: number;
+  /** Hash of the payload the delivery was claimed with (a different payload is a conflict). */
+  readonly payloadHash?: string;
+  /** Id of the dead letter a DEAD delivery was sent away with (`DeadLetterId` attribute). */
+  readonly deadLetterId?: string;
+  /** The last operator re-run (`RerunId` attribute) that ran this delivery. */
+  readonly rerunId?: string;
   /** Epoch seconds; the table's TTL attribute. Expiry is judged from the other timestamps, never from this. */
   readonly expiresAt: number;
 }
@@ -120,6 +133,11 @@ export const ENV = {
   remoteUrl: 'ER_REMOTE_URL',
   /** Remote RPCs: per-call timeout in ms (kept below the function timeout). */
   remoteTimeoutMs: 'ER_REMOTE_TIMEOUT_MS',
+  /**
+   * Local runtime only (`event-router dev --retry-delay`): seconds between retries of a failed
+   * delivery, replacing the RPC's backoff.
+   */
+  retryDelaySeconds: 'ER_RETRY_DELAY_SECONDS',
   /** Publish function: JSON `{ [eventName]: rpcId[] }` of subscriptions, for the status endpoint. */
   subscriptions: 'ER_SUBSCRIPTIONS',
 } as const;
@@ -132,6 +150,22 @@ export const DLQ_ATTRIBUTES = {
   eventId: 'EventId',
   attempts: 'Attempts',
   failedAt: 'FailedAt',
+  /**
+   * A fresh UUID per dead letter, also stored on the DEAD record. StartMessageMoveTask keeps message
+   * attributes, so a redriven message carries it: a message whose `DeadLetterId` equals the DEAD
+   * record's is a redrive of that dead letter and may run the delivery again (fresh attempt budget).
+   */
+  deadLetterId: 'DeadLetterId',
+} as const;
+
+/**
+ * Message attributes an operator sets to run a delivery again on purpose.
+ * `RerunId` (String, unique per re-run): when it differs from the record's stored `rerunId`, the
+ * worker runs the delivery again whatever its state (DEAD, FAILED or COMPLETED), with a fresh attempt
+ * budget, stores the new id, and accepts a payload other than the one first claimed (edit and retry).
+ */
+export const RERUN_ATTRIBUTES = {
+  rerunId: 'RerunId',
 } as const;
 
 /**
@@ -149,17 +183,5 @@ export const BUNDLE_DEFINES = {
   publishedSchemas: 'ER_PUBLISHED_SCHEMAS',
 } as const;
 
-/**
- * The `outcome` field of the worker's one log line per SQS record that says how the record ended
- * (with `messageId` on the same line; `errorType` too when dead-lettered). The local runtime reads
- * it to show duplicates and dead letters for what they are.
- * - `completed`: the RPC ran and its outcome is recorded; `duplicate`: already completed, acknowledged
- *   without running; `in-progress-elsewhere`: another worker holds a live claim, retried later;
- *   `failed`: back to the queue for a retry; `dead-lettered`: sent to the DLQ and acknowledged.
- */
-export type RecordLogOutcome =
-  | 'completed'
-  | 'duplicate'
-  | 'in-progress-elsewhere'
-  | 'failed'
-  | 'dead-lettered';
+/** How one record ended (the worker's outcome log line): see outcome.ts. */
+export type { RecordOutcome, RecordReport } from './outcome.ts';

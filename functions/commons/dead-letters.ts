@@ -1,6 +1,7 @@
 /**
  * Sends a message that can never be handled to the RPC's DLQ, with the reason as message attributes
- * (names in `DLQ_ATTRIBUTES`), so ops can see why without opening the body.
+ * (names in `DLQ_ATTRIBUTES`), so ops can see why without opening the body, and a `DeadLetterId`
+ * that lets the worker tell a redrive of this letter from a stale copy of the message.
  */
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { DLQ_ATTRIBUTES } from './contracts.ts';
@@ -22,6 +23,8 @@ export interface DeadLetter {
   readonly attempts: number;
   /** Epoch ms. */
   readonly failedAt: number;
+  /** A fresh UUID, also stored on the DEAD record: a redrive carrying it may run the delivery again. */
+  readonly deadLetterId: string;
 }
 
 function text(value: string): MessageAttributeValue {
@@ -37,6 +40,7 @@ export function deadLetterAttributes(letter: DeadLetter): Record<string, Message
     ...(letter.eventId ? { [DLQ_ATTRIBUTES.eventId]: text(letter.eventId) } : {}),
     [DLQ_ATTRIBUTES.attempts]: { DataType: 'Number', StringValue: String(letter.attempts) },
     [DLQ_ATTRIBUTES.failedAt]: text(new Date(letter.failedAt).toISOString()),
+    [DLQ_ATTRIBUTES.deadLetterId]: text(letter.deadLetterId),
   };
 }
 

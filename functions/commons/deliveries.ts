@@ -23,14 +23,51 @@ export interface DeliveryKey {
   readonly rpc: string;
 }
 
+/** Why a claim was taken. */
+export type ClaimKind =
+  /** A delivery never claimed before. */
+  | 'new'
+  /** A FAILED delivery whose backoff is over, or one whose worker died (claim expired). */
+  | 'next'
+  /** The message is a redrive of the DEAD delivery's dead letter: a fresh attempt budget. */
+  | 'redrive'
+  /** The message is an operator re-run (a new `RerunId`): a fresh attempt budget, whatever the state. */
+  | 'rerun';
+
 /** What a claim found. */
 export type ClaimOutcome =
-  /** This worker holds the delivery until `lockExpiresAt`; `attempt` counts handler runs started. */
-  | { readonly kind: 'claimed'; readonly attempt: number; readonly lockExpiresAt: number }
+  /**
+   * This worker holds the delivery until `lockExpiresAt`; `attempt` counts handler runs started (all
+   * budgets), `run` the runs of the current budget (1 on the first run, and after a redrive or re-run).
+   */
+  | {
+      readonly kind: 'claimed';
+      readonly via: ClaimKind;
+      readonly attempt: number;
+      readonly run: number;
+      readonly lockExpiresAt: number;
+    }
   /** Already handled: acknowledge without running. */
   | { readonly kind: 'completed'; readonly attempts: number }
+  /** Dead-lettered, waiting for an operator: acknowledge without running. */
+  | { readonly kind: 'dead'; readonly attempts: number }
   /** Another worker holds a live claim: retry later (after `lockExpiresAt` when known). */
-  | { readonly kind: 'busy'; readonly attempts: number; readonly lockExpiresAt?: number };
+  | { readonly kind: 'busy'; readonly attempts: number; readonly lockExpiresAt?: number }
+  /** FAILED, and its next allowed attempt is at `retryAt`: not before. */
+  | { readonly kind: 'waiting'; readonly attempts: number; readonly retryAt: number }
+  /** The delivery was claimed with another payload (`payloadHash` differs). */
+  | { readonly kind: 'conflict'; readonly attempts: number }
+  /**
+   * The delivery must be dead-lettered without running: its budget is spent (its worker died during
+   * the last allowed run), or a run failed for good and its dead letter could not be sent (`error`).
+   * `seen` fences the DEAD write.
+   */
+  | {
+      readonly kind: 'exhausted';
+      readonly attempts: number;
+      readonly error?: ErrorSummary;
+      readonly seen: { readonly status: DeliveryStatus; readonly attempts: number };
+    };
 
 export interface ClaimRequest {
   readonly eventName: string;
@@ -41,20 +78,47 @@ export interface ClaimRequest {
   readonly now: number;
   /** How long the claim holds: the Lambda's remaining time. */
   readonly lockMs: number;
+  /** Hash of the message's payload (see `payloadHash`). */
+  readonly payloadHash: string;
+  /** Runs allowed per budget (`maxReceiveCount`). */
+  readonly maxRuns: number;
+  /** The message's `DeadLetterId` attribute, when it has one. */
+  readonly deadLetterId?: string;
+  /** The message's `RerunId` attribute, when it has one. */
+  readonly rerunId?: string;
 }
+
+/** How a DEAD write is fenced. */
+export type DeadFence =
+  /** After this worker's claim: only while it still holds `attempt`. */
+  | { readonly kind: 'claim'; readonly attempt: number }
+  /** Without a claim, from a state read before (an exhausted delivery): only if it has not changed. */
+  | { readonly kind: 'seen'; readonly status: DeliveryStatus; readonly attempts: number }
+  /**
+   * Rejected before any claim (poison): unless the delivery completed, is DEAD already (other than
+   * the dead letter `redriveOf` being redriven, or a new operator re-run) or is held by a live claim.
+   */
+  | { readonly kind: 'unclaimed'; readonly redriveOf?: string; readonly rerunId?: string };
 
 export interface DeadRequest {
   readonly error: ErrorSummary;
   readonly now: number;
-  /** The attempt this worker claimed; undefined when the message was rejected before any claim. */
-  readonly attempt?: number;
+  /** The `DeadLetterId` the dead letter was sent with. */
+  readonly deadLetterId: string;
+  readonly fence: DeadFence;
   readonly eventName: string;
   readonly correlationId?: string;
   readonly causationId?: string;
 }
 
-/** `dead`: recorded; `completed`: the delivery had already completed (nothing written); `lost`: another worker now holds it. */
+/**
+ * `dead`: recorded; `completed`: the delivery had already completed (nothing written); `lost`: the
+ * record changed meanwhile (another worker holds it, or it is DEAD already).
+ */
 export type DeadOutcome = 'dead' | 'completed' | 'lost';
+
+/** A FAILED delivery may be claimed this long before its `retryAt` (SQS visibility is whole seconds). */
+export const RETRY_AT_TOLERANCE_MS = 1000;
 
 const STATUS: { readonly [S in DeliveryStatus]: S } = {
   IN_PROGRESS: 'IN_PROGRESS',
@@ -79,6 +143,12 @@ const NAMES = {
   '#corr': 'correlationId',
   '#cause': 'causationId',
   '#expires': 'expiresAt',
+  '#runs': 'runs',
+  '#retryAt': 'retryAt',
+  '#hash': 'payloadHash',
+  '#dl': 'deadLetterId',
+  '#rerun': 'rerunId',
+  '#retryable': 'retryable',
 } as const;
 
 /** Only the names an expression uses (DynamoDB rejects unused ones). */
@@ -117,13 +187,61 @@ function eventFieldWrites(
   };
 }
 
-/** The fields a failed claim needs from the raw (marshalled) item DynamoDB returns with the failure. */
-function readRawItem(
-  item: Record<string, AttributeValue>,
-): Pick<DeliveryRecord, 'status' | 'attempts' | 'lockExpiresAt'> {
-  const number = (value: AttributeValue | undefined) => (value && 'N' in value ? Number(value.N) : undefined);
-  const status = item.status && 'S' in item.status ? (item.status.S as DeliveryStatus) : STATUS.FAILED;
-  return { status, attempts: number(item.attempts) ?? 0, lockExpiresAt: number(item.lockExpiresAt) };
+/** One attribute of a marshalled item, as the types a delivery record uses (S, N, BOOL, M). */
+function readValue(value: AttributeValue | undefined): unknown {
+  if (!value) return undefined;
+  if ('S' in value) return value.S;
+  if ('N' in value) return Number(value.N);
+  if ('BOOL' in value) return value.BOOL;
+  if ('M' in value && value.M)
+    return Object.fromEntries(Object.entries(value.M).map(([name, v]) => [name, readValue(v)]));
+  return undefined;
+}
+
+/** The record DynamoDB returns with a failed condition (marshalled). */
+function readRawItem(item: Record<string, AttributeValue>): DeliveryRecord {
+  return Object.fromEntries(
+    Object.entries(item).map(([name, value]) => [name, readValue(value)]),
+  ) as unknown as DeliveryRecord;
+}
+
+/** Whether a plain claim could take `record` now. */
+function claimable(record: DeliveryRecord, request: ClaimRequest): boolean {
+  if (record.expiresAt < Math.floor(request.now / 1000)) return true;
+  if (record.payloadHash !== undefined && record.payloadHash !== request.payloadHash) return false;
+  if ((record.runs ?? 0) >= request.maxRuns) return false;
+  if (record.status === STATUS.FAILED)
+    return (
+      record.lastError?.retryable !== false && (record.retryAt ?? 0) <= request.now + RETRY_AT_TOLERANCE_MS
+    );
+  return record.status === STATUS.IN_PROGRESS && (record.lockExpiresAt ?? 0) < request.now;
+}
+
+/** Why a claim of `record` did not succeed. */
+function refusal(record: DeliveryRecord | undefined, request: ClaimRequest): ClaimOutcome {
+  if (!record) return { kind: 'busy', attempts: 0 };
+  const attempts = record.attempts ?? 0;
+  // A new re-run may carry another payload: it only waits for a live claim to end.
+  const newRerun = request.rerunId !== undefined && record.rerunId !== request.rerunId;
+  if (newRerun) return { kind: 'busy', attempts, lockExpiresAt: record.lockExpiresAt };
+  if (record.payloadHash !== undefined && record.payloadHash !== request.payloadHash)
+    return { kind: 'conflict', attempts };
+  const seen = { status: record.status, attempts };
+  switch (record.status) {
+    case STATUS.COMPLETED:
+      return { kind: 'completed', attempts };
+    case STATUS.DEAD:
+      return { kind: 'dead', attempts };
+    case STATUS.FAILED:
+      if (record.lastError?.retryable === false)
+        return { kind: 'exhausted', attempts, error: record.lastError, seen };
+      if ((record.runs ?? 0) >= request.maxRuns) return { kind: 'exhausted', attempts, seen };
+      return { kind: 'waiting', attempts, retryAt: record.retryAt ?? request.now };
+    default:
+      if ((record.lockExpiresAt ?? 0) < request.now && (record.runs ?? 0) >= request.maxRuns)
+        return { kind: 'exhausted', attempts, seen };
+      return { kind: 'busy', attempts, lockExpiresAt: record.lockExpiresAt };
+  }
 }
 
 /** Reads and writes delivery records. */
@@ -136,63 +254,136 @@ export class DeliveryStore {
   ) {}
 
   /**
-   * Claims a delivery with one conditional write. It succeeds for a new delivery, one that FAILED or
-   * went DEAD (a redrive), one whose IN_PROGRESS claim has expired (its worker died), and one whose
-   * record has outlived its retention. Otherwise it reports a duplicate (`completed`) or a live claim
-   * (`busy`) from the item DynamoDB returns with the failure, or from one consistent read where the
-   * API does not return it.
+   * Claims a delivery with one conditional write (two when the message carries a `DeadLetterId` or
+   * `RerunId` that no longer applies). A plain message claims a new delivery, a FAILED one whose
+   * backoff is over (`retryAt`) and whose budget is not spent (`runs < maxRuns`), one whose
+   * IN_PROGRESS claim has expired (its worker died) with budget left, and one whose record has
+   * outlived its retention; always with the same payload (`payloadHash`). A redrive (`deadLetterId`
+   * equal to the DEAD record's) and a re-run (a `rerunId` other than the stored one; any state but a
+   * live claim; any payload) claim with a fresh budget. Otherwise it reports why not, from the item
+   * DynamoDB returns with the failure, or from one consistent read where the API does not return it.
    */
   async claim(key: DeliveryKey, request: ClaimRequest): Promise<ClaimOutcome> {
+    let seen: DeliveryRecord | undefined;
+    let read = false;
+    const attempt = async (kind: ClaimKind): Promise<ClaimOutcome | undefined> => {
+      const result = await this.tryClaim(key, request, kind);
+      if ('claimed' in result) return result.claimed;
+      seen = result.existing;
+      read = result.read;
+      return undefined;
+    };
+    const specials: ClaimKind[] = [
+      ...(request.rerunId ? (['rerun'] as const) : []),
+      ...(request.deadLetterId ? (['redrive'] as const) : []),
+    ];
+    for (const kind of specials) {
+      const claimed = await attempt(kind);
+      if (claimed) return claimed;
+    }
+    if (specials.length === 0) {
+      // The common case, a new delivery, with the shortest condition (expressions cost parse time,
+      // notably on dynalite); what an existing record allows is decided from the item it returns.
+      const claimed = await attempt('new');
+      if (claimed) return claimed;
+      if (!seen && !read) seen = await this.get(key);
+      read = true;
+    }
+    // An existing record (or a redrive or re-run id that did not apply): a plain claim, unless what
+    // was found rules it out.
+    if (!seen || claimable(seen, request)) {
+      const next = await attempt('next');
+      if (next) return next;
+    }
+    if (!seen && !read) seen = await this.get(key);
+    return refusal(seen, request);
+  }
+
+  private async tryClaim(
+    key: DeliveryKey,
+    request: ClaimRequest,
+    kind: ClaimKind,
+  ): Promise<{ claimed: ClaimOutcome } | { existing?: DeliveryRecord; read: boolean }> {
     const lockExpiresAt = request.now + request.lockMs;
     const event = eventFieldWrites(request, this.expiresAt(request.now));
+    const fresh = kind === 'redrive' || kind === 'rerun';
     const set = [
       '#status = :inProgress',
       '#attempts = if_not_exists(#attempts, :zero) + :one',
+      fresh ? '#runs = :one' : '#runs = if_not_exists(#runs, :zero) + :one',
       '#lock = :lock',
       '#first = if_not_exists(#first, :now)',
       '#updated = :now',
+      '#hash = :hash',
+      ...(kind === 'rerun' ? ['#rerun = :rerun'] : []),
       ...event.set,
     ];
-    const update = `SET ${set.join(', ')} REMOVE #completedAt, #result, #deadAt`;
-    const condition =
-      'attribute_not_exists(#pk) OR #status IN (:failed, :dead) OR (#status = :inProgress AND #lock < :now) ' +
-      'OR #expires < :nowSeconds';
+    const remove = ['#completedAt', '#result', '#deadAt', '#retryAt', ...(fresh ? ['#dl'] : [])];
+    const update = `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`;
+    const liveClaim = '(#status = :inProgress AND #lock >= :now)';
+    const budgetLeft = '(attribute_not_exists(#runs) OR #runs < :maxRuns)';
+    const samePayload = '(attribute_not_exists(#hash) OR #hash = :hash)';
+    const conditions: Record<ClaimKind, string> = {
+      new: 'attribute_not_exists(#pk)',
+      next:
+        `attribute_not_exists(#pk) OR #expires < :nowSeconds OR (${samePayload} AND ${budgetLeft} AND (` +
+        '(#status = :failed AND #lastError.#retryable = :yes AND (attribute_not_exists(#retryAt) OR #retryAt <= :due)) ' +
+        'OR (#status = :inProgress AND #lock < :now)))',
+      redrive: `#status = :dead AND #dl = :dl AND ${samePayload}`,
+      rerun: `attribute_not_exists(#pk) OR ((attribute_not_exists(#rerun) OR #rerun <> :rerun) AND NOT ${liveClaim})`,
+    };
+    const condition = conditions[kind];
+    const values: Record<string, unknown> = {
+      ':inProgress': STATUS.IN_PROGRESS,
+      ':zero': 0,
+      ':one': 1,
+      ':lock': lockExpiresAt,
+      ':now': request.now,
+      ':hash': request.payloadHash,
+      ...event.values,
+    };
+    if (kind === 'next')
+      Object.assign(values, {
+        ':failed': STATUS.FAILED,
+        ':yes': true,
+        ':due': request.now + RETRY_AT_TOLERANCE_MS,
+        ':maxRuns': request.maxRuns,
+        ':nowSeconds': Math.floor(request.now / 1000),
+      });
+    if (kind === 'redrive') Object.assign(values, { ':dead': STATUS.DEAD, ':dl': request.deadLetterId });
+    if (kind === 'rerun') Object.assign(values, { ':rerun': request.rerunId });
     try {
-      const output = await this.update(
-        key,
-        update,
-        condition,
-        {
-          ':inProgress': STATUS.IN_PROGRESS,
-          ':failed': STATUS.FAILED,
-          ':dead': STATUS.DEAD,
-          ':zero': 0,
-          ':one': 1,
-          ':lock': lockExpiresAt,
-          ':now': request.now,
-          ':nowSeconds': Math.floor(request.now / 1000),
-          ...event.values,
+      const output = await this.update(key, update, condition, values, {
+        ReturnValues: 'UPDATED_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
+      return {
+        claimed: {
+          kind: 'claimed',
+          via: kind,
+          attempt: Number(output.Attributes?.attempts ?? 1),
+          run: Number(output.Attributes?.runs ?? 1),
+          lockExpiresAt,
         },
-        { ReturnValues: 'UPDATED_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' },
-      );
-      const attempt = Number(output.Attributes?.attempts ?? 1);
-      return { kind: 'claimed', attempt, lockExpiresAt };
+      };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const existing = error.Item ? readRawItem(error.Item) : await this.get(key);
-      if (existing?.status === STATUS.COMPLETED) return { kind: 'completed', attempts: existing.attempts };
-      return { kind: 'busy', attempts: existing?.attempts ?? 0, lockExpiresAt: existing?.lockExpiresAt };
+      return error.Item ? { existing: readRawItem(error.Item), read: true } : { read: false };
     }
   }
 
-  /** Records COMPLETED with the (bounded) result. False when this worker no longer held the claim. */
+  /**
+   * Records COMPLETED with the (bounded) result, and clears `lastError` (a redriven delivery that
+   * now succeeded is not shown failing; `attempts` keeps its history). False when this worker no
+   * longer held the claim.
+   */
   async complete(
     key: DeliveryKey,
     attempt: number,
     result: string | undefined,
     now: number,
   ): Promise<boolean> {
-    const update = `SET #status = :completed, #completedAt = :now, #updated = :now${result === undefined ? '' : ', #result = :result'} REMOVE #lock`;
+    const update = `SET #status = :completed, #completedAt = :now, #updated = :now${result === undefined ? '' : ', #result = :result'} REMOVE #lock, #lastError, #retryAt`;
     return this.ownedWrite(key, attempt, update, {
       ':completed': STATUS.COMPLETED,
       ':now': now,
@@ -200,61 +391,84 @@ export class DeliveryStore {
     });
   }
 
-  /** Records a retryable failure of this worker's attempt. False when this worker no longer held the claim. */
-  async fail(key: DeliveryKey, attempt: number, error: ErrorSummary, now: number): Promise<boolean> {
+  /**
+   * Records a failure of this worker's attempt: retryable (`retryAt` is the next allowed attempt),
+   * or one whose dead letter could not be sent (`error.retryable` false: the next copy of the
+   * message dead-letters it without running). False when this worker no longer held the claim.
+   */
+  async fail(
+    key: DeliveryKey,
+    attempt: number,
+    error: ErrorSummary,
+    now: number,
+    retryAt: number,
+  ): Promise<boolean> {
     return this.ownedWrite(
       key,
       attempt,
-      'SET #status = :failed, #updated = :now, #lastError = :error REMOVE #lock',
-      {
-        ':failed': STATUS.FAILED,
-        ':now': now,
-        ':error': error,
-      },
+      'SET #status = :failed, #updated = :now, #lastError = :error, #retryAt = :retryAt REMOVE #lock',
+      { ':failed': STATUS.FAILED, ':now': now, ':error': error, ':retryAt': retryAt },
     );
   }
 
   /**
-   * Records DEAD before the message is sent to the DLQ. With `attempt` (after a claim) only while
-   * this worker holds the claim; without (rejected before any claim) unless the delivery completed.
+   * Records DEAD after the dead letter `deadLetterId` was sent (see {@link DeadFence} for when it
+   * applies). The record keeps the id, so a redrive of that letter is told from a stale copy.
    */
   async markDead(key: DeliveryKey, request: DeadRequest): Promise<DeadOutcome> {
     const values: Record<string, unknown> = {
       ':dead': STATUS.DEAD,
       ':now': request.now,
       ':error': request.error,
+      ':dl': request.deadLetterId,
     };
-    if (request.attempt !== undefined) {
+    const set = ['#status = :dead', '#deadAt = :now', '#updated = :now', '#lastError = :error', '#dl = :dl'];
+    const { fence } = request;
+    if (fence.kind === 'claim') {
       const owned = await this.ownedWrite(
         key,
-        request.attempt,
-        'SET #status = :dead, #deadAt = :now, #updated = :now, #lastError = :error REMOVE #lock',
+        fence.attempt,
+        `SET ${set.join(', ')} REMOVE #lock, #retryAt`,
         values,
       );
       return owned ? 'dead' : 'lost';
     }
-    const event = eventFieldWrites(request, this.expiresAt(request.now));
-    const set = [
-      '#status = :dead',
-      '#deadAt = :now',
-      '#updated = :now',
-      '#lastError = :error',
-      '#attempts = if_not_exists(#attempts, :zero)',
-      ...event.set,
-    ];
-    const update = `SET ${set.join(', ')}`;
-    const condition = 'attribute_not_exists(#pk) OR #status <> :completed';
-    try {
-      await this.update(key, update, condition, {
-        ...values,
+    let condition: string;
+    if (fence.kind === 'seen') {
+      condition = '#status = :seenStatus AND #attempts = :seenAttempts';
+      Object.assign(values, { ':seenStatus': fence.status, ':seenAttempts': fence.attempts });
+    } else {
+      const event = eventFieldWrites(request, this.expiresAt(request.now));
+      set.push('#attempts = if_not_exists(#attempts, :zero)', ...event.set);
+      Object.assign(values, event.values, {
         ':zero': 0,
         ':completed': STATUS.COMPLETED,
-        ...event.values,
+        ':inProgress': STATUS.IN_PROGRESS,
+      });
+      const allowed = [
+        'attribute_not_exists(#pk)',
+        'NOT (#status IN (:completed, :dead) OR (#status = :inProgress AND #lock >= :now))',
+      ];
+      if (fence.redriveOf) {
+        allowed.push('(#status = :dead AND #dl = :redriveOf)');
+        values[':redriveOf'] = fence.redriveOf;
+      }
+      if (fence.rerunId) {
+        allowed.push('((attribute_not_exists(#rerun) OR #rerun <> :rerun) AND #status <> :inProgress)');
+        set.push('#rerun = :rerun');
+        values[':rerun'] = fence.rerunId;
+      }
+      condition = allowed.join(' OR ');
+    }
+    try {
+      await this.update(key, `SET ${set.join(', ')} REMOVE #lock, #retryAt`, condition, values, {
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
       return 'dead';
     } catch (error) {
-      if (isConditionFailure(error)) return 'completed';
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      const existing = error.Item ? readRawItem(error.Item) : await this.get(key);
+      return existing?.status === STATUS.COMPLETED ? 'completed' : 'lost';
     }
   }
 

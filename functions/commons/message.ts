@@ -3,6 +3,7 @@
  * or a bare EventBridge event (what EventBridge puts in the DLQ when it cannot deliver; after a
  * redrive it is treated as addressed to this worker's RPC).
  */
+import { createHash } from 'node:crypto';
 import type { BusEvent, QueueMessage } from './contracts.ts';
 import { PoisonMessageError } from './errors.ts';
 
@@ -94,4 +95,24 @@ export function parseMessage(body: string, ownRpc: string): Delivery {
     payload: (event as unknown as BusEvent).detail.payload,
     bare: !wrapped,
   };
+}
+
+/** JSON with object keys sorted, so the same value always gives the same text. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (isObject(value))
+    return `{${Object.keys(value)
+      .sort()
+      .filter((key) => value[key] !== undefined)
+      .map((key) => `${JSON.stringify(key)}:${stableJson(value[key])}`)
+      .join(',')}}`;
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * The hash a claim stores of a delivery's payload (SHA-256 of its JSON with sorted keys, base64url):
+ * another delivery of the same (eventId, rpc) with a different payload is a conflict, not a duplicate.
+ */
+export function payloadHash(payload: unknown): string {
+  return createHash('sha256').update(stableJson(payload)).digest('base64url');
 }

@@ -11,15 +11,18 @@
  *
  * Outcome: 2xx succeeds (the JSON response is recorded as the result); 408, 409, 429, 5xx, network
  * errors and timeouts are retryable; every other 4xx is a {@link NonRetryableError} (dead-lettered).
+ *
+ * Timeout: `ER_REMOTE_TIMEOUT_MS` (the plan gives the function timeout less the claim and the
+ * recording, see remote-budget.ts), cut to the invocation's remaining time less what recording the
+ * outcome needs; a call cut that way says so in its error.
  */
 import type { WorkerConfig } from './config.ts';
 import type { DeliveryContext } from './context.ts';
 import { NonRetryableError } from './errors.ts';
 import { traceparent } from './ids.ts';
-import type { RpcRunner } from './worker.ts';
+import { callBudgetMs, RECORD_RESERVE_MS } from './remote-budget.ts';
+import type { RpcRunner } from './scope.ts';
 
-/** Time kept back from the invocation for recording the outcome after the call. */
-const RECORD_MARGIN_MS = 1500;
 /** Characters of an error response body quoted in the error message. */
 const MAX_QUOTED_BODY = 300;
 /** 4xx statuses that mean "try again later". */
@@ -88,7 +91,12 @@ export async function callRemote(
   ctx: DeliveryContext,
   configuredTimeoutMs: number,
 ): Promise<unknown> {
-  const timeoutMs = Math.max(1, Math.min(configuredTimeoutMs, ctx.remainingTimeMs() - RECORD_MARGIN_MS));
+  const { timeoutMs, cut } = callBudgetMs(configuredTimeoutMs, ctx.remainingTimeMs());
+  const budget = cut
+    ? ` (cut from the configured ${configuredTimeoutMs} ms to what the invocation could spare, keeping ${RECORD_RESERVE_MS} ms to record the outcome; raise the RPC's timeout)`
+    : '';
+  if (timeoutMs < 1)
+    throw new RemoteRpcError(`POST ${url} was not called: the invocation had no time left for it${budget}`);
   let response: Response;
   try {
     response = await fetch(url, {
@@ -101,7 +109,7 @@ export async function callRemote(
     const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
     throw new RemoteRpcError(
       timedOut
-        ? `POST ${url} did not answer within ${timeoutMs} ms`
+        ? `POST ${url} did not answer within ${timeoutMs} ms${budget}`
         : `POST ${url} failed: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`,
     );
   }

@@ -22,6 +22,8 @@ const COMMANDS = [
   'publish',
   'status',
   'dlq',
+  'failures',
+  'audit',
   'codegen',
   'cost',
 ] as const;

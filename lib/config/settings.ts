@@ -3,6 +3,11 @@
  */
 import { isScalar, type Node } from 'yaml';
 import { LAMBDA, SQS } from '../../functions/commons/aws-limits.ts';
+import {
+  MIN_REMOTE_CALL_MS,
+  minimumRemoteTimeoutSeconds,
+  REMOTE_CONCURRENCY,
+} from '../../functions/commons/remote-budget.ts';
 import { formatDuration, parseDuration } from './durations.ts';
 import type { RpcSettings } from './types.ts';
 import { capitalize, type Entry, type YamlReader } from './yaml-reader.ts';
@@ -136,6 +141,32 @@ export function checkSettingCombination(
       `Add "batchingWindow: 1s" (or more) next to batchSize, or lower batchSize to 10.`,
     );
   }
+}
+
+/**
+ * Refuses a remote RPC whose timeout is too short for its calls to succeed: the worker needs time to
+ * claim before the call and to record after it, and calls at most REMOTE_CONCURRENCY records of a
+ * batch at once (functions/commons/remote-budget.ts). Points at the timeout that applies. True when
+ * it reported.
+ */
+export function checkRemoteTimeout(
+  reader: YamlReader,
+  settings: RpcSettings,
+  nodes: Partial<Record<keyof RpcSettings, Node>>,
+  owner: string,
+  fallback: Node,
+): boolean {
+  const minimum = minimumRemoteTimeoutSeconds(settings.batchSize);
+  if (settings.timeoutSeconds >= minimum) return false;
+  const rounds = Math.ceil(settings.batchSize / REMOTE_CONCURRENCY);
+  reader.diagnostics.error(
+    reader.loc(nodes.timeoutSeconds ?? nodes.batchSize ?? fallback),
+    'remote-timeout-too-short',
+    `${capitalize(owner)} is a remote RPC with timeout ${formatDuration(settings.timeoutSeconds)}, too short for its calls to succeed: ` +
+      `with batchSize ${settings.batchSize} its worker calls ${rounds === 1 ? 'once' : `in ${rounds} rounds of ${REMOTE_CONCURRENCY}`} per invocation, and each call needs at least ${MIN_REMOTE_CALL_MS} ms besides the time to claim the delivery and record the outcome.`,
+    `Set "timeout: ${formatDuration(minimum)}" or more${rounds > 1 ? `, or lower batchSize to ${REMOTE_CONCURRENCY}` : ''}.`,
+  );
+  return true;
 }
 
 /**

@@ -4,7 +4,9 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { RouterSpec } from '../config/types.ts';
+import { names } from '../naming.ts';
 import type { Plan } from '../plan/types.ts';
+import { OpsRecordsPolicy } from './dlq-operator-policy.ts';
 import { PublishApi } from './publish-api.ts';
 import { PublisherPolicy } from './publisher-policy.ts';
 import { RouterCore } from './router-core.ts';
@@ -29,6 +31,10 @@ export class CoreStack extends Stack {
       ...props,
     });
     this.core = new RouterCore(this, 'Router', { core: props.plan.core });
+    new OpsRecordsPolicy(this, 'OpsRecords', {
+      managedPolicyName: names.opsRecordsPolicyName(props.plan.names),
+      tableArn: this.core.table.tableArn,
+    });
 
     // ---- publish API -------------------------------------------------------------------------------
     new PublishApi(this, 'PublishApi', {

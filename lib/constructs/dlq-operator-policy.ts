@@ -1,11 +1,17 @@
 /**
- * The ops rights of one service stack: a customer-managed IAM policy, named by the naming convention, that
- * an ops role attaches to inspect and redrive the dead-letter queues of that stack's RPCs
- * (`event-router dlq list|peek|redrive` and the dashboard) and nothing else.
+ * The ops rights, as customer-managed IAM policies named by the naming convention:
+ * - per service stack, the operator policy (`event-router dlq`, `failures`, the dashboard's actions on
+ *   that stack's DLQs) and the read-only viewer policy (`dlq list|peek`, `failures` without redrive,
+ *   `audit`);
+ * - once per router (core stack), the ops records policy: the audit trail and the edit notes on delivery
+ *   records in the shared deliveries table, which every operator attaches beside a service's policy.
+ * test/cdk/ops-policies.test.ts runs each ops command against the local runtime, records the AWS actions
+ * it calls, and checks that these policies grant exactly those.
  */
 import { Arn, ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { AUDIT_PARTITION, EDIT_NOTE_ATTRIBUTES } from '../ops/audit.ts';
 import { MANAGED_POLICY_MAX_CHARS, MAX_RPCS_PER_SERVICE_STACK } from '../plan/estimate.ts';
 import { acknowledge } from './nag.ts';
 import type { RouterRefs } from './router-refs.ts';
@@ -27,6 +33,8 @@ export interface DlqOperatorPolicyProps {
   readonly workers: readonly RpcWorker[];
   /** The deliveries table (status lookups), found by name. */
   readonly refs: Pick<RouterRefs, 'tableArn' | 'tableName'>;
+  /** Physical name of the read-only viewer policy (`names.dlqViewerPolicyName`). */
+  readonly viewerPolicyName: string;
 }
 
 /** The ARNs one operator policy names. */
@@ -63,6 +71,8 @@ export function operatorStatements(arns: OperatorArns): iam.PolicyStatement[] {
         'sqs:ListMessageMoveTasks',
         'sqs:CancelMessageMoveTask',
         'sqs:DeleteMessage',
+        // dlq purge.
+        'sqs:PurgeQueue',
       ],
       resources: [...arns.deadLetterQueues],
     }),
@@ -98,6 +108,80 @@ export function operatorStatements(arns: OperatorArns): iam.PolicyStatement[] {
 }
 
 /**
+ * The statements of the read-only viewer policy: depths, peeks and failure groups (a read receives
+ * messages and makes them visible again: SQS has no other way to read a queue), the status of move
+ * tasks, delivery lookups. No send, delete, purge or move.
+ */
+export function viewerStatements(arns: OperatorArns): iam.PolicyStatement[] {
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'ReadDeadLetterQueues',
+      actions: [
+        'sqs:GetQueueUrl',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:ListMessageMoveTasks',
+      ],
+      resources: [...arns.deadLetterQueues],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadRpcQueues',
+      actions: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'],
+      resources: [...arns.queues],
+    }),
+    new iam.PolicyStatement({
+      sid: 'LookUpDeliveries',
+      actions: ['dynamodb:Query'],
+      resources: [arns.table],
+    }),
+    new iam.PolicyStatement({ sid: 'ListQueues', actions: ['sqs:ListQueues'], resources: ['*'] }),
+  ];
+  return statements.filter((statement) => statement.resources.length > 0);
+}
+
+/**
+ * The statements of the ops records policy: write audit entries (PutItem only under the audit partition
+ * key), read them (Query; the audit is one partition), and note an edit on a delivery record (UpdateItem
+ * of `lastEdit` only: the record's state cannot be changed by an operator).
+ */
+export function opsRecordsStatements(tableArn: string): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'WriteAuditTrail',
+      actions: ['dynamodb:PutItem'],
+      resources: [tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [AUDIT_PARTITION] } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'NoteEditsOnDeliveries',
+      actions: ['dynamodb:UpdateItem'],
+      resources: [tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...EDIT_NOTE_ATTRIBUTES] } },
+    }),
+    new iam.PolicyStatement({ sid: 'ReadAuditTrail', actions: ['dynamodb:Query'], resources: [tableArn] }),
+  ];
+}
+
+/** The router's ops records policy (core stack), named `<prefix>-ops-records`. */
+export class OpsRecordsPolicy extends Construct {
+  readonly policy: iam.ManagedPolicy;
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { readonly managedPolicyName: string; readonly tableArn: string },
+  ) {
+    super(scope, id);
+    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+      managedPolicyName: props.managedPolicyName,
+      description:
+        'Lets ops record what they do (event-router audit trail) and note edits on delivery records; attach it beside a service dlq-operator policy.',
+      statements: opsRecordsStatements(props.tableArn),
+    });
+  }
+}
+
+/**
  * Size of the policy document over these ARNs as IAM counts it (white space excluded): what a deploy
  * would be refused for when it passes {@link MANAGED_POLICY_MAX_CHARS}.
  */
@@ -119,6 +203,8 @@ export function operatorPolicySize(arns: OperatorArns): number {
 export class DlqOperatorPolicy extends Construct {
   readonly policy: iam.ManagedPolicy;
   readonly managedPolicyName: string;
+  /** The read-only viewer policy over the same queues (it is smaller than the operator policy, so it fits too). */
+  readonly viewerPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: DlqOperatorPolicyProps) {
     super(scope, id);
@@ -133,11 +219,22 @@ export class DlqOperatorPolicy extends Construct {
         table: props.refs.tableArn,
       }),
     });
-    acknowledge(
-      this.policy,
-      'AwsSolutions-IAM5[Resource::*]',
-      'Only sqs:ListQueues has Resource "*": it has no queue resource IAM could scope it to, and it reveals queue URLs only. Every other action names the queues and DLQs of this stack or the deliveries table.',
-    );
+    const arns = {
+      deadLetterQueues: props.workers.map((worker) => worker.deadLetterQueue.queueArn),
+      queues: props.workers.map((worker) => worker.queue.queueArn),
+      table: props.refs.tableArn,
+    };
+    this.viewerPolicy = new iam.ManagedPolicy(this, 'ViewerPolicy', {
+      managedPolicyName: props.viewerPolicyName,
+      description: `Lets ops look at the dead-letter queues of ${props.serviceLabel} without changing anything (event-router dlq list, peek, failures, audit).`,
+      statements: viewerStatements(arns),
+    });
+    for (const policy of [this.policy, this.viewerPolicy])
+      acknowledge(
+        policy,
+        'AwsSolutions-IAM5[Resource::*]',
+        'Only sqs:ListQueues has Resource "*": it has no queue resource IAM could scope it to, and it reveals queue URLs only. Every other action names the queues and DLQs of this stack or the deliveries table.',
+      );
 
     // The real ARNs are tokens until deploy; measure with the names they will resolve to, in the stack's
     // partition, region and account when known, else in names as long as any.

@@ -194,7 +194,8 @@ export class RpcWorker extends Construct {
   /**
    * The worker's rights, written out: its own queue, its own DLQ, the deliveries table, and (maybe) the bus.
    * Each action is one the worker code or its event source mapping calls: the mapping receives, deletes and
-   * reads the queue's attributes; the worker changes visibility (backoff), sends poison messages to its DLQ,
+   * reads the queue's attributes; the worker changes visibility (backoff), sends a message back to its
+   * queue when its receives are used up, sends poison messages to its DLQ,
    * reads and updates delivery records (claims are conditional UpdateItem calls, never PutItem) and
    * publishes its declared follow-ups under its own source.
    */
@@ -208,6 +209,13 @@ export class RpcWorker extends Construct {
           'sqs:ChangeMessageVisibility',
           'sqs:GetQueueAttributes',
         ],
+        resources: [this.queue.queueArn],
+      }),
+      // A message that must come back but has used up its receives goes back as a new message, so
+      // the redrive policy does not dead-letter a delivery that still has runs left.
+      new iam.PolicyStatement({
+        sid: 'RequeueToOwnQueue',
+        actions: ['sqs:SendMessage'],
         resources: [this.queue.queueArn],
       }),
       new iam.PolicyStatement({

@@ -67,6 +67,7 @@ export class ServiceStack extends Stack {
     this.workers = workers;
     this.operatorPolicy = new DlqOperatorPolicy(this, 'DlqOperator', {
       managedPolicyName: names.dlqOperatorPolicyName(plan.names, stack.service, stack.shard),
+      viewerPolicyName: names.dlqViewerPolicyName(plan.names, stack.service, stack.shard),
       serviceLabel,
       workers: [...workers.values()],
       refs,

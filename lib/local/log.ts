@@ -34,9 +34,23 @@ function describeOutcome(d: DeliveryLog): { mark: string; text: string } {
     case 'ok':
       return { mark: color.green('✓'), text: color.green('ok') };
     case 'duplicate':
-      return { mark: color.dim('='), text: color.dim('duplicate (already completed)') };
+      return {
+        mark: color.dim('='),
+        text: color.dim(
+          d.duplicateOf === 'dead-lettered'
+            ? 'duplicate (dead-lettered; redrive to run again)'
+            : 'duplicate (already completed)',
+        ),
+      };
     case 'in-progress-elsewhere':
       return { mark: color.yellow('↻'), text: color.yellow('in progress elsewhere (retry later)') };
+    case 'rescheduled':
+      return {
+        mark: color.yellow('↻'),
+        text: color.yellow(
+          `rescheduled to its next attempt${d.retryInSeconds === undefined ? '' : ` in ${d.retryInSeconds} s`} (backoff)`,
+        ),
+      };
     case 'dead-lettered':
       return {
         mark: color.red('☠'),

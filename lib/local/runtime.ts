@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
+import { ENV } from '../../functions/commons/contracts.ts';
 import type { Graph } from '../plan/graph.ts';
 import { ApiGateway, type ApiRequestLog } from './apigateway.ts';
 import { LocalDynamoDb } from './dynamodb.ts';
@@ -55,7 +56,8 @@ export interface RuntimeOptions {
 }
 
 /** Serves a non-AWS request; resolves false when it is not its own. */
-export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+/** A mounted handler; `body` is the request body, which the runtime has already read. */
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<boolean>;
 
 /** Default port of `event-router dev`. */
 export const DEFAULT_PORT = 4010;
@@ -174,7 +176,7 @@ export class LocalRuntime {
       dynamodb: (req, res) => dynamodb.handle(req, res),
       http: async (req, res, body) =>
         (await api.handle(req, res, body)) ||
-        (runtime ? await runtime.serveMounted(req, res) : false) ||
+        (runtime ? await runtime.serveMounted(req, res, body) : false) ||
         status.handle(req, res),
       onError: (error) => events.error?.(error),
     });
@@ -241,6 +243,10 @@ export class LocalRuntime {
       AWS_DEFAULT_REGION: this.model.region,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
+      // The event-router worker keeps each delivery's next attempt itself: it is told the dev retry delay.
+      ...(this.options.retryDelaySeconds !== undefined
+        ? { [ENV.retryDelaySeconds]: String(this.options.retryDelaySeconds) }
+        : {}),
     };
   }
 
@@ -324,8 +330,8 @@ export class LocalRuntime {
     this.mounted.push(handler);
   }
 
-  private async serveMounted(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    for (const handler of this.mounted) if (await handler(req, res)) return true;
+  private async serveMounted(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<boolean> {
+    for (const handler of this.mounted) if (await handler(req, res, body)) return true;
     return false;
   }
 

@@ -1,8 +1,8 @@
 /**
  * The runtime's own status endpoints, read from the templates: `GET /_status` (and `GET /` when no
  * dashboard is mounted) answers JSON with the event -> RPC graph, each RPC's queue and DLQ depth
- * and the recent deliveries. It changes nothing: redrives go through SQS StartMessageMoveTask (the
- * CLI's `dlq redrive`) or the dashboard.
+ * and the recent deliveries. It changes nothing: redrives and every other DLQ action go through SQS
+ * (the CLI) or the dashboard's API, both through lib/ops.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Graph } from '../plan/graph.ts';

@@ -30,8 +30,8 @@ export const MANAGED_POLICY_MAX_CHARS = 6144;
  */
 export const MAX_RPCS_PER_SERVICE_STACK = 20;
 
-/** Per stack: the CDK metadata resource and the DLQ operator policy (a customer-managed IAM policy). */
-export const RESOURCES_PER_STACK = 2;
+/** Per stack: the CDK metadata resource and the DLQ operator and viewer policies (customer-managed IAM policies). */
+export const RESOURCES_PER_STACK = 3;
 
 /** Resources of a service stack holding `rpcs` RPCs and `rules` rules. */
 export function estimateServiceStack(rpcs: number, rules: number): number {

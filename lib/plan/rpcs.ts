@@ -4,6 +4,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SCHEMA_VERSION_KEY } from '../../functions/commons/contracts.ts';
+import { remoteCallTimeoutMs } from '../../functions/commons/remote-budget.ts';
 import type { JsonSchema, RouterSpec, RpcSettings, RpcSpec } from '../config/types.ts';
 import { type NameContext, names, publisherSource } from '../naming.ts';
 import type { RpcPlan, RpcRunner } from './types.ts';
@@ -32,13 +33,11 @@ export function visibilityTimeoutFor(settings: RpcSettings): number {
 }
 
 /**
- * Timeout of one remote call: below the function timeout by 20 % (at least 250 ms, at most 5 s), so the
- * worker still has time to record the failure before Lambda stops it.
+ * Timeout of one remote call: all of the function timeout but what the worker needs before the call
+ * (the claim) and after it (recording the outcome); see functions/commons/remote-budget.ts.
  */
 export function remoteTimeoutMsFor(settings: RpcSettings): number {
-  const budget = settings.timeoutSeconds * 1000;
-  const margin = Math.min(5000, Math.max(250, Math.round(budget * 0.2)));
-  return Math.max(100, budget - margin);
+  return remoteCallTimeoutMs(settings.timeoutSeconds);
 }
 
 /** `POST <baseUrl>/<package>.<Service>/<Method>` (Connect protocol). */

@@ -34,8 +34,10 @@ interface Statement {
 
 /** The statements of the one managed policy of a template, by Sid. */
 function operatorPolicy(template: Template): { name: string; statements: Map<string, Statement> } {
-  const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
-  assert.equal(policies.length, 1, 'one managed policy per service stack');
+  const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((p) =>
+    String(p.Properties?.ManagedPolicyName).endsWith('-dlq-operator'),
+  );
+  assert.equal(policies.length, 1, 'one operator policy per service stack');
   const properties = policies[0]?.Properties as {
     ManagedPolicyName: string;
     PolicyDocument: { Statement: Statement[] };
@@ -74,6 +76,7 @@ describe('DLQ operator policy', () => {
       'sqs:GetQueueAttributes',
       'sqs:GetQueueUrl',
       'sqs:ListMessageMoveTasks',
+      'sqs:PurgeQueue',
       'sqs:ReceiveMessage',
       'sqs:StartMessageMoveTask',
     ]);

@@ -49,13 +49,13 @@ function roleResources(template: Template, functionName: string): string {
 }
 
 describe('service stack: resources per kind', () => {
-  it('has per RPC two queues, two queue policies, a role, a log group, a function, a mapping and an alarm, and one ops policy', () => {
+  it('has per RPC two queues, two queue policies, a role, a log group, a function, a mapping and an alarm, and the operator and viewer policies', () => {
     for (const [type, count] of [
       ['AWS::SQS::Queue', 4],
       ['AWS::SQS::QueuePolicy', 4],
       ['AWS::IAM::Role', 2],
       ['AWS::IAM::Policy', 0],
-      ['AWS::IAM::ManagedPolicy', 1],
+      ['AWS::IAM::ManagedPolicy', 2],
       ['AWS::Logs::LogGroup', 2],
       ['AWS::Lambda::Function', 2],
       ['AWS::Lambda::EventSourceMapping', 2],
@@ -202,7 +202,7 @@ describe('service stack: workers', () => {
       Environment: {
         Variables: Match.objectLike({
           ER_REMOTE_URL: 'https://fraud.example.com/acme.fraud.v1.Fraud/Score',
-          ER_REMOTE_TIMEOUT_MS: '4000',
+          ER_REMOTE_TIMEOUT_MS: '4400',
         }),
       },
     });
@@ -235,7 +235,7 @@ describe('service stack: workers', () => {
 });
 
 describe('service stack: least privilege', () => {
-  it('lets a worker consume only its own queue, send only to its own DLQ and write only the deliveries table', () => {
+  it('lets a worker consume only its own queue, send only to its own queue and DLQ, and write only the deliveries table', () => {
     const record = queueId(ledger, 'cardflow-dev-ledger-record');
     const recordDlq = queueId(ledger, 'cardflow-dev-ledger-record-dlq');
     ledger.hasResourceProperties('AWS::IAM::Role', {
@@ -253,6 +253,12 @@ describe('service stack: least privilege', () => {
                   'sqs:ChangeMessageVisibility',
                   'sqs:GetQueueAttributes',
                 ],
+                Resource: arnOf(record),
+              },
+              {
+                Sid: 'RequeueToOwnQueue',
+                Effect: 'Allow',
+                Action: 'sqs:SendMessage',
                 Resource: arnOf(record),
               },
               {

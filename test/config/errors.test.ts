@@ -405,6 +405,28 @@ describe('handlers', () => {
     expectOne(yaml, 'handler-in-remote', 'handler: x.ts');
   });
 
+  it('a remote RPC whose timeout is too short for its calls, at the timeout, naming the minimum', () => {
+    // batchSize 50: the worker calls 10 at a time, 5 rounds of at least 250 ms, plus claim and record
+    const remote = (settings: string) =>
+      edit(
+        '    rpcs:\n      ShipOrder:\n',
+        `    remote:\n      baseUrl: https://orders.example.com/\n      package: shop.orders.v1\n    rpcs:\n      ShipOrder:\n${settings}`,
+      );
+    const yaml = remote('        batchSize: 50\n        batchingWindow: 1s\n        timeout: 1s\n');
+    const result = expectOne(yaml, 'remote-timeout-too-short', '1s', 1);
+    assert.match(
+      result.diagnostics[0]?.message ?? '',
+      /remote RPC with timeout 1s, too short .* 5 rounds of 10/,
+    );
+    assert.match(result.diagnostics[0]?.hint ?? '', /"timeout: 2s" or more, or lower batchSize to 10/);
+    // the default batch with a 1 s timeout leaves each call time enough
+    assert.deepEqual(load(remote('        timeout: 1s\n')).diagnostics, []);
+    assert.deepEqual(
+      load(remote('        batchSize: 50\n        batchingWindow: 1s\n        timeout: 2s\n')).diagnostics,
+      [],
+    );
+  });
+
   it('a bad remote URL and package', () => {
     const yaml = edit(
       '    rpcs:\n      ShipOrder:\n',

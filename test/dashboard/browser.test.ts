@@ -156,6 +156,54 @@ describe('dashboard in a browser', () => {
     await page.screenshot({ path: join(tmpdir(), 'dashboard.png'), fullPage: true });
   });
 
+  it('shows failure groups, redrives one at a rate with progress, and edits a dead letter', async () => {
+    // Given three dead letters of one failure and one of another on SendTracking
+    for (const id of ['ship-21', 'ship-22', 'ship-23'])
+      await h.deadLetter(TRACKING, 'order.shipped', id, {
+        type: 'Timeout',
+        message: `carrier ${id} did not answer`,
+      });
+    await h.deadLetter(TRACKING, 'order.shipped', 'ship-24', MISSING_EMAIL);
+    // When the Failures view is opened from the navigation
+    await page.goto(h.url);
+    await page.locator('#nav-failures').click();
+    const failures = page.locator('#failures-result');
+    await failures.locator('table.failures').waitFor();
+    const timeoutRow = failures.locator('tr', { hasText: 'carrier <id> did not answer' });
+    // Then the groups show with their counts and a sample
+    assert.equal(await timeoutRow.locator('td[data-field="count"]').textContent(), '3');
+    assert.match((await timeoutRow.textContent()) ?? '', /carrier <id> did not answer/);
+    await page.screenshot({ path: join(tmpdir(), 'dashboard-failures.png'), fullPage: true });
+    // When the group is redriven at 2 messages/s
+    await timeoutRow.locator('input[name="rate"]').fill('2');
+    await timeoutRow.getByRole('button', { name: /Redrive the 3 message/ }).click();
+    // Then the page follows its progress to the end
+    await page.locator('#job progress').waitFor();
+    await page.locator('#job-result').waitFor({ timeout: 20_000 });
+    assert.match((await page.locator('#job-result').textContent()) ?? '', /Done: 3 of 3 moved/);
+    assert.deepEqual(await h.depth(TRACKING, 'dlq'), { visible: 1, inFlight: 0 });
+
+    // When the remaining dead letter is edited from the peek
+    await page.goto(`${h.url}/?peek=${encodeURIComponent(TRACKING)}#dlq-peek`);
+    await page.locator('#peek-result a[data-edit]').first().click();
+    const textarea = page.locator('#edit-payload');
+    await textarea.waitFor();
+    // with a payload that is not JSON
+    await textarea.fill('{"carrier": ');
+    await page.getByRole('button', { name: 'Send edited copy' }).click();
+    // Then the form says why, and nothing was sent
+    await page.locator('#edit-violations').waitFor();
+    assert.match((await page.locator('#edit-violations').textContent()) ?? '', /is not JSON/);
+    assert.deepEqual(await h.depth(TRACKING, 'dlq'), { visible: 1, inFlight: 0 });
+    // When a valid payload is sent
+    await page.locator('#edit-payload').fill('{"carrier": "DHL"}');
+    await page.getByRole('button', { name: 'Send edited copy' }).click();
+    // Then the page says so and the copy is in the queue
+    await page.getByText(/Sent the edited copy of/).waitFor();
+    assert.deepEqual(await h.depth(TRACKING, 'dlq'), { visible: 0, inFlight: 0 });
+    assert.match((await page.locator('#audit-body').textContent()) ?? '', /edit/);
+  });
+
   it('redrives with JavaScript off: the form posts and the page comes back with a notice', async () => {
     // Given a dead letter and a page without its script
     await h.deadLetter(TRACKING, 'order.shipped', 'ship-5', CARRIER_TIMEOUT);

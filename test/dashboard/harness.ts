@@ -101,10 +101,9 @@ export const SPEC: RouterSpec = {
   ],
 };
 
-const ctx = { app: SPEC.app.name, stage: SPEC.app.stage };
-
 /** Writes a cloud assembly with each RPC's queue + DLQ and the deliveries table; returns its directory. */
 function writeAssembly(spec: RouterSpec): string {
+  const ctx = { app: spec.app.name, stage: spec.app.stage };
   const dir = mkdtempSync(join(tmpdir(), 'dashboard-assembly-'));
   const resources: Record<string, unknown> = {
     Deliveries: deliveriesTableResource(names.deliveriesTableName(ctx)),
@@ -166,7 +165,13 @@ export interface DashboardHarness {
   queueUrl(rpcId: string, which: 'queue' | 'dlq'): Promise<string>;
   depth(rpcId: string, which: 'queue' | 'dlq'): Promise<{ visible: number; inFlight: number }>;
   /** Sends a dead letter the way a worker does: the queue message body and the DLQ attributes. */
-  deadLetter(rpcId: string, eventName: string, eventId: string, reason: DeadLetterReason): Promise<void>;
+  deadLetter(
+    rpcId: string,
+    eventName: string,
+    eventId: string,
+    reason: DeadLetterReason,
+    extra?: DeadLetterExtra,
+  ): Promise<void>;
   enqueue(rpcId: string, eventName: string, eventId: string): Promise<void>;
   putDelivery(
     record: Partial<DeliveryRecord> & Pick<DeliveryRecord, 'eventId' | 'rpc' | 'status' | 'updatedAt'>,
@@ -176,6 +181,14 @@ export interface DashboardHarness {
     init?: RequestInit,
   ): Promise<{ status: number; body: T }>;
   close(): Promise<void>;
+}
+
+/** What else a test's dead letter carries. */
+export interface DeadLetterExtra {
+  readonly payload?: Record<string, unknown>;
+  readonly failedAt?: string;
+  /** Further message attributes (String), e.g. DeadLetterId. */
+  readonly attributes?: Record<string, string>;
 }
 
 /** Why a dead letter failed, as `deadLetter` records it. */
@@ -193,7 +206,12 @@ export const MISSING_EMAIL: DeadLetterReason = {
 };
 
 /** The queue message body a rule renders for `rpcId`. */
-function queueBody(rpcId: string, eventName: string, eventId: string): string {
+export function queueBody(
+  rpcId: string,
+  eventName: string,
+  eventId: string,
+  payload: Record<string, unknown> = {},
+): string {
   return JSON.stringify({
     rpc: rpcId,
     event: {
@@ -213,15 +231,16 @@ function queueBody(rpcId: string, eventName: string, eventId: string): string {
           publisher: 'test',
           schemaVersion: 1,
         },
-        payload: {},
+        payload,
       },
     },
   });
 }
 
 /** Starts the runtime, the front server and the dashboard. */
-export async function startDashboardHarness(): Promise<DashboardHarness> {
-  const assembly = writeAssembly(SPEC);
+export async function startDashboardHarness(spec: RouterSpec = SPEC): Promise<DashboardHarness> {
+  const ctx = { app: spec.app.name, stage: spec.app.stage };
+  const assembly = writeAssembly(spec);
   const runtime = await LocalRuntime.start({ cdkOut: assembly, port: 0, inMemory: true });
   let dashboard: DashboardHandler | undefined;
   const server: Server = createServer((req, res) => {
@@ -237,7 +256,7 @@ export async function startDashboardHarness(): Promise<DashboardHarness> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  dashboard = createDashboard({ endpoint: url, region: 'us-east-1', spec: SPEC });
+  dashboard = createDashboard({ endpoint: url, region: 'us-east-1', spec, operator: 'test:operator' });
   const config = {
     endpoint: runtime.url,
     region: 'us-east-1',
@@ -272,18 +291,19 @@ export async function startDashboardHarness(): Promise<DashboardHarness> {
         inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
       };
     },
-    async deadLetter(rpcId, eventName, eventId, reason) {
+    async deadLetter(rpcId, eventName, eventId, reason, extra = {}) {
       await sqs.send(
         new SendMessageCommand({
           QueueUrl: await queueUrl(rpcId, 'dlq'),
-          MessageBody: queueBody(rpcId, eventName, eventId),
+          MessageBody: queueBody(rpcId, eventName, eventId, extra.payload),
           MessageAttributes: {
             ErrorType: text(reason.type),
             ErrorMessage: text(reason.message),
             Rpc: text(rpcId),
             EventId: text(eventId),
             Attempts: text('5'),
-            FailedAt: text('2026-11-25T10:01:02.000Z'),
+            FailedAt: text(extra.failedAt ?? '2026-11-25T10:01:02.000Z'),
+            ...Object.fromEntries(Object.entries(extra.attributes ?? {}).map(([k, v]) => [k, text(v)])),
           },
         }),
       );

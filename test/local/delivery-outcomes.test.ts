@@ -115,8 +115,13 @@ describe('delivery lines of the event-router worker', { timeout: 120_000 }, () =
   });
 
   /** Sends `body` to the worker's queue and returns the delivery line of that message. */
-  async function deliver(body: string): Promise<DeliveryLog> {
-    const { MessageId } = await h.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+  async function deliver(body: string, attributes: Record<string, string> = {}): Promise<DeliveryLog> {
+    const MessageAttributes = Object.fromEntries(
+      Object.entries(attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+    );
+    const { MessageId } = await h.sqs.send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageAttributes }),
+    );
     return eventually(
       () => h.deliveries.find((d) => d.messageId === MessageId),
       30_000,
@@ -180,16 +185,47 @@ describe('delivery lines of the event-router worker', { timeout: 120_000 }, () =
   });
 
   it("shows a redriven delivery's attempt as the worker counts it, with the receive count", async () => {
-    // Given a delivery that died after five handler runs (a redrive sends it again: receive 1)
+    // Given a delivery that died after five handler runs (a redrive of its dead letter sends it again:
+    // receive 1, carrying the DeadLetterId its record keeps)
     const eventId = randomUUID();
-    await putDelivery(eventId, 'DEAD', 5, Date.now() + 3_600_000);
+    const deadLetterId = randomUUID();
+    await putDelivery(eventId, 'DEAD', 5, Date.now() + 3_600_000, { deadLetterId: { S: deadLetterId } });
 
-    const line = await deliver(delivery(eventId));
+    const line = await deliver(delivery(eventId), { DeadLetterId: deadLetterId });
 
     assert.equal(line.outcome, 'ok');
     assert.equal(line.attempt, 1);
     assert.equal(line.workerAttempt, 6);
     assert.match(formatDelivery(line), / ok {2}attempt 6 \(receive 1\) /);
+  });
+
+  it('shows a copy of a dead-lettered delivery as a duplicate that needs a redrive', async () => {
+    // Given a DEAD delivery
+    const eventId = randomUUID();
+    await putDelivery(eventId, 'DEAD', 1, Date.now() + 3_600_000, { deadLetterId: { S: randomUUID() } });
+
+    // When a copy of its message arrives that is no redrive of its dead letter
+    const line = await deliver(delivery(eventId));
+
+    assert.equal(line.outcome, 'duplicate');
+    assert.equal(line.duplicateOf, 'dead-lettered');
+    assert.match(formatDelivery(line), /= .*duplicate \(dead-lettered; redrive to run again\)/);
+  });
+
+  it('shows a copy of a delivery waiting out its backoff as rescheduled', async () => {
+    // Given a FAILED delivery whose next attempt is a minute away
+    const eventId = randomUUID();
+    await putDelivery(eventId, 'FAILED', 1, Date.now() + 3_600_000, {
+      runs: { N: '1' },
+      retryAt: { N: String(Date.now() + 60_000) },
+      lastError: { M: { name: { S: 'Error' }, message: { S: 'down' }, retryable: { BOOL: true } } },
+    });
+
+    const line = await deliver(delivery(eventId));
+
+    assert.equal(line.outcome, 'rescheduled');
+    assert.ok((line.retryInSeconds ?? 0) >= 59, `retry in ${line.retryInSeconds} s`);
+    assert.match(formatDelivery(line), /rescheduled to its next attempt in \d+ s/);
   });
 
   it('shows a delivery another worker holds as in progress elsewhere', async () => {

@@ -389,7 +389,11 @@ describe('the example app, synthesized and run locally', { timeout: 180_000 }, (
         'the first run logged',
       );
       const runsBefore = deliveriesOf(eventId).length;
-      assert.equal(await dlq(['redrive', 'ReceiptService/LinkReceipt', '--filter', eventId, ...common]), 0);
+      // A filtered redrive moves the set the operator confirmed (--yes: no terminal to ask on here).
+      assert.equal(
+        await dlq(['redrive', 'ReceiptService/LinkReceipt', '--filter', eventId, '--yes', ...common]),
+        0,
+      );
       assert.ok(
         lines.some((l) => l.startsWith('Moved 1 of')),
         lines.join('\n'),

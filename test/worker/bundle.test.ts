@@ -89,8 +89,8 @@ describe('bundled worker', () => {
         )
       ).Item;
     assert.equal((await record(good))?.status, 'COMPLETED');
-    const dead = await record(bad);
-    assert.equal(dead?.status, 'DEAD');
-    assert.equal((dead?.lastError as { name?: string } | undefined)?.name, 'SchemaViolation');
+    // (without the schema it would have run and completed; with it, it is poison whose dead letter
+    // could not be sent, so nothing is recorded: a record says DEAD only once its letter is in the DLQ)
+    assert.equal(await record(bad), undefined);
   });
 });

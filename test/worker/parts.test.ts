@@ -190,7 +190,10 @@ describe('claim on DynamoDB proper', () => {
 
   it('reports a completed duplicate from the returned item, with a single request', async () => {
     const { store, calls } = storeAnswering({ status: { S: 'COMPLETED' }, attempts: { N: '1' } });
-    const outcome = await store.claim({ eventId: 'e', rpc: 'A/B' }, { eventName: 'x', now: 1, lockMs: 1000 });
+    const outcome = await store.claim(
+      { eventId: 'e', rpc: 'A/B' },
+      { eventName: 'x', now: 1, lockMs: 1000, payloadHash: 'h', maxRuns: 5 },
+    );
     assert.deepEqual(outcome, { kind: 'completed', attempts: 1 });
     assert.equal(calls(), 1);
   });
@@ -201,7 +204,10 @@ describe('claim on DynamoDB proper', () => {
       attempts: { N: '2' },
       lockExpiresAt: { N: '5000' },
     });
-    const outcome = await store.claim({ eventId: 'e', rpc: 'A/B' }, { eventName: 'x', now: 1, lockMs: 1000 });
+    const outcome = await store.claim(
+      { eventId: 'e', rpc: 'A/B' },
+      { eventName: 'x', now: 1, lockMs: 1000, payloadHash: 'h', maxRuns: 5 },
+    );
     assert.deepEqual(outcome, { kind: 'busy', attempts: 2, lockExpiresAt: 5000 });
   });
 });

@@ -160,6 +160,47 @@ describe('poison messages', () => {
     assert.equal(record?.deadAt, h.clock.now());
   });
 
+  it('runs a NonRetryableError delivery once even when its dead letter could not be sent at first', async () => {
+    // Given a handler refusing for good, and a DLQ that fails the first send
+    const eventId = randomUUID();
+    const payload = { ...authorizedPayload(), merchant: { name: 'Blocked Merchant', category: '5411' } };
+    const body = queueMessage(RPC, busEvent(EVENT, payload, { eventId }));
+    const messageId = randomUUID();
+    h.queue.failNextSends = 1;
+
+    // When the message is received, and again after it returned to the queue
+    const first = await deliverOne(body, messageId);
+    const second = await deliverOne(body, messageId);
+
+    // Then the handler ran once, the first receive returned the message, the second dead-lettered it
+    assert.deepEqual(first.response, { batchItemFailures: [{ itemIdentifier: messageId }] });
+    assert.equal(first.ran + second.ran, 1);
+    assert.deepEqual(second.response, { batchItemFailures: [] });
+    assert.equal(second.sent.length, 1);
+    assert.equal(attribute(second.sent[0], DLQ_ATTRIBUTES.errorType), 'NonRetryableError');
+    const record = await h.record(eventId);
+    assert.equal(record?.status, 'DEAD');
+    assert.equal(record?.deadLetterId, attribute(second.sent[0], DLQ_ATTRIBUTES.deadLetterId));
+  });
+
+  it('acknowledges the undeleted copy of a dead-lettered delivery (a kill -9 before the batch delete) once', async () => {
+    // Given a delivery dead-lettered by its handler, whose message was never deleted
+    const eventId = randomUUID();
+    const payload = { ...authorizedPayload(), merchant: { name: 'Blocked Merchant', category: '5411' } };
+    const body = queueMessage(RPC, busEvent(EVENT, payload, { eventId }));
+    const messageId = randomUUID();
+    const first = await deliverOne(body, messageId);
+    assert.equal(first.sent.length, 1);
+
+    // When the same message comes back
+    const again = await deliverOne(body, messageId);
+
+    // Then it is a duplicate: not run, not dead-lettered again
+    assert.deepEqual(again.response, { batchItemFailures: [] });
+    assert.equal(again.ran, 0);
+    assert.equal(again.sent.length, 0);
+  });
+
   it('keeps a poison message in the queue when the DLQ cannot be reached, and sends it once later', async () => {
     h.queue.failNextSends = 1;
     const messageId = randomUUID();
@@ -172,7 +213,8 @@ describe('poison messages', () => {
     assert.equal(second.sent.length, 1);
   });
 
-  it('acknowledges a schema-violating copy of a delivery that already completed, without dead-lettering', async () => {
+  it('dead-letters a schema-violating copy of a completed delivery as a conflict, leaving its record alone', async () => {
+    // The copy carries another payload than the one the delivery completed with: not a duplicate.
     const eventId = randomUUID();
     await deliverOne(queueMessage(RPC, busEvent(EVENT, authorizedPayload(), { eventId })));
     assert.equal((await h.record(eventId))?.status, 'COMPLETED');
@@ -182,7 +224,28 @@ describe('poison messages', () => {
     );
 
     assert.deepEqual(response, { batchItemFailures: [] });
-    assert.equal(sent.length, 0);
+    assert.equal(sent.length, 1);
+    assert.equal(attribute(sent[0], DLQ_ATTRIBUTES.errorType), 'IdempotencyConflict');
     assert.equal((await h.record(eventId))?.status, 'COMPLETED');
+  });
+
+  it('acknowledges a schema-violating copy of a delivery it dead-lettered already (a kill -9 before the delete)', async () => {
+    // Given a poison message that was dead-lettered, whose batch was never deleted
+    const eventId = randomUUID();
+    const body = queueMessage(RPC, busEvent(EVENT, { ...authorizedPayload(), amount: 'lots' }, { eventId }));
+    const messageId = randomUUID();
+    const first = await deliverOne(body, messageId);
+    assert.equal(first.sent.length, 1);
+
+    // When the same message comes back
+    const again = await deliverOne(body, messageId);
+
+    // Then it is acknowledged as a duplicate: one dead letter
+    assert.deepEqual(again.response, { batchItemFailures: [] });
+    assert.equal(again.sent.length, 0);
+    assert.equal(
+      (await h.record(eventId))?.deadLetterId,
+      attribute(first.sent[0], DLQ_ATTRIBUTES.deadLetterId),
+    );
   });
 });

@@ -82,7 +82,8 @@ describe('follow-up events', () => {
     assert.equal(record?.lastError?.name, 'PublishError');
     assert.match(record?.lastError?.message ?? '', /InternalFailure/);
 
-    // When the delivery is retried and EventBridge accepts
+    // When the delivery is retried after its backoff and EventBridge accepts
+    h.clock.advance(10_000);
     const acceptedBefore = h.bus.accepted.length;
     await deliver(eventId, 2);
 

@@ -8,6 +8,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DLQ_ATTRIBUTES } from '../../functions/commons/contracts.ts';
+import { RECORD_RESERVE_MS } from '../../functions/commons/remote-budget.ts';
 import { handler } from '../../functions/remote-rpc/index.ts';
 import { authorizedPayload, type Harness, startHarness } from './support/harness.ts';
 import { busEvent, lambdaContext, queueMessage, sqsEvent, sqsRecord } from './support/messages.ts';
@@ -68,7 +69,7 @@ describe('remote RPC worker', () => {
 
   async function call(
     path: string,
-    options: { eventId?: string; receiveCount?: number; timeoutMs?: number } = {},
+    options: { eventId?: string; receiveCount?: number; timeoutMs?: number; remainingMs?: number } = {},
   ) {
     const eventId = options.eventId ?? randomUUID();
     const messageId = randomUUID();
@@ -81,7 +82,7 @@ describe('remote RPC worker', () => {
     const event = busEvent(EVENT, authorizedPayload(eventId), { eventId, causationId: 'cause-1' });
     const response = await worker(
       sqsEvent([sqsRecord(queueMessage(RPC, event), { messageId, receiveCount: options.receiveCount })]),
-      lambdaContext(30_000),
+      lambdaContext(options.remainingMs ?? 30_000),
     );
     return {
       eventId,
@@ -171,6 +172,18 @@ describe('remote RPC worker', () => {
     assert.match(record?.lastError?.message ?? '', /did not answer within 150 ms/);
   });
 
+  it('gives a call what the invocation can spare, keeping time to record, and says when it cut the call', async () => {
+    // 1 s left in the invocation, 2 s configured: the call gets 1 s less what recording needs
+    const { record, requests } = await call('/slow', { timeoutMs: 2000, remainingMs: 1000 });
+
+    assert.equal(requests[0]?.headers['connect-timeout-ms'], String(1000 - RECORD_RESERVE_MS));
+    assert.equal(record?.status, 'FAILED');
+    assert.match(
+      record?.lastError?.message ?? '',
+      new RegExp(`did not answer within ${1000 - RECORD_RESERVE_MS} ms \\(cut from the configured 2000 ms`),
+    );
+  });
+
   it('retries when the remote cannot be reached', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
@@ -197,6 +210,7 @@ describe('remote RPC worker', () => {
   it('keeps the idempotency key and the trace across retries of one delivery', async () => {
     const eventId = randomUUID();
     const first = await call('/status/503', { eventId, receiveCount: 1 });
+    h.clock.advance(10_000); // the delivery's backoff after its first failed run
     const second = await call('/status/200', { eventId, receiveCount: 2 });
 
     const [a] = first.requests;

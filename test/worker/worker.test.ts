@@ -4,11 +4,18 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { defineRpc, type RpcContext } from '../../functions/commons/rpc.ts';
+import { defineRpc, NonRetryableError, type RpcContext } from '../../functions/commons/rpc.ts';
 import type { CardTransactionAuthorized } from '../../generated/events.ts';
 import { gate } from './support/fakes.ts';
 import { authorizedPayload, type Harness, QUEUE_URL, startHarness } from './support/harness.ts';
-import { busEvent, lambdaContext, queueMessage, sqsEvent, sqsRecord } from './support/messages.ts';
+import {
+  busEvent,
+  lambdaContext,
+  queueMessage,
+  type RecordOptions,
+  sqsEvent,
+  sqsRecord,
+} from './support/messages.ts';
 
 const RPC = 'LedgerService/RecordTransaction';
 const EVENT = 'card.transaction.authorized';
@@ -24,7 +31,7 @@ const handler = defineRpc(EVENT, async (payload, ctx) => {
   return behaviour(payload, ctx);
 });
 
-function message(eventId: string, options: { receiveCount?: number; messageId?: string } = {}) {
+function message(eventId: string, options: RecordOptions = {}) {
   return sqsRecord(queueMessage(RPC, busEvent(EVENT, authorizedPayload(eventId), { eventId })), options);
 }
 
@@ -220,12 +227,15 @@ describe('worker', () => {
       retryable: true,
     });
     assert.equal(record?.lockExpiresAt, undefined);
-    // Backoff: base 10 s doubled once for the second receive
+    // Backoff: base 10 s after the delivery's first failed run (retries count per delivery, not per
+    // receive of a message), and the record keeps when the next attempt is allowed
     const delay = h.queue.visibility.find((input) => input.ReceiptHandle === 'receipt-f-2');
-    assert.deepEqual(delay, { QueueUrl: QUEUE_URL, ReceiptHandle: 'receipt-f-2', VisibilityTimeout: 20 });
+    assert.deepEqual(delay, { QueueUrl: QUEUE_URL, ReceiptHandle: 'receipt-f-2', VisibilityTimeout: 10 });
+    assert.equal(record?.retryAt, h.clock.now() + 10_000);
     assert.equal(h.queue.sent.length, 0);
 
     behaviour = async () => 'second time lucky';
+    h.clock.advance(10_000);
     const retried = await worker(
       sqsEvent([message(eventId, { messageId: 'f', receiveCount: 3 })]),
       lambdaContext(),
@@ -237,45 +247,69 @@ describe('worker', () => {
     assert.equal(runs.get(eventId), 2);
   });
 
-  it('dead-letters a retryable failure on its last receive instead of letting it vanish', async () => {
+  it('dead-letters a retryable failure on the last run of its budget instead of letting it vanish', async () => {
     const eventId = randomUUID();
     behaviour = async () => {
       throw new Error('still down');
     };
     const before = h.queue.sent.length;
+    const worker = h.wire(handler);
 
-    const response = await h.wire(handler)(
+    // Runs 1-4 fail and are retried, each after its backoff
+    for (let n = 1; n <= 4; n++) {
+      const response = await worker(
+        sqsEvent([message(eventId, { messageId: 'last', receiveCount: n })]),
+        lambdaContext(),
+      );
+      assert.deepEqual(response, { batchItemFailures: [{ itemIdentifier: 'last' }] });
+      h.clock.advance(900_000);
+    }
+    const response = await worker(
       sqsEvent([message(eventId, { messageId: 'last', receiveCount: 5 })]),
       lambdaContext(),
     );
 
     assert.deepEqual(response, { batchItemFailures: [] });
+    assert.equal(runs.get(eventId), 5);
     const record = await h.record(eventId);
     assert.equal(record?.status, 'DEAD');
     assert.equal(record?.deadAt, h.clock.now());
     assert.equal(h.queue.sent.length, before + 1);
     const sent = h.queue.sent.at(-1);
     assert.equal(sent?.MessageAttributes?.ErrorType?.StringValue, 'Error');
-    assert.match(sent?.MessageAttributes?.ErrorMessage?.StringValue ?? '', /still down \(receive 5 of 5\)/);
+    assert.match(sent?.MessageAttributes?.ErrorMessage?.StringValue ?? '', /still down \(attempt 5 of 5\)/);
+    assert.equal(sent?.MessageAttributes?.DeadLetterId?.StringValue, record?.deadLetterId);
   });
 
-  it('runs a redriven DEAD delivery again', async () => {
+  it('runs a redriven DEAD delivery again, and acknowledges a plain copy of it as a duplicate', async () => {
     const eventId = randomUUID();
     behaviour = async () => {
-      throw new Error('broken');
+      throw new NonRetryableError('broken');
     };
     const worker = h.wire(handler);
-    await worker(sqsEvent([message(eventId, { receiveCount: 5 })]), lambdaContext());
+    await worker(sqsEvent([message(eventId)]), lambdaContext());
     assert.equal((await h.record(eventId))?.status, 'DEAD');
+    const deadLetterId = h.queue.sent.at(-1)?.MessageAttributes?.DeadLetterId?.StringValue ?? '';
+    assert.notEqual(deadLetterId, '');
 
-    // When ops redrive the DLQ after the fix (a new message, receive count 1)
+    // A copy of the message (no DeadLetterId) is a duplicate: the handler does not run again
     behaviour = async () => 'fixed';
-    const response = await worker(sqsEvent([message(eventId)]), lambdaContext());
+    const copy = await worker(sqsEvent([message(eventId)]), lambdaContext());
+    assert.deepEqual(copy, { batchItemFailures: [] });
+    assert.equal(runs.get(eventId), 1);
+
+    // When ops redrive the DLQ after the fix (a new message that keeps the DeadLetterId attribute)
+    const response = await worker(
+      sqsEvent([message(eventId, { messageAttributes: { DeadLetterId: deadLetterId } })]),
+      lambdaContext(),
+    );
 
     assert.deepEqual(response, { batchItemFailures: [] });
+    assert.equal(runs.get(eventId), 2);
     const record = await h.record(eventId);
     assert.equal(record?.status, 'COMPLETED');
     assert.equal(record?.attempts, 2);
+    assert.equal(record?.lastError, undefined);
   });
 
   it('answers a mixed batch with exactly the records that must come back', async () => {

@@ -359,11 +359,14 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
   const spec = readSpec(o.file);
+  /** The router running now: the dashboard's graph and its DLQ operations follow each reload. */
+  let running = spec;
   if (spec) runtime.graph = buildGraph(spec);
   const dashboard = spec
     ? createDashboard({
         endpoint: runtime.url,
         region: runtime.model.region,
+        spec: () => running,
         graph: () => runtime.graph,
         eventLog: runtime.eventLog,
       })
@@ -374,7 +377,9 @@ export async function run(args: string[]): Promise<number> {
   // After a reload the graph is the one of the router file just synthesized and now running.
   const onReloaded = () => {
     const next = readSpec(o.file);
-    if (next) runtime.graph = buildGraph(next);
+    if (!next) return;
+    running = next;
+    runtime.graph = buildGraph(next);
   };
   const stopWatching = o.watch ? startWatching(o, runtime, onReloaded) : () => {};
   return new Promise((done) => {

@@ -10,6 +10,7 @@ import { kebab } from '../../naming.ts';
 import { exportsHandler, missingHandlerHint } from '../handler-exports.ts';
 import { PACKAGE_NAME, PASCAL_CASE, toPascalCase } from '../identifiers.ts';
 import {
+  checkRemoteTimeout,
   checkRetentionCombination,
   checkSettingCombination,
   type ReadSettings,
@@ -317,6 +318,7 @@ function readRpc(
         `Remove "handler", or remove "remote" from service ${service} to run its RPCs here.`,
       );
     target = remote === 'invalid' ? undefined : remote;
+    checkRemoteTimeout(reader, settings, nodes, owner, entry.keyNode);
   } else {
     target = readHandler(reader, handlerEntry, entry.keyNode, service, method, handlers);
   }

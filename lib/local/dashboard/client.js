@@ -296,7 +296,7 @@ function renderPeek(rpc, messages) {
   target.replaceChildren(
     el('p', {}, 'Dead letters of ', el('strong', {}, rpc), ` (${messages.length} shown):`),
     dataTable(
-      ['Event', 'eventId', 'Error', 'Attempts', 'Failed at', 'Body'],
+      ['Event', 'eventId', 'Error', 'Attempts', 'Failed at', 'Body', 'Retry'],
       messages.map((m) =>
         el(
           'tr',
@@ -312,10 +312,48 @@ function renderPeek(rpc, messages) {
           el('td', { class: 'num' }, String(m.attempts ?? m.receiveCount ?? '–')),
           el('td', {}, m.failedAt ?? ''),
           el('td', {}, el('details', {}, el('summary', {}, 'body'), el('pre', {}, m.body))),
+          el(
+            'td',
+            {},
+            el(
+              'a',
+              {
+                href: `/?edit=${encodeURIComponent(rpc)}&messageId=${encodeURIComponent(m.messageId)}#edit`,
+                'data-edit': m.messageId,
+              },
+              'Edit & retry',
+            ),
+          ),
         ),
       ),
     ),
   );
+}
+
+// --- group redrive progress ------------------------------------------------------------------------
+
+/** Follows a running group redrive (`#job[data-state=running]`) until it ends, then shows its result. */
+async function followJob() {
+  const section = document.querySelector('#job[data-state="running"]');
+  if (!section) return;
+  const id = section.getAttribute('data-job');
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    let job;
+    try {
+      job = await getJson(`/jobs/${encodeURIComponent(id)}`);
+    } catch {
+      continue;
+    }
+    const bar = section.querySelector('progress');
+    if (bar) bar.value = job.moved;
+    const text = section.querySelector('#job-progress');
+    if (text) text.textContent = text.textContent.replace(/^\d+/, String(job.moved));
+    if (job.state !== 'running') {
+      location.reload();
+      return;
+    }
+  }
 }
 
 async function peek(rpc) {
@@ -410,6 +448,7 @@ function wire() {
     if (!document.hidden) refresh();
   });
   refresh().then(schedule);
+  followJob();
 }
 
 wire();

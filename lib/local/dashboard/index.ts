@@ -13,18 +13,36 @@
  * Pages: `/` (the dashboard), `/_dashboard/delivery?eventId=` (one event's deliveries), `/_dashboard/send`
  * (send an event through the local publish API).
  * - `/_dashboard/api/dlq?rpc=<Service/Method>&max=10`: a peek at the RPC's DLQ with failure reasons
- * - POST `/_dashboard/api/redrive?rpc=<Service/Method>`: moves the DLQ back into the RPC's queue
+ * - `/_dashboard/api/failures`: failure groups of every DLQ (`snapshot` freezes their message sets)
+ * - `/_dashboard/api/jobs/<id>`: progress of a group redrive
+ * - `/_dashboard/api/message?rpc=&messageId=`: one dead letter's event name and payload (for an edit)
+ * - `/_dashboard/api/tasks?rpc=&task=<handle>`: a message move task started here
+ * - `/_dashboard/api/audit?limit=50`: the newest operator actions
+ * - POST `/_dashboard/api/redrive?rpc=<Service/Method>`: moves the whole DLQ back (a message move task)
+ * - POST `/_dashboard/api/failures/redrive?snapshot=&group=` (`rate` in the query or form): moves the
+ *   group's messages as they were in that snapshot, copy-then-delete, at the rate
+ * - POST `/_dashboard/api/edit?rpc=&messageId=` (form `payload=<json>` or JSON `{"payload": ...}`):
+ *   checks the payload against the event's schema (422 with each violation) and sends the edited copy
+ * - POST `/_dashboard/api/purge?rpc=` (form or query `confirm=<DLQ name>`): purges the RPC's DLQ
  *
- * Request bodies are never read (the runtime may have consumed them already); everything is in the URL.
+ * All the DLQ work is lib/ops (the CLI calls the same operations). Every POST must come from the
+ * dashboard's own origin (Origin / Sec-Fetch-Site), else 403. A POST's body is the one the runtime read
+ * (handed in), or read here when the dashboard is served on its own.
  */
+
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { RouterSpec } from '../../config/types.ts';
+import { viewOf } from '../../ops/dead-letter.ts';
+import { type FailureReport, Operations, OpsError, PayloadRejected } from '../../ops/operations.ts';
 import type { EventLog } from '../event-log.ts';
+import { readBody } from '../server.ts';
 import { DashboardData, DashboardRequestError, type EventLookup, type PeekedMessage } from './data.ts';
 import { loadDeliveryView, renderDeliveryPage, renderSendPage } from './delivery-view.ts';
+import type { EditModel, RedriveJob } from './failures-page.ts';
 import { buildGraph, type Graph } from './graph.ts';
 import { DASHBOARD_PATH, type PageModel, renderPage } from './page.ts';
 
@@ -32,8 +50,11 @@ export interface DashboardOptions {
   /** The runtime's endpoint, e.g. `http://127.0.0.1:4010`. */
   readonly endpoint: string;
   readonly region: string;
-  /** The router, when it does not change while the dashboard runs. */
-  readonly spec?: RouterSpec;
+  /**
+   * The router, or a function giving the one running now (it changes with each reload). The DLQ
+   * operations (failure groups, edit, redrive) read its RPCs and event schemas.
+   */
+  readonly spec?: RouterSpec | (() => RouterSpec | undefined);
   /**
    * The graph of what the runtime runs now (`LocalRuntime.graph`): read on every request, so the
    * dashboard follows each reload. Takes precedence over `spec`.
@@ -50,10 +71,16 @@ export interface DashboardOptions {
    * @default '/api/events'
    */
   readonly publishPath?: string;
+  /** Who the audit names for actions taken here. @default `local:<OS user>` */
+  readonly operator?: string;
 }
 
 /** Serves a request when it is the dashboard's; resolves false to let the runtime route it. */
-export type DashboardHandler = ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) & {
+export type DashboardHandler = ((
+  req: IncomingMessage,
+  res: ServerResponse,
+  body?: Buffer,
+) => Promise<boolean>) & {
   /** Releases the SDK clients' connections. */
   close(): void;
 };
@@ -92,16 +119,16 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 }
 
 function errorStatus(error: unknown): number {
-  return error instanceof DashboardRequestError ? error.status : 502;
+  return error instanceof DashboardRequestError || error instanceof OpsError ? error.status : 502;
 }
 
 function errorText(error: unknown, endpoint: string): string {
-  if (error instanceof DashboardRequestError) return error.message;
+  if (error instanceof DashboardRequestError || error instanceof OpsError) return error.message;
   const text = error instanceof Error ? error.message || error.name : String(error);
   return `The runtime at ${endpoint} did not answer as expected: ${text}`;
 }
 
-/** A POST coming from another site (a page elsewhere trying to redrive): refused. */
+/** A POST coming from another site (a page elsewhere trying to redrive, edit or purge): refused. */
 function crossSite(req: IncomingMessage): boolean {
   if (req.headers['sec-fetch-site'] === 'cross-site') return true;
   const origin = req.headers.origin;
@@ -118,12 +145,54 @@ function intParam(url: URL, name: string, fallback: number, max: number): number
   return Number.isInteger(n) && n > 0 ? Math.min(n, max) : fallback;
 }
 
+/** The largest POST body the dashboard reads (an edited payload fits SQS's 1 MiB message). */
+const MAX_BODY_BYTES = 1024 * 1024 + 4096;
+/** The API paths that change state (POST only). */
+const ACTIONS = new Set(['redrive', 'failures/redrive', 'edit', 'purge']);
+/** Failure readings kept for a group redrive to refer to. */
+const SNAPSHOTS_KEPT = 20;
+
+/** The fields of a POST: its query string, then its form or JSON body. */
+function postFields(url: URL, req: IncomingMessage, body: Buffer): Record<string, unknown> {
+  const fields: Record<string, unknown> = Object.fromEntries(url.searchParams);
+  if (body.length === 0) return fields;
+  const type = String(req.headers['content-type'] ?? '');
+  if (type.startsWith('application/json')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new DashboardRequestError('The request body is not JSON.');
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new DashboardRequestError('The request body must be a JSON object.');
+    return { ...fields, ...(parsed as Record<string, unknown>) };
+  }
+  return { ...fields, ...Object.fromEntries(new URLSearchParams(body.toString('utf8'))) };
+}
+
+function rateField(value: unknown): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 500)
+    throw new DashboardRequestError(
+      `rate must be messages per second from 1 to 500, got "${String(value)}".`,
+    );
+  return n;
+}
+
 /** Creates the dashboard request handler. */
 export function createDashboard(options: DashboardOptions): DashboardHandler {
-  const fixed: Graph = options.spec
-    ? buildGraph(options.spec)
-    : { app: '?', stage: '?', deliveriesTable: '', events: [], rpcs: [] };
-  const currentGraph = (): Graph => options.graph?.() ?? fixed;
+  const spec = options.spec;
+  const specOf = typeof spec === 'function' ? spec : () => spec;
+  const fixed: Graph | undefined = spec && typeof spec !== 'function' ? buildGraph(spec) : undefined;
+  const currentGraph = (): Graph => {
+    const running = options.graph?.();
+    if (running) return running;
+    if (fixed) return fixed;
+    const now = specOf();
+    return now ? buildGraph(now) : { app: '?', stage: '?', deliveriesTable: '', events: [], rpcs: [] };
+  };
   const clientConfig = {
     endpoint: options.endpoint,
     region: options.region,
@@ -132,22 +201,117 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   };
   const sqs = new SQSClient(clientConfig);
   const dynamodb = new DynamoDBClient(clientConfig);
-  const data = new DashboardData({ graph: currentGraph, sqs, dynamodb });
+  const data = new DashboardData({ graph: currentGraph, dynamodb });
+  /** The operations for the router running now: rebuilt when a reload brings a new router. */
+  let opsFor: { spec: RouterSpec; ops: Operations } | undefined;
+  const currentOps = (): Operations => {
+    const spec = specOf();
+    if (!spec) throw new DashboardRequestError('The router is not loaded yet; try again in a moment.', 503);
+    if (opsFor?.spec !== spec)
+      opsFor = {
+        spec,
+        ops: new Operations({
+          spec,
+          sqs,
+          dynamodb,
+          endpoint: options.endpoint,
+          ...(options.operator ? { operator: options.operator } : {}),
+        }),
+      };
+    return opsFor.ops;
+  };
+  const snapshots = new Map<string, FailureReport>();
+  const jobs = new Map<string, RedriveJob>();
   const files: Record<string, { type: string; body: string }> = {
     [`${DASHBOARD_PATH}/client.js`]: { type: 'text/javascript; charset=utf-8', body: asset('client.js') },
     [`${DASHBOARD_PATH}/style.css`]: { type: 'text/css; charset=utf-8', body: asset('style.css') },
     [`${DASHBOARD_PATH}/send.js`]: { type: 'text/javascript; charset=utf-8', body: asset('send.js') },
   };
 
-  async function page(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  /** Reads the failure groups and keeps the reading so a redrive can name one of its groups. */
+  async function readFailures(): Promise<{ snapshot: string; report: FailureReport }> {
+    const report = await currentOps().failureGroups();
+    const snapshot = randomUUID();
+    snapshots.set(snapshot, report);
+    for (const key of snapshots.keys()) {
+      if (snapshots.size <= SNAPSHOTS_KEPT) break;
+      snapshots.delete(key);
+    }
+    return { snapshot, report };
+  }
+
+  /** Starts a group redrive in the background; its progress is read at /api/jobs/<id>. */
+  function startGroupRedrive(snapshot: string, groupId: string, rate: number | undefined): RedriveJob {
+    const report = snapshots.get(snapshot);
+    if (!report)
+      throw new DashboardRequestError(
+        'That failure reading is no longer kept (the dashboard keeps the last 20): read the failures again and redrive from there.',
+        409,
+      );
+    const group = report.groups.find((g) => g.id === groupId);
+    if (!group) throw new DashboardRequestError(`No group ${groupId} in that failure reading.`, 404);
+    const job: RedriveJob = {
+      id: randomUUID(),
+      rpc: group.rpc,
+      what: `group ${group.id} (${group.errorType}: ${group.signature})`,
+      total: group.count,
+      moved: 0,
+      state: 'running',
+      ...(rate ? { rate } : {}),
+    };
+    jobs.set(job.id, job);
+    currentOps()
+      .redriveSet(group.rpc, group.messageIds, {
+        ...(rate ? { rate } : {}),
+        what: job.what,
+        onProgress: (p) => {
+          job.moved = p.moved;
+        },
+      })
+      .then((result) => {
+        job.report = result;
+        job.moved = result.moved.length;
+        job.state = 'done';
+      })
+      .catch((error: unknown) => {
+        job.state = 'failed';
+        job.error = errorText(error, options.endpoint);
+      });
+    return job;
+  }
+
+  async function editModel(rpc: string, messageId: string): Promise<EditModel> {
+    try {
+      const letter = await currentOps().letter(rpc, messageId);
+      const { eventName, payload } = currentOps().payloadOf(letter);
+      return { rpc, messageId, eventName, payloadText: JSON.stringify(payload, null, 2) };
+    } catch (error) {
+      return { rpc, messageId, error: errorText(error, options.endpoint) };
+    }
+  }
+
+  async function page(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    extra: Partial<PageModel> = {},
+  ): Promise<void> {
     const q = url.searchParams;
     const graph = currentGraph();
-    const [depths, deliveries] = await Promise.all([data.depths(), data.recentDeliveries()]);
+    const [depths, deliveries, audit] = await Promise.all([
+      currentOps().depths(),
+      data.recentDeliveries(),
+      currentOps()
+        .auditTrail(20)
+        .catch((error: unknown) => ({ error: errorText(error, options.endpoint) })),
+    ]);
     const model: { -readonly [K in keyof PageModel]: PageModel[K] } = {
       graph,
       endpoint: options.endpoint,
       depths,
       deliveries,
+      audit,
+      ...extra,
     };
     const eventId = q.get('eventId')?.trim();
     if (eventId) {
@@ -171,96 +335,261 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       let messages: PeekedMessage[] | undefined;
       let error: string | undefined;
       try {
-        messages = await data.peek(peekRpc);
+        messages = (await currentOps().peek(peekRpc)).map(viewOf);
       } catch (e) {
         error = errorText(e, options.endpoint);
       }
       model.peek = { rpc: peekRpc, ...(messages ? { messages } : {}), ...(error ? { error } : {}) };
     }
+    if (q.get('view') === 'failures' && !model.failures) {
+      try {
+        model.failures = await readFailures();
+      } catch (e) {
+        model.failures = { error: errorText(e, options.endpoint) };
+      }
+    }
+    const job = jobs.get(q.get('job') ?? '');
+    if (job) model.job = job;
+    const editRpc = q.get('edit');
+    const editId = q.get('messageId');
+    if (editRpc && editId && !model.edit) model.edit = await editModel(editRpc, editId);
     const redriven = q.get('redriven');
     const failed = q.get('redriveFailed');
-    if (redriven && graph.rpcs.some((r) => r.id === redriven))
+    const known = (rpc: string | null) => rpc !== null && graph.rpcs.some((r) => r.id === rpc);
+    if (known(redriven))
       model.notice = {
         kind: 'ok',
         text: `Redrive of the DLQ of ${redriven} started: its messages are moving back into its queue.`,
       };
-    else if (failed && graph.rpcs.some((r) => r.id === failed))
+    else if (known(failed))
       model.notice = {
         kind: 'error',
         text: `Redrive of the DLQ of ${failed} failed: ${q.get('reason') ?? 'unknown reason'}`,
       };
-    send(res, 200, 'text/html; charset=utf-8', renderPage(model), req.method === 'HEAD');
+    else if (known(q.get('purged')))
+      model.notice = {
+        kind: 'ok',
+        text: `Purged the DLQ of ${q.get('purged')}: ${q.get('count') ?? '?'} message(s) deleted.`,
+      };
+    else if (known(q.get('edited')))
+      model.notice = {
+        kind: 'ok',
+        text: `Sent the edited copy of ${q.get('original') ?? 'the message'} to the queue of ${q.get('edited')}; the original left the DLQ.`,
+      };
+    else if (q.get('failed')) model.notice = { kind: 'error', text: q.get('failed') ?? '' };
+    send(
+      res,
+      extra.edit?.violations ? 422 : 200,
+      'text/html; charset=utf-8',
+      renderPage(model),
+      req.method === 'HEAD',
+    );
   }
 
-  async function redrive(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const wantsJson = String(req.headers.accept ?? '').includes('application/json');
-    const rpc = url.searchParams.get('rpc') ?? '';
+  /** Answers a POST: JSON for the script, a redirect back to the page (303) for a plain form. */
+  function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    json: unknown,
+    location: string,
+  ): void {
+    if (String(req.headers.accept ?? '').includes('application/json')) sendJson(res, status, json);
+    else send(res, 303, 'text/plain; charset=utf-8', 'See the dashboard.', false, { location });
+  }
+
+  async function post(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    path: string,
+    body: Buffer,
+  ): Promise<void> {
     if (crossSite(req)) {
       sendJson(res, 403, {
-        error: 'Redrive requests must come from the dashboard page itself (cross-site request refused).',
+        error: 'Dashboard actions must come from the dashboard page itself (cross-site request refused).',
       });
       return;
     }
-    try {
-      const result = await data.redrive(rpc);
-      if (wantsJson) sendJson(res, 202, result);
-      else
-        send(res, 303, 'text/plain; charset=utf-8', 'Redrive started.', false, {
-          location: `/?redriven=${encodeURIComponent(rpc)}`,
-        });
-    } catch (error) {
-      const text = errorText(error, options.endpoint);
-      if (wantsJson) sendJson(res, errorStatus(error), { error: text });
-      else
-        send(res, 303, 'text/plain; charset=utf-8', text, false, {
-          location: `/?redriveFailed=${encodeURIComponent(rpc)}&reason=${encodeURIComponent(text)}`,
-        });
-    }
-  }
-
-  async function api(req: IncomingMessage, res: ServerResponse, url: URL, path: string): Promise<void> {
+    const fields = postFields(url, req, body);
+    const field = (name: string) => (typeof fields[name] === 'string' ? (fields[name] as string) : '');
+    const wantsJson = String(req.headers.accept ?? '').includes('application/json');
     if (path === 'redrive') {
-      if (req.method !== 'POST') {
-        sendJson(res, 405, { error: 'Redrive is POST /_dashboard/api/redrive?rpc=<Service/Method>.' });
+      const rpc = field('rpc');
+      try {
+        const task = await currentOps().startRedrive(rpc);
+        answer(
+          req,
+          res,
+          202,
+          {
+            rpc: task.rpc,
+            taskHandle: task.taskHandle,
+            status: task.status,
+            sourceArn: task.sourceArn,
+            destinationArn: task.destinationArn,
+          },
+          `/?redriven=${encodeURIComponent(rpc)}`,
+        );
+      } catch (error) {
+        const text = errorText(error, options.endpoint);
+        if (wantsJson) sendJson(res, errorStatus(error), { error: text });
+        else
+          send(res, 303, 'text/plain; charset=utf-8', text, false, {
+            location: `/?redriveFailed=${encodeURIComponent(rpc)}&reason=${encodeURIComponent(text)}`,
+          });
+      }
+      return;
+    }
+    if (path === 'failures/redrive') {
+      const job = startGroupRedrive(field('snapshot'), field('group'), rateField(fields.rate));
+      answer(req, res, 202, job, `/?job=${encodeURIComponent(job.id)}#job`);
+      return;
+    }
+    if (path === 'purge') {
+      const rpc = currentOps().rpc(field('rpc'));
+      if (field('confirm') !== rpc.dlqName) {
+        const text = `Not purged: type the queue name ${rpc.dlqName} to confirm.`;
+        if (wantsJson) sendJson(res, 400, { error: text });
+        else
+          send(res, 303, 'text/plain; charset=utf-8', text, false, {
+            location: `/?peek=${encodeURIComponent(rpc.rpc)}&failed=${encodeURIComponent(text)}#dlq-peek`,
+          });
         return;
       }
-      await redrive(req, res, url);
+      const result = await currentOps().purge(rpc.rpc);
+      answer(req, res, 200, result, `/?purged=${encodeURIComponent(rpc.rpc)}&count=${result.count}`);
       return;
     }
-    if (req.method !== 'GET') {
+    if (path === 'edit') {
+      const rpc = field('rpc');
+      const messageId = field('messageId');
+      let payload: unknown = fields.payload;
+      if (
+        typeof payload === 'string' &&
+        !String(req.headers['content-type'] ?? '').startsWith('application/json')
+      ) {
+        try {
+          payload = JSON.parse(payload);
+        } catch (error) {
+          const violations = [
+            { pointer: '', message: `is not JSON: ${(error as Error).message}`, keyword: 'json' },
+          ];
+          if (wantsJson) sendJson(res, 422, { error: 'The payload is not JSON.', violations });
+          else
+            await page(req, res, url, {
+              edit: { rpc, messageId, payloadText: String(fields.payload), violations },
+            });
+          return;
+        }
+      }
+      try {
+        const result = await currentOps().edit(rpc, messageId, payload);
+        answer(
+          req,
+          res,
+          200,
+          result,
+          `/?edited=${encodeURIComponent(rpc)}&original=${encodeURIComponent(messageId)}`,
+        );
+      } catch (error) {
+        if (!(error instanceof PayloadRejected)) throw error;
+        if (wantsJson) sendJson(res, 422, { error: error.message, violations: error.violations });
+        else
+          await page(req, res, url, {
+            edit: {
+              rpc,
+              messageId,
+              eventName: error.eventName,
+              payloadText:
+                typeof fields.payload === 'string' ? fields.payload : JSON.stringify(payload, null, 2),
+              violations: error.violations,
+            },
+          });
+      }
+      return;
+    }
+    sendJson(res, 404, {
+      error: `No dashboard action at POST ${url.pathname}. It serves redrive?rpc=, failures/redrive, edit, purge.`,
+    });
+  }
+
+  async function api(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    path: string,
+    body: () => Promise<Buffer>,
+  ): Promise<void> {
+    if (req.method === 'POST') {
+      await post(req, res, url, path, await body());
+      return;
+    }
+    if (req.method !== 'GET' || ACTIONS.has(path)) {
       sendJson(res, 405, {
-        error: `${req.method} is not served at ${url.pathname}; the dashboard API is read with GET.`,
+        error: ACTIONS.has(path)
+          ? `${url.pathname} changes state: it is POST (from the dashboard page), e.g. POST /_dashboard/api/redrive?rpc=<Service/Method>.`
+          : `${req.method} is not served at ${url.pathname}; the dashboard API is read with GET and acts with POST.`,
       });
       return;
     }
+    const q = url.searchParams;
     if (path === 'graph') sendJson(res, 200, currentGraph());
-    else if (path === 'queues') sendJson(res, 200, { rpcs: await data.depths() });
+    else if (path === 'queues') sendJson(res, 200, { rpcs: await currentOps().depths() });
     else if (path === 'deliveries')
       sendJson(res, 200, await data.recentDeliveries(intParam(url, 'limit', 100, 1000)));
     else if (path === 'dlq') {
-      const rpc = url.searchParams.get('rpc') ?? '';
-      sendJson(res, 200, { rpc, messages: await data.peek(rpc, intParam(url, 'max', 10, 100)) });
+      const rpc = q.get('rpc') ?? '';
+      sendJson(res, 200, {
+        rpc,
+        messages: (await currentOps().peek(rpc, intParam(url, 'max', 10, 100))).map(viewOf),
+      });
     } else if (path.startsWith('delivery/') && path.length > 'delivery/'.length) {
       sendJson(
         res,
         200,
         await loadDeliveryView(decodeURIComponent(path.slice('delivery/'.length)), data, options.eventLog),
       );
-    } else if (path.startsWith('events/') && path.length > 'events/'.length) {
+    } else if (path === 'failures') {
+      const { snapshot, report } = await readFailures();
+      sendJson(res, 200, {
+        snapshot,
+        ...report,
+        groups: report.groups.map(({ messageIds: _ids, ...g }) => g),
+      });
+    } else if (path.startsWith('jobs/')) {
+      const job = jobs.get(path.slice('jobs/'.length));
+      if (job) sendJson(res, 200, job);
+      else sendJson(res, 404, { error: `No redrive job ${path.slice('jobs/'.length)} in this dashboard.` });
+    } else if (path === 'message') {
+      const model = await editModel(q.get('rpc') ?? '', q.get('messageId') ?? '');
+      if (model.error) sendJson(res, 404, { error: model.error });
+      else
+        sendJson(res, 200, {
+          rpc: model.rpc,
+          messageId: model.messageId,
+          eventName: model.eventName,
+          payload: JSON.parse(model.payloadText ?? 'null'),
+        });
+    } else if (path === 'tasks') {
+      sendJson(res, 200, await currentOps().moveTask(q.get('rpc') ?? '', q.get('task') ?? ''));
+    } else if (path === 'audit')
+      sendJson(res, 200, { entries: await currentOps().auditTrail(intParam(url, 'limit', 50, 500)) });
+    else if (path.startsWith('events/') && path.length > 'events/'.length) {
       let eventId: string;
       try {
         eventId = decodeURIComponent(path.slice('events/'.length));
       } catch {
         throw new DashboardRequestError(`The eventId in ${url.pathname} is not valid percent-encoding.`);
       }
-      sendJson(res, 200, await data.lookup(eventId, url.searchParams.get('event') || undefined));
+      sendJson(res, 200, await data.lookup(eventId, q.get('event') || undefined));
     } else
       sendJson(res, 404, {
-        error: `No dashboard API at ${url.pathname}. It serves graph, queues, deliveries, dlq?rpc=, events/<eventId>, delivery/<eventId> and POST redrive?rpc=.`,
+        error: `No dashboard API at ${url.pathname}. It serves graph, queues, deliveries, dlq?rpc=, failures, jobs/<id>, message?rpc=&messageId=, tasks?rpc=&task=, audit, events/<eventId>, delivery/<eventId>, and POST redrive, failures/redrive, edit, purge.`,
       });
   }
 
-  const handler = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+  const handler = async (req: IncomingMessage, res: ServerResponse, given?: Buffer): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://dashboard.local');
     const path = url.pathname;
     const ours = path === '/' || path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`);
@@ -268,6 +597,12 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     // `POST /` (and anything but GET/HEAD on `/`) is an AWS API call: never ours.
     if (path === '/' && req.method !== 'GET' && req.method !== 'HEAD') return false;
     if (path === '/' && req.headers['x-amz-target'] !== undefined) return false;
+    const body = async () => {
+      const buffer = given ?? (await readBody(req));
+      if (buffer.length > MAX_BODY_BYTES)
+        throw new DashboardRequestError('The request body is too large.', 413);
+      return buffer;
+    };
     try {
       if (path === '/' || path === DASHBOARD_PATH || path === `${DASHBOARD_PATH}/`) {
         if (req.method !== 'GET' && req.method !== 'HEAD')
@@ -292,7 +627,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
           send(res, 200, 'text/html; charset=utf-8', renderDeliveryPage(view), req.method === 'HEAD');
         }
       } else if (path.startsWith(`${DASHBOARD_PATH}/api/`)) {
-        await api(req, res, url, path.slice(`${DASHBOARD_PATH}/api/`.length));
+        await api(req, res, url, path.slice(`${DASHBOARD_PATH}/api/`.length), body);
       } else {
         const file = files[path];
         if (file && (req.method === 'GET' || req.method === 'HEAD'))

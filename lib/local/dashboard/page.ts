@@ -3,6 +3,8 @@
  * queue and DLQ depths with redrive, recent deliveries, and (when asked in the query string) an
  * event lookup and a DLQ peek. The script only refreshes and enhances what is already there.
  */
+
+import type { AuditEntry } from '../../ops/audit.ts';
 import type {
   DeliveryRow,
   EventLookup,
@@ -11,6 +13,16 @@ import type {
   RecentDeliveries,
   RpcDepths,
 } from './data.ts';
+import {
+  auditSection,
+  type EditModel,
+  editSection,
+  type FailuresModel,
+  failuresSection,
+  jobSection,
+  purgeForm,
+  type RedriveJob,
+} from './failures-page.ts';
 import type { Graph, GraphEvent } from './graph.ts';
 import { html, type SafeHtml } from './html.ts';
 
@@ -35,6 +47,14 @@ export interface PageModel {
   };
   /** One line shown at the top, e.g. after a redrive without JavaScript. */
   readonly notice?: { readonly kind: 'ok' | 'error'; readonly text: string };
+  /** The Failures view (`/?view=failures`): read on demand, never on a refresh. */
+  readonly failures?: FailuresModel;
+  /** A group redrive being followed (`/?job=<id>`). */
+  readonly job?: RedriveJob;
+  /** Edit and retry of one dead letter (`/?edit=<rpc>&messageId=<id>`). */
+  readonly edit?: EditModel;
+  /** The newest operator actions. */
+  readonly audit?: readonly AuditEntry[] | { readonly error: string };
 }
 
 /** `2026-11-25 10:22:05` (UTC) for an epoch-ms instant; empty for none. */
@@ -193,7 +213,7 @@ function peekSection(model: PageModel): SafeHtml {
   else
     body = html`<p>Dead letters of <strong>${peek.rpc}</strong> (${peek.messages.length} shown):</p>
       <div class="table-wrap"><table>
-        <thead><tr><th scope="col">Event</th><th scope="col">eventId</th><th scope="col">Error</th><th scope="col" class="num">Attempts</th><th scope="col">Failed at</th><th scope="col">Body</th></tr></thead>
+        <thead><tr><th scope="col">Event</th><th scope="col">eventId</th><th scope="col">Error</th><th scope="col" class="num">Attempts</th><th scope="col">Failed at</th><th scope="col">Body</th><th scope="col">Retry</th></tr></thead>
         <tbody>${peek.messages.map(
           (m) => html`<tr>
             <td>${m.eventName ?? '–'}</td>
@@ -202,9 +222,12 @@ function peekSection(model: PageModel): SafeHtml {
             <td class="num">${m.attempts ?? m.receiveCount ?? '–'}</td>
             <td>${m.failedAt ?? ''}</td>
             <td><details><summary>body</summary><pre>${m.body}</pre></details></td>
+            <td><a href="/?edit=${encodeURIComponent(peek.rpc)}&amp;messageId=${encodeURIComponent(m.messageId)}#edit" data-edit="${m.messageId}">Edit &amp; retry</a></td>
           </tr>`,
         )}</tbody>
       </table></div>`;
+  const dlqName = model.graph.rpcs.find((r) => r.id === peek?.rpc)?.dlqName;
+  if (peek && dlqName && !peek.error) body = html`${body}${purgeForm(peek.rpc, dlqName)}`;
   return html`<section aria-labelledby="peek-title" id="dlq-peek">
     <h2 id="peek-title">DLQ peek</h2>
     <div id="peek-result">${body}</div>
@@ -298,6 +321,7 @@ export function renderPage(model: PageModel): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${graph.app} / ${graph.stage} · event-router dashboard</title>
 <link rel="icon" href="data:,">
+${model.job?.state === 'running' ? html`<meta http-equiv="refresh" content="1">` : ''}
 <link rel="stylesheet" href="${DASHBOARD_PATH}/style.css">
 <script src="${DASHBOARD_PATH}/client.js" defer></script>
 </head>
@@ -307,16 +331,21 @@ export function renderPage(model: PageModel): string {
     <h1>event-router <span class="muted">·</span> ${graph.app} <span class="muted">/</span> ${graph.stage}</h1>
     <p class="small">Endpoint <code>${model.endpoint}</code> · deliveries table <code>${graph.deliveriesTable}</code> · <a href="${DASHBOARD_PATH}/send">Send an event</a></p>
   </div>
+  <nav class="small"><a href="/">Overview</a> · <a href="/?view=failures#failures" id="nav-failures">Failures</a> · <a href="/#audit">Audit</a></nav>
   <p class="small" id="refresh-status">Updated ${formatTime(Date.now())} UTC. Reload the page to refresh.</p>
 </header>
 <main>
   ${model.notice ? html`<p class="notice notice-${model.notice.kind}" role="status">${model.notice.text}</p>` : ''}
   <p id="action-status" class="notice" role="status" hidden></p>
+  ${model.job ? jobSection(model.job) : ''}
+  ${model.edit ? editSection(model.edit) : ''}
+  ${model.failures ? failuresSection(model.failures) : ''}
   ${graphSection(model)}
   ${queuesSection(model)}
   ${peekSection(model)}
   ${lookupSection(model)}
   ${deliveriesSection(model)}
+  ${model.audit ? auditSection(model.audit) : ''}
 </main>
 </body>
 </html>`.value

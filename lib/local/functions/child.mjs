@@ -20,23 +20,18 @@ const moduleName = handlerSpec.slice(0, dot);
 const exportName = handlerSpec.slice(dot + 1);
 
 let handlerPromise;
+let handlerReady = false;
 
 // How the event-router worker says each SQS record ended: its one log line per record carries
-// `outcome` and `messageId` (see RecordLogOutcome in functions/commons/contracts.ts). The lines are
-// noted here, in the process that writes them, so the outcome travels with the invocation's result
-// (a line read from the pipe could arrive after the result).
-const RECORD_OUTCOMES = new Set([
-  'completed',
-  'duplicate',
-  'in-progress-elsewhere',
-  'failed',
-  'dead-lettered',
-]);
+// `outcome` and `messageId`. Such lines are noted here, in the process that writes them, so they
+// travel with the invocation's result (a line read from the pipe could arrive after the result).
+// They are passed on as written: the runtime reads them with `readOutcomeLine` of
+// functions/commons/outcome.ts, the one place that knows the outcomes.
 const MAX_NOTED = 10_000;
 const noted = new Map();
 
 function noteOutcome(chunk) {
-  if (typeof chunk !== 'string' || !chunk.includes('"outcome"')) return;
+  if (typeof chunk !== 'string' || !chunk.includes('"outcome"') || !chunk.includes('"messageId"')) return;
   let line;
   try {
     line = JSON.parse(chunk);
@@ -44,15 +39,9 @@ function noteOutcome(chunk) {
     return;
   }
   if (typeof line !== 'object' || line === null || typeof line.messageId !== 'string') return;
-  if (!RECORD_OUTCOMES.has(line.outcome)) return;
+  if (typeof line.outcome !== 'string') return;
   if (noted.size >= MAX_NOTED) noted.delete(noted.keys().next().value);
-  const report = { outcome: line.outcome };
-  const errorType = line.errorType ?? line.errorName;
-  if (typeof errorType === 'string') report.errorType = errorType;
-  if (typeof line.errorMessage === 'string') report.errorMessage = line.errorMessage;
-  // The delivery's attempt (its stored handler-run count), present once the worker claimed it.
-  if (Number.isInteger(line.attempt) && line.attempt > 0) report.attempt = line.attempt;
-  noted.set(line.messageId, report);
+  noted.set(line.messageId, line);
 }
 
 for (const stream of [process.stdout, process.stderr]) {
@@ -108,10 +97,25 @@ function serializeError(error) {
 
 async function invoke(message) {
   const { id, event, context: info } = message;
+  // Loading the handler module is Lambda's init phase: it is not counted in the invocation's time.
+  // (from when the runtime sent the invocation: starting this process is part of it too)
+  let initMs = 0;
+  if (!handlerReady) {
+    const failed = await loadHandler().then(
+      () => false,
+      () => true,
+    );
+    if (!failed) {
+      handlerReady = true;
+      initMs = Math.max(0, Date.now() - (info.sentAt ?? Date.now()));
+      process.send({ type: 'init', id, ms: initMs });
+    }
+  }
+  const deadline = info.deadline + initMs;
   const context = {
     ...info,
     callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, info.deadline - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => {},
     succeed: () => {},
     fail: () => {},

@@ -4,28 +4,22 @@
  * succeeded (all of a batch, or all but the reported `batchItemFailures`), and leaves failures to
  * reappear after the visibility timeout (or after `retryDelaySeconds` when set for local dev).
  */
+
+import { type RecordOutcome, type RecordReport, returnsToQueue } from '../../../functions/commons/outcome.ts';
 import type { EventSourceMappingDefinition } from '../model.ts';
 import type { Message, Queue } from '../sqs/queue.ts';
-import type { FunctionRunner, InvokeOutcome, RecordReport } from './runner.ts';
+import type { FunctionRunner, InvokeOutcome } from './runner.ts';
 import { describeMessage, sqsRecord } from './sqs-event.ts';
 
 /** Error name of invocations cut short because the runtime is stopping. */
 export const STOPPED = 'Runtime.Stopped';
 
 /**
- * How a delivery ended: `ok` (acknowledged), `failed` (back to the queue), `timeout`, `crash`; for
- * the event-router worker, which says how each record ended, also `duplicate` (already completed,
- * acknowledged without running), `in-progress-elsewhere` (another invocation holds it; retried
- * later) and `dead-lettered` (sent to the DLQ by the worker and acknowledged).
+ * How a delivery ended. For the event-router worker, which says how each record ended, its
+ * {@link RecordOutcome} as it said it (`completed` shown as `ok`); for any function, `ok`
+ * (acknowledged), `failed` (back to the queue), `timeout` or `crash` (the invocation failed).
  */
-export type DeliveryOutcome =
-  | 'ok'
-  | 'duplicate'
-  | 'in-progress-elsewhere'
-  | 'dead-lettered'
-  | 'failed'
-  | 'timeout'
-  | 'crash';
+export type DeliveryOutcome = 'ok' | Exclude<RecordOutcome, 'completed'> | 'timeout' | 'crash';
 
 /** One line of the delivery log. */
 export interface DeliveryLog {
@@ -46,6 +40,10 @@ export interface DeliveryLog {
   readonly error?: string;
   /** Name of the error a `dead-lettered` (or failed) delivery was sent away with, when the worker said. */
   readonly errorType?: string;
+  /** For a `duplicate`: what it duplicated, when the worker said. */
+  readonly duplicateOf?: RecordReport['duplicateOf'];
+  /** Seconds until a record sent back to the queue is received again, when the worker said. */
+  readonly retryInSeconds?: number;
 }
 
 export interface PollerOptions {
@@ -176,8 +174,10 @@ export class SqsPoller {
     }
     for (const { message, handle } of batch) {
       const isFailed = failed.has(message.id);
+      const report = outcome.ok ? outcome.records?.[message.id] : undefined;
       if (!isFailed) this.queue.deleteByReceipt(handle);
-      else if (this.options.retryDelaySeconds !== undefined) {
+      // The event-router worker sets the visibility itself (it is told the retry delay).
+      else if (this.options.retryDelaySeconds !== undefined && report === undefined) {
         try {
           this.queue.changeVisibility(handle, this.options.retryDelaySeconds);
         } catch {
@@ -185,8 +185,8 @@ export class SqsPoller {
         }
       }
       const what = describeMessage(message.body, fallbackRpc);
-      const ended: { outcome: DeliveryOutcome; error?: string; errorType?: string } = outcome.ok
-        ? recordEnd(isFailed, outcome.records?.[message.id])
+      const ended: RecordEnd = outcome.ok
+        ? recordEnd(isFailed, report)
         : {
             outcome: outcome.failure ?? 'failed',
             error: `${outcome.error?.name ?? 'Error'}: ${outcome.error?.message ?? ''}`,
@@ -205,31 +205,25 @@ export class SqsPoller {
   }
 }
 
+type RecordEnd = Pick<DeliveryLog, 'outcome' | 'error' | 'errorType' | 'duplicateOf' | 'retryInSeconds'>;
+
 /**
- * How one record of a successful invocation ended: from whether it was reported in
- * `batchItemFailures`, refined by what the worker said about it (when it agrees with that).
+ * How one record of a successful invocation ended: what the worker said about it, when what it said
+ * agrees with the batch response; otherwise from the batch response alone.
  */
-function recordEnd(
-  isFailed: boolean,
-  report: RecordReport | undefined,
-): { outcome: DeliveryOutcome; error?: string; errorType?: string } {
-  const because = report?.errorType
-    ? `${report.errorType}${report.errorMessage ? `: ${report.errorMessage}` : ''}`
-    : undefined;
-  if (!isFailed) {
-    if (report?.outcome === 'duplicate') return { outcome: 'duplicate' };
-    if (report?.outcome === 'dead-lettered')
-      return {
-        outcome: 'dead-lettered',
-        ...(report.errorType ? { errorType: report.errorType } : {}),
-        ...(report.errorMessage ? { error: report.errorMessage } : {}),
-      };
-    return { outcome: 'ok' };
+function recordEnd(isFailed: boolean, report: RecordReport | undefined): RecordEnd {
+  if (report && returnsToQueue(report) === isFailed) {
+    const because = report.errorType
+      ? `${report.errorType}${report.errorMessage ? `: ${report.errorMessage}` : ''}`
+      : undefined;
+    return {
+      outcome: report.outcome === 'completed' ? 'ok' : report.outcome,
+      ...(report.outcome === 'dead-lettered' && report.errorMessage ? { error: report.errorMessage } : {}),
+      ...(report.outcome === 'failed' ? { error: because ?? 'reported in batchItemFailures' } : {}),
+      ...(report.errorType && report.outcome !== 'completed' ? { errorType: report.errorType } : {}),
+      ...(report.duplicateOf ? { duplicateOf: report.duplicateOf } : {}),
+      ...(report.retryInSeconds !== undefined ? { retryInSeconds: report.retryInSeconds } : {}),
+    };
   }
-  if (report?.outcome === 'in-progress-elsewhere') return { outcome: 'in-progress-elsewhere' };
-  return {
-    outcome: 'failed',
-    error: report?.outcome === 'failed' && because ? because : 'reported in batchItemFailures',
-    ...(report?.outcome === 'failed' && report.errorType ? { errorType: report.errorType } : {}),
-  };
+  return isFailed ? { outcome: 'failed', error: 'reported in batchItemFailures' } : { outcome: 'ok' };
 }

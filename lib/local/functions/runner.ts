@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { RecordLogOutcome } from '../../../functions/commons/contracts.ts';
+import { type RecordReport, readOutcomeLine } from '../../../functions/commons/outcome.ts';
 import type { FunctionDefinition } from '../model.ts';
 import { STOPPED } from './poller.ts';
 
@@ -20,17 +20,12 @@ function extraNodeArgs(): string[] {
   return (process.env.ER_FUNCTION_NODE_ARGS ?? '').split(' ').filter(Boolean);
 }
 
+/** Lambda's limit on the init phase. */
+const INIT_LIMIT_MS = 10_000;
+
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.mjs');
 
-/** How the event-router worker said one SQS record ended (from its log line; see `child.mjs`). */
-export interface RecordReport {
-  readonly outcome: RecordLogOutcome;
-  /** The error's name when dead-lettered or failed. */
-  readonly errorType?: string;
-  readonly errorMessage?: string;
-  /** The delivery's attempt as the worker counts it (handler runs, kept across redrives), when it said. */
-  readonly attempt?: number;
-}
+export type { RecordReport } from '../../../functions/commons/outcome.ts';
 
 export interface InvokeOutcome {
   readonly ok: boolean;
@@ -62,8 +57,22 @@ interface Pending {
   readonly resolve: (outcome: InvokeOutcome) => void;
   readonly started: number;
   readonly requestId: string;
-  readonly timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout;
+  /** What happens when the invocation passes its timeout. */
+  readonly onTimeout: () => void;
+  /** Epoch ms the timeout fires. */
+  deadline: number;
   readonly child: ChildProcess;
+}
+
+/** The worker's outcome lines noted by the child, read as reports (lines that are not are left out). */
+function reportsOf(lines: Record<string, unknown>): Record<string, RecordReport> {
+  const out: Record<string, RecordReport> = {};
+  for (const line of Object.values(lines)) {
+    const read = readOutcomeLine(line);
+    if (read) out[read.messageId] = read.report;
+  }
+  return out;
 }
 
 export class FunctionRunner {
@@ -72,6 +81,8 @@ export class FunctionRunner {
   private readonly maxProcesses: number;
   /** Processes killed because an invocation in them timed out. */
   private readonly timedOut = new WeakSet<ChildProcess>();
+  /** Processes that have loaded the handler (their init phase is over). */
+  private readonly initialized = new WeakSet<ChildProcess>();
   private readonly pending = new Map<string, Pending>();
   private closed = false;
   /** Child processes started so far (cold starts). */
@@ -133,8 +144,20 @@ export class FunctionRunner {
         ok?: boolean;
         result?: unknown;
         error?: InvokeOutcome['error'];
-        records?: InvokeOutcome['records'];
+        records?: Record<string, unknown>;
       }) => {
+        if (message.type === 'init' && message.id) {
+          // The handler module was loaded during this invocation: as in Lambda, where the init phase
+          // runs before the invocation and is not counted in its timeout, the deadline moves on.
+          this.initialized.add(child);
+          const pending = this.pending.get(message.id);
+          const ms = Number((message as { ms?: unknown }).ms);
+          if (!pending || !(ms >= 0)) return;
+          clearTimeout(pending.timer);
+          pending.deadline += ms;
+          pending.timer = setTimeout(pending.onTimeout, Math.max(0, pending.deadline - Date.now()));
+          return;
+        }
         if (message.type !== 'result' || !message.id) return;
         const pending = this.pending.get(message.id);
         if (!pending) return;
@@ -144,7 +167,7 @@ export class FunctionRunner {
           ok: message.ok === true,
           result: message.result,
           ...(message.error ? { error: message.error } : {}),
-          ...(message.records ? { records: message.records } : {}),
+          ...(message.records ? { records: reportsOf(message.records) } : {}),
           durationMs: Date.now() - pending.started,
           requestId: pending.requestId,
         });
@@ -217,8 +240,11 @@ export class FunctionRunner {
     const child = this.pick();
     const started = Date.now();
     const timeoutMs = d.timeoutSeconds * 1000;
+    // A process that has not loaded the handler yet does that first (the init phase, up to 10 s in
+    // Lambda, not counted in the timeout): the timeout is armed once it says how long that took.
+    const armMs = this.initialized.has(child) ? timeoutMs : INIT_LIMIT_MS + timeoutMs;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const onTimeout = () => {
         // The handler ran past its timeout: this environment is discarded, as Lambda does.
         const pending = this.pending.get(requestId);
         if (!pending) return;
@@ -236,8 +262,17 @@ export class FunctionRunner {
         this.children = this.children.filter((c) => c !== child);
         this.timedOut.add(child);
         child.kill('SIGKILL');
-      }, timeoutMs);
-      this.pending.set(requestId, { resolve, started, requestId, timer, child });
+      };
+      const timer = setTimeout(onTimeout, armMs);
+      this.pending.set(requestId, {
+        resolve,
+        started,
+        requestId,
+        timer,
+        child,
+        onTimeout,
+        deadline: started + timeoutMs,
+      });
       child.send({
         type: 'invoke',
         id: requestId,
@@ -251,6 +286,7 @@ export class FunctionRunner {
           logGroupName: `/aws/lambda/${d.name}`,
           logStreamName: 'local',
           deadline: started + timeoutMs,
+          sentAt: started,
         },
       });
     });

@@ -52,6 +52,8 @@ export interface RecordOptions {
   readonly messageId?: string;
   readonly receiveCount?: number;
   readonly queueName?: string;
+  /** String message attributes, e.g. `{ DeadLetterId: '...' }` on a redriven dead letter. */
+  readonly messageAttributes?: Readonly<Record<string, string>>;
 }
 
 /** An SQS record as the event source mapping delivers it; `body` objects are JSON-encoded. */
@@ -67,7 +69,12 @@ export function sqsRecord(body: string | object, options: RecordOptions = {}): S
       SenderId: 'AIDAEXAMPLE',
       ApproximateFirstReceiveTimestamp: '1763632800000',
     },
-    messageAttributes: {},
+    messageAttributes: Object.fromEntries(
+      Object.entries(options.messageAttributes ?? {}).map(([name, value]) => [
+        name,
+        { dataType: 'String', stringValue: value, stringListValues: [], binaryListValues: [] },
+      ]),
+    ),
     md5OfBody: '',
     eventSource: 'aws:sqs',
     eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:${options.queueName ?? 'cardflow-dev-test-queue'}`,

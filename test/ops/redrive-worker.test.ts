@@ -1,0 +1,261 @@
+/**
+ * A bulk redrive against the real event-router worker (bundled the way the function construct bundles
+ * it) on the local runtime: dead letters of a dependency that was down are moved back once it is up,
+ * and a copy sent twice (what a crash between a send and its journal line leaves) runs the handler once.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { build } from 'esbuild';
+import { DEFAULT_RPC_SETTINGS, type RouterSpec } from '../../lib/config/types.ts';
+import { names } from '../../lib/naming.ts';
+import { copiedAttributes } from '../../lib/ops/dead-letter.ts';
+import { RedriveJournal } from '../../lib/ops/journal.ts';
+import { Operations } from '../../lib/ops/operations.ts';
+import { eventually, type Harness, startHarness, writeStackAssembly } from '../local/helpers.ts';
+import { deliveriesTableResource } from '../support/deliveries-table.ts';
+import { ROOT } from '../worker/support/bundle.ts';
+import { authorizedPayload } from '../worker/support/harness.ts';
+import { busEvent, queueMessage } from '../worker/support/messages.ts';
+
+const RPC = 'Svc/Work';
+const EVENT = 'card.transaction.authorized';
+const at = { file: '/virtual/event-router.yaml', line: 1, col: 1 };
+const SPEC: RouterSpec = {
+  file: at.file,
+  rootDir: '/virtual',
+  app: {
+    name: 'redrive',
+    stage: 'dev',
+    archiveRetentionDays: 30,
+    dedupRetentionSeconds: 86_400,
+    publishApi: { auth: { type: 'iam' }, rateLimit: 100, burstLimit: 200 },
+  },
+  events: [
+    {
+      name: EVENT,
+      publisher: 'CardService',
+      publishers: ['CardService'],
+      schema: { type: 'object' },
+      schemaVersion: 1,
+      location: at,
+    },
+  ],
+  services: [
+    {
+      name: 'Svc',
+      location: at,
+      rpcs: [
+        {
+          id: RPC,
+          service: 'Svc',
+          method: 'Work',
+          target: { kind: 'handler', handler: 'functions/rpcs/work.ts' },
+          settings: DEFAULT_RPC_SETTINGS,
+          publishes: [],
+          intendedLoop: false,
+          location: at,
+        },
+      ],
+    },
+  ],
+  subscriptions: [{ event: EVENT, rpc: RPC, location: at }],
+  publishers: [{ name: 'CardService', putsOnBus: true, events: [EVENT], location: at }],
+};
+const ctx = { app: SPEC.app.name, stage: SPEC.app.stage };
+const TABLE = names.deliveriesTableName(ctx);
+const QUEUE = names.queueName(ctx, RPC);
+const DLQ = names.dlqName(ctx, RPC);
+
+/** The RPC: counts its runs per transaction; refuses for good while the ledger switch is off. */
+const RPC_MODULE = `
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { defineRpc, NonRetryableError } from './functions/commons/rpc.ts';
+const db = new DynamoDBClient({});
+const TableName = process.env.ER_DELIVERIES_TABLE;
+export const handler = defineRpc('${EVENT}', async (payload) => {
+  await db.send(new UpdateItemCommand({
+    TableName,
+    Key: { eventId: { S: 'runs#' + payload.transactionId }, rpc: { S: 'count' } },
+    UpdateExpression: 'ADD n :one',
+    ExpressionAttributeValues: { ':one': { N: '1' } },
+  }));
+  const on = await db.send(new GetItemCommand({ TableName, Key: { eventId: { S: 'switch' }, rpc: { S: 'ledger' } } }));
+  if (!on.Item) throw new NonRetryableError('ledger is down for ' + payload.transactionId);
+  return 'done';
+});
+`;
+
+async function writeAssembly(dir: string): Promise<void> {
+  const asset = join(dir, 'asset.worker');
+  mkdirSync(asset, { recursive: true });
+  await build({
+    stdin: { contents: RPC_MODULE, resolveDir: ROOT, loader: 'ts', sourcefile: 'redrive-worker.ts' },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    external: ['@aws-sdk/*'],
+    outfile: join(asset, 'index.mjs'),
+    logLevel: 'silent',
+  });
+  writeStackAssembly(dir, 'redrive-dev', {
+    Resources: {
+      Deliveries: deliveriesTableResource(TABLE),
+      WorkDlq: { Type: 'AWS::SQS::Queue', Properties: { QueueName: DLQ } },
+      Work: {
+        Type: 'AWS::SQS::Queue',
+        Properties: {
+          QueueName: QUEUE,
+          VisibilityTimeout: 60,
+          RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['WorkDlq', 'Arn'] }, maxReceiveCount: 3 },
+        },
+      },
+      WorkFunction: {
+        Type: 'AWS::Lambda::Function',
+        Properties: {
+          Code: { S3Bucket: 'assets', S3Key: 'worker.zip' },
+          FunctionName: names.functionName(ctx, RPC),
+          Handler: 'index.handler',
+          Runtime: 'nodejs22.x',
+          MemorySize: 256,
+          Timeout: 10,
+          Role: 'arn:aws:iam::000000000000:role/worker',
+          Environment: {
+            Variables: {
+              ER_RPC: RPC,
+              ER_DELIVERIES_TABLE: { Ref: 'Deliveries' },
+              ER_DLQ_URL: { Ref: 'WorkDlq' },
+              ER_MAX_RECEIVE_COUNT: '3',
+            },
+          },
+        },
+        Metadata: { 'aws:asset:path': 'asset.worker', 'aws:asset:is-bundled': true },
+      },
+      WorkMapping: {
+        Type: 'AWS::Lambda::EventSourceMapping',
+        Properties: {
+          EventSourceArn: { 'Fn::GetAtt': ['Work', 'Arn'] },
+          FunctionName: { Ref: 'WorkFunction' },
+          BatchSize: 10,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        },
+      },
+    },
+  });
+}
+
+describe('bulk redrive through the real worker', { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'er-ops-redrive-'));
+  let h: Harness;
+  let ops: Operations;
+
+  before(async () => {
+    await writeAssembly(dir);
+    h = await startHarness({ cdkOut: dir });
+    assert.deepEqual(h.runtime.model.problems, []);
+    ops = new Operations({
+      spec: SPEC,
+      sqs: h.sqs,
+      dynamodb: h.dynamodb,
+      endpoint: h.runtime.url,
+      operator: 'test:ops',
+    });
+  });
+  after(async () => {
+    await h?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function runs(tx: string): Promise<number> {
+    const { Item } = await h.dynamodb.send(
+      new GetItemCommand({ TableName: TABLE, Key: { eventId: { S: `runs#${tx}` }, rpc: { S: 'count' } } }),
+    );
+    return Number(Item?.n?.N ?? 0);
+  }
+
+  async function status(eventId: string): Promise<string | undefined> {
+    const { Item } = await h.dynamodb.send(
+      new GetItemCommand({ TableName: TABLE, Key: { eventId: { S: eventId }, rpc: { S: RPC } } }),
+    );
+    return Item?.status?.S;
+  }
+
+  it('moves the dead letters back once the dependency is up; a copy sent twice runs once', async () => {
+    // Given four deliveries that died while the ledger was down
+    const { QueueUrl = '' } = await h.sqs.send(new GetQueueUrlCommand({ QueueName: QUEUE }));
+    const txs = ['tx-101', 'tx-202', 'tx-303', 'tx-404'];
+    for (const tx of txs)
+      await h.sqs.send(
+        new SendMessageCommand({
+          QueueUrl,
+          MessageBody: JSON.stringify(
+            queueMessage(RPC, busEvent(EVENT, authorizedPayload(tx), { eventId: `ev-${tx}` })),
+          ),
+        }),
+      );
+    await eventually(
+      async () => ((await ops.peek(RPC, 10)).length === 4 ? true : undefined),
+      30_000,
+      'four dead letters',
+    );
+    for (const tx of txs) assert.equal(await status(`ev-${tx}`), 'DEAD');
+    // And the ledger is back
+    await h.dynamodb.send(
+      new PutItemCommand({ TableName: TABLE, Item: { eventId: { S: 'switch' }, rpc: { S: 'ledger' } } }),
+    );
+    const group = (await ops.failureGroups()).groups;
+    assert.equal(group.length, 1, 'one group: "ledger is down for <id>"');
+    const ids = group[0]?.messageIds ?? [];
+    assert.equal(ids.length, 4);
+
+    // When a run was killed after sending the copy of the first message but before its journal line:
+    // the copy is in the queue, the original still in the DLQ, the journal knows nothing of it
+    const [first] = await ops.peek(RPC, 10);
+    assert.ok(first);
+    await h.sqs.send(
+      new SendMessageCommand({
+        QueueUrl,
+        MessageBody: first.body,
+        MessageAttributes: copiedAttributes(first),
+      }),
+    );
+    const journal = RedriveJournal.create(join(dir, 'ops', 'redrive.jsonl'), {
+      rpc: RPC,
+      ids,
+      who: 'test:ops',
+      what: `group ${group[0]?.id}`,
+      at: new Date().toISOString(),
+    });
+    // and the resumed run sends it again with the others
+    const report = await ops.redriveSet(RPC, ids, { journal, rate: 50 });
+
+    // Then every message moved, the DLQ is empty, every delivery completed,
+    // and each handler ran twice in all: the failure and one success (the second copy was a duplicate)
+    assert.equal(report.moved.length, 4);
+    await eventually(
+      async () =>
+        (await Promise.all(txs.map((tx) => status(`ev-${tx}`)))).every((s) => s === 'COMPLETED')
+          ? true
+          : undefined,
+      30_000,
+      'every delivery COMPLETED',
+    );
+    await eventually(
+      async () => {
+        const [q, d] = await Promise.all([ops.depth(QUEUE), ops.depth(DLQ)]);
+        return 'visible' in q && 'visible' in d && q.visible + q.inFlight + d.visible + d.inFlight === 0
+          ? true
+          : undefined;
+      },
+      30_000,
+      'queue and DLQ empty',
+    );
+    for (const tx of txs) assert.equal(await runs(tx), 2, `${tx} ran once after the redrive`);
+    assert.equal(RedriveJournal.open(journal.path).deleted.size, 4);
+  });
+});
