@@ -59,7 +59,12 @@ describe('AWS limits in the synthesized templates', () => {
     for (const method of METHODS) {
       const handler = join(dir, 'functions/rpcs', kebab(SERVICE), `${kebab(method)}.ts`);
       mkdirSync(dirname(handler), { recursive: true });
-      writeFileSync(handler, 'export const handler = async () => ({});\n');
+      // Each method is subscribed to every event: its handler takes them all, as validate requires.
+      const cases = EVENTS.map((e) => `  '${e}': async () => ({}),\n`).join('');
+      writeFileSync(
+        handler,
+        `import { defineRpc } from '#commons/rpc.ts';\nexport const handler = defineRpc({\n${cases}});\n`,
+      );
     }
     const result = loadSpec(join(dir, 'event-router.yaml'));
     assert.deepEqual(
