@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sparticuz from '@sparticuz/chromium';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { CARRIER_TIMEOUT, type DashboardHarness, MISSING_EMAIL, startDashboardHarness } from './harness.ts';
 
 const TRACKING = 'MailService/SendTracking';
@@ -98,13 +98,13 @@ describe('dashboard in a browser', () => {
       .evaluate((node) =>
         Number.parseFloat((globalThis as unknown as StyleOf).getComputedStyle(node).lineHeight),
       );
-    const closed = (await longError.boundingBox())?.height ?? 0;
+    const closed = await heightOf(longError);
     assert.ok(
       closed > 0 && closed <= lineHeight * 2.5,
       `closed height ${closed} for line height ${lineHeight}`,
     );
     await longError.locator('summary').click();
-    const open = (await longError.boundingBox())?.height ?? 0;
+    const open = await heightOf(longError);
     assert.ok(open > lineHeight * 3, `open height ${open} shows the whole text`);
     // and stays open when the script refreshes the table
     const refreshed = await page.locator('body').getAttribute('data-refreshed');
@@ -254,4 +254,17 @@ async function launchBrowser(): Promise<Browser> {
   // when a second context closes, and this test opens one with JavaScript off.
   const args = sparticuz.args.filter((arg) => arg !== '--single-process');
   return chromium.launch({ executablePath: await sparticuz.executablePath(), args });
+}
+
+/**
+ * The rendered height of the element, measured once it is on the page: the script re-renders the
+ * table every few seconds, and a measurement taken while a row is being replaced finds no box.
+ */
+async function heightOf(locator: Locator): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    await locator.waitFor({ state: 'visible' });
+    const box = await locator.boundingBox();
+    if (box) return box.height;
+  }
+  return 0;
 }
