@@ -88,7 +88,13 @@ export interface DeliveryRecord {
   readonly completedAt?: number;
   /** JSON of the handler's result, truncated to a bounded size. */
   readonly result?: string;
-  readonly lastError?: { readonly name: string; readonly message: string; readonly retryable: boolean };
+  readonly lastError?: {
+    readonly name: string;
+    readonly message: string;
+    readonly retryable: boolean;
+    /** The bounded stack of the error the RPC threw (see stack.ts). */
+    readonly stack?: string;
+  };
   /** Epoch ms the delivery was sent to the DLQ (status DEAD). */
   readonly deadAt?: number;
   /**
@@ -138,6 +144,11 @@ export const ENV = {
    * delivery, replacing the RPC's backoff.
    */
   retryDelaySeconds: 'ER_RETRY_DELAY_SECONDS',
+  /**
+   * Local runtime only: the project directory, which the paths of a failed attempt's stack are made
+   * relative to.
+   */
+  projectRoot: 'ER_PROJECT_ROOT',
   /** Publish function: JSON `{ [eventName]: rpcId[] }` of subscriptions, for the status endpoint. */
   subscriptions: 'ER_SUBSCRIPTIONS',
 } as const;
@@ -156,6 +167,11 @@ export const DLQ_ATTRIBUTES = {
    * record's is a redrive of that dead letter and may run the delivery again (fresh attempt budget).
    */
   deadLetterId: 'DeadLetterId',
+  /**
+   * The bounded stack of the error the RPC threw (stack.ts), when it threw one: frames in the user's
+   * TypeScript, paths relative to the project.
+   */
+  errorStack: 'ErrorStack',
 } as const;
 
 /**

@@ -7,6 +7,7 @@ import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { DLQ_ATTRIBUTES } from './contracts.ts';
 import type { ErrorSummary } from './errors.ts';
 import type { QueuePort } from './ports.ts';
+import { MAX_STACK_CHARS, sanitizeAttribute } from './stack.ts';
 
 /** SQS limits a message attribute value to the message size; keep reasons short. */
 const MAX_ATTRIBUTE_CHARS = 1000;
@@ -27,8 +28,9 @@ export interface DeadLetter {
   readonly deadLetterId: string;
 }
 
-function text(value: string): MessageAttributeValue {
-  return { DataType: 'String', StringValue: value.slice(0, MAX_ATTRIBUTE_CHARS) || '-' };
+/** A String attribute, cut to `max` characters, without the control characters SQS refuses. */
+function text(value: string, max = MAX_ATTRIBUTE_CHARS): MessageAttributeValue {
+  return { DataType: 'String', StringValue: sanitizeAttribute(value.slice(0, max)) || '-' };
 }
 
 /** The SendMessage attributes of a dead letter. */
@@ -41,6 +43,7 @@ export function deadLetterAttributes(letter: DeadLetter): Record<string, Message
     [DLQ_ATTRIBUTES.attempts]: { DataType: 'Number', StringValue: String(letter.attempts) },
     [DLQ_ATTRIBUTES.failedAt]: text(new Date(letter.failedAt).toISOString()),
     [DLQ_ATTRIBUTES.deadLetterId]: text(letter.deadLetterId),
+    ...(letter.error.stack ? { [DLQ_ATTRIBUTES.errorStack]: text(letter.error.stack, MAX_STACK_CHARS) } : {}),
   };
 }
 

@@ -35,6 +35,8 @@ export interface RecordReport {
   /** The error's name when dead-lettered or failed. */
   readonly errorType?: string;
   readonly errorMessage?: string;
+  /** The bounded stack of the error the RPC threw (stack.ts), when failed or dead-lettered by it. */
+  readonly errorStack?: string;
   /** The delivery's attempt (handler runs started, kept across redrives), once claimed. */
   readonly attempt?: number;
   /** For `duplicate`. */
@@ -75,12 +77,14 @@ export function readOutcomeLine(line: unknown): { messageId: string; report: Rec
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   const errorType = text(l.errorType) ?? text(l.errorName);
   const errorMessage = text(l.errorMessage);
+  const errorStack = text(l.errorStack);
   const duplicateOf =
     l.duplicateOf === 'completed' || l.duplicateOf === 'dead-lettered' ? l.duplicateOf : undefined;
   const report: RecordReport = {
     outcome: l.outcome,
     ...(errorType ? { errorType } : {}),
     ...(errorMessage ? { errorMessage } : {}),
+    ...(errorStack ? { errorStack } : {}),
     ...(Number.isInteger(l.attempt) && (l.attempt as number) > 0 ? { attempt: l.attempt as number } : {}),
     ...(duplicateOf ? { duplicateOf } : {}),
     ...(typeof l.retryInSeconds === 'number' ? { retryInSeconds: l.retryInSeconds } : {}),

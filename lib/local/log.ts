@@ -3,6 +3,8 @@
  * one per dead-lettered message, one per API request, and routing problems. Function output is shown
  * with `--verbose`; stderr always, except the worker's outcome lines the delivery line already tells.
  */
+
+import { userFrames } from '../../functions/commons/stack.ts';
 import { escapeTerminal as esc } from '../cli/escape-terminal.ts';
 import type { ApiRequestLog } from './apigateway.ts';
 import type { RouteLog } from './eventbridge/bus.ts';
@@ -79,6 +81,19 @@ export function formatDelivery(d: DeliveryLog): string {
   return `${clock()} ${mark} ${esc(d.eventName)} ${color.dim(esc(shortId(d.eventId)))} → ${color.bold(esc(d.rpc))}  ${text}  ${describeAttempt(d)}  ${d.ms} ms${error}`;
 }
 
+/** Frames of the user's code shown under a failed delivery without `--verbose`. */
+export const TOP_FRAMES = 3;
+
+/**
+ * The stack lines under a failed or dead-lettered delivery: the top frames of the user's code
+ * (`at handler (functions/rpcs/x.ts:12:7)`), or with `verbose` the whole (bounded) stack. Escaped.
+ */
+export function formatStack(d: Pick<DeliveryLog, 'stack'>, verbose: boolean): string[] {
+  if (!d.stack) return [];
+  const frames = verbose ? d.stack.split('\n') : userFrames(d.stack).slice(0, TOP_FRAMES);
+  return frames.map((frame) => `    ${color.dim(esc(frame.trim()))}`);
+}
+
 export function formatRoute(r: RouteLog): string | undefined {
   const name = esc(String(r.event['detail-type']));
   const id = esc(
@@ -126,7 +141,10 @@ export function isOutcomeLine(line: string): boolean {
 export function terminalEvents(options: { verbose: boolean; write?: (line: string) => void }): RuntimeEvents {
   const write = options.write ?? ((line: string) => console.log(line));
   return {
-    delivery: (d) => write(formatDelivery(d)),
+    delivery: (d) => {
+      write(formatDelivery(d));
+      for (const line of formatStack(d, options.verbose)) write(line);
+    },
     route: (r) => {
       const line = formatRoute(r);
       if (line) write(line);

@@ -53,6 +53,11 @@ export interface RuntimeOptions {
   readonly events?: RuntimeEvents;
   /** Counts the AWS requests served (benchmarks; see request-counter.ts). */
   readonly requestCounter?: RequestCounter;
+  /**
+   * The project directory: the paths in a failed attempt's stack are shown relative to it.
+   * @default the current directory
+   */
+  readonly projectRoot?: string;
 }
 
 /** Serves a non-AWS request; resolves false when it is not its own. */
@@ -243,6 +248,7 @@ export class LocalRuntime {
       AWS_DEFAULT_REGION: this.model.region,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
+      [ENV.projectRoot]: resolve(this.options.projectRoot ?? process.cwd()),
       // The event-router worker keeps each delivery's next attempt itself: it is told the dev retry delay.
       ...(this.options.retryDelaySeconds !== undefined
         ? { [ENV.retryDelaySeconds]: String(this.options.retryDelaySeconds) }

@@ -1,6 +1,6 @@
 /**
  * One dead letter as every ops tool reads it: the SQS message of a DLQ with the worker's reason
- * attributes (ErrorType, ErrorMessage, Rpc, EventId, Attempts, FailedAt, DeadLetterId) and the event
+ * attributes (ErrorType, ErrorMessage, ErrorStack, Rpc, EventId, Attempts, FailedAt, DeadLetterId) and the event
  * named in its body. A body is `{"rpc", "event"}` as the rule renders it, or the bare event when
  * EventBridge itself could not deliver it (no worker saw it: no reason attributes).
  */
@@ -34,6 +34,8 @@ export interface DeadLetter {
   readonly eventId?: string;
   readonly errorType?: string;
   readonly errorMessage?: string;
+  /** The bounded stack of the error the RPC threw (`ErrorStack`), when it threw one. */
+  readonly errorStack?: string;
   readonly attempts?: string;
   readonly failedAt?: string;
   readonly deadLetterId?: string;
@@ -53,6 +55,7 @@ export interface DeadLetterView {
   readonly eventId?: string;
   readonly errorType?: string;
   readonly errorMessage?: string;
+  readonly errorStack?: string;
   readonly attempts?: string;
   readonly failedAt?: string;
   readonly receiveCount?: number;
@@ -94,6 +97,7 @@ export function readDeadLetter(rpc: string, m: Message): DeadLetter {
     // A message EventBridge could not deliver carries EventBridge's own reason attributes.
     errorType: attr(DLQ_ATTRIBUTES.errorType) ?? attr('ERROR_CODE'),
     errorMessage: attr(DLQ_ATTRIBUTES.errorMessage) ?? attr('ERROR_MESSAGE'),
+    errorStack: attr(DLQ_ATTRIBUTES.errorStack),
     attempts: attr(DLQ_ATTRIBUTES.attempts),
     failedAt: attr(DLQ_ATTRIBUTES.failedAt),
     deadLetterId: attr(OPS_ATTRIBUTES.deadLetterId),
@@ -128,8 +132,10 @@ export function copiedAttributes(
   const out: Record<string, MessageAttributeValue> = {};
   const keep = new Set<string>([...Object.values(DLQ_ATTRIBUTES), OPS_ATTRIBUTES.deadLetterId]);
   const entries = Object.entries(d.attributes).filter(([name]) => !(name in extra));
-  // The worker's attributes first, then any others, then the extra ones: the limit drops the others first.
-  entries.sort(([a], [b]) => Number(keep.has(b)) - Number(keep.has(a)));
+  // The worker's attributes first (its stack last of them), then any others, then the extra ones: the
+  // limit drops the others first, then the stack.
+  const rank = (name: string) => (name === DLQ_ATTRIBUTES.errorStack ? 1 : keep.has(name) ? 2 : 0);
+  entries.sort(([a], [b]) => rank(b) - rank(a));
   const room = MAX_MESSAGE_ATTRIBUTES - Object.keys(extra).length;
   for (const [name, value] of entries.slice(0, room)) {
     out[name] =

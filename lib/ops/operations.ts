@@ -499,7 +499,7 @@ export class Operations {
               rpc: d.rpc,
               errorType,
               signature: normaliseMessage(message),
-              sampleError: message,
+              sampleError: d.errorStack ? `${message}\n${d.errorStack}` : message,
               sampleMessageId: d.messageId,
               eventIds: [],
               eventNames: [],

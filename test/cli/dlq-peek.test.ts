@@ -32,3 +32,24 @@ describe('dlq peek output', () => {
     assert.doesNotMatch(text, /1 times/);
   });
 });
+
+describe('dlq peek output of a handler that threw', () => {
+  it('prints ErrorStack one frame a line, escaped', () => {
+    const text = describeDeadLetter({
+      MessageId: 'm-2',
+      Body: '{}',
+      Attributes: { SentTimestamp: '0', ApproximateReceiveCount: '1' },
+      MessageAttributes: {
+        ErrorType: { DataType: 'String', StringValue: 'TypeError' },
+        ErrorStack: {
+          DataType: 'String',
+          StringValue: 'at shout (functions/rpcs/a/b.ts:5:16)\nat fn (functions/rpcs/a/b\u001b[2J.ts:9:18)',
+        },
+      },
+    });
+    assert.match(
+      text,
+      /\n {4}ErrorStack:\n {6}at shout \(functions\/rpcs\/a\/b\.ts:5:16\)\n {6}at fn \(functions\/rpcs\/a\/b\\x1b\[2J\.ts:9:18\)$/,
+    );
+  });
+});

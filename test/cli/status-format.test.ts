@@ -87,3 +87,32 @@ describe('status of an event a content filter kept from one subscriber', () => {
     assert.match(formatStatus(waiting), /0 of 2 completed$/);
   });
 });
+
+describe('status output of a handler that threw', () => {
+  it('prints the recorded stack under the delivery, one frame a line, escaped', () => {
+    const text = formatStatus({
+      eventId: 'e-1',
+      completed: false,
+      summary: { PENDING: 0, IN_PROGRESS: 0, COMPLETED: 0, FAILED: 1, DEAD: 0 },
+      rpcs: [
+        {
+          rpc: 'Echo/Say',
+          status: 'FAILED',
+          attempts: 1,
+          updatedAt: '2026-11-25T11:13:25.889Z',
+          lastError: {
+            name: 'TypeError',
+            message: 'x',
+            retryable: true,
+            stack:
+              'at shout (functions/rpcs/echo/say.ts:5:16)\nat fn (functions/rpcs/echo/say\u001b[2J.ts:9:18)',
+          },
+        },
+      ],
+    });
+    assert.match(
+      text,
+      /FAILED .*TypeError: x; will be retried\n {6}at shout \(functions\/rpcs\/echo\/say\.ts:5:16\)\n {6}at fn \(functions\/rpcs\/echo\/say\\x1b\[2J\.ts:9:18\)\n/,
+    );
+  });
+});

@@ -20,6 +20,8 @@ export const APP = 'devloop';
 export const BUS = `${APP}-dev-bus`;
 /** An event of the example router, so the handler type-checks against the generated payload types. */
 export const EVENT = 'receipt.uploaded';
+/** functions/commons/rpc.ts of this repository, which a test's handler imports `defineRpc` from. */
+export const RPC_MODULE_PATH = RPC_MODULE;
 
 /** The handler of `Echo/Say`: logs `marker` and returns it (its stored result); `field` is the payload field it reads. */
 export function echoHandler(marker: string, field = 'receiptId'): string {
@@ -33,7 +35,7 @@ export const handler = defineRpc(${JSON.stringify(EVENT)}, async (payload) => {
 }
 
 /** The router file: `receipt.uploaded` delivered to `Echo/Say`, plus `Echo/Listen` when `second` is set. */
-export function routerYaml(second = false): string {
+export function routerYaml(second = false, sayOptions = ''): string {
   return `app:
   name: ${APP}
   stage: dev
@@ -45,7 +47,7 @@ services:
     rpcs:
       Say:
         timeout: 10s
-${second ? '      Listen:\n        timeout: 10s\n' : ''}events:
+${sayOptions}${second ? '      Listen:\n        timeout: 10s\n' : ''}events:
   - name: ${EVENT}
     publisher: Tests
     schema:
@@ -75,7 +77,10 @@ export interface DevSession {
 }
 
 /** Writes the project and starts `dev --watch --verbose` on it; resolves once it watches. */
-export async function startDevSession(extraArgs: readonly string[] = []): Promise<DevSession> {
+export async function startDevSession(
+  extraArgs: readonly string[] = [],
+  options: { readonly handler?: string; readonly router?: string } = {},
+): Promise<DevSession> {
   // Inside the repository (git-ignored): the CDK bundles the publish API only from under the project
   // root that holds the lock file, as in a real project.
   mkdirSync(join(ROOT, '.tmp'), { recursive: true });
@@ -83,9 +88,9 @@ export async function startDevSession(extraArgs: readonly string[] = []): Promis
   const routerFile = join(dir, 'event-router.yaml');
   const handlerFile = join(dir, 'functions', 'rpcs', 'echo', 'say.ts');
   mkdirSync(dirname(handlerFile), { recursive: true });
-  writeFileSync(handlerFile, echoHandler('v1'));
+  writeFileSync(handlerFile, options.handler ?? echoHandler('v1'));
   writeFileSync(join(dir, 'functions', 'rpcs', 'echo', 'listen.ts'), echoHandler('listen-v1'));
-  writeFileSync(routerFile, routerYaml());
+  writeFileSync(routerFile, options.router ?? routerYaml());
 
   const child: ChildProcess = spawn(
     process.execPath,

@@ -221,11 +221,14 @@ describe('worker', () => {
     const record = await h.record(eventId);
     assert.equal(record?.status, 'FAILED');
     assert.equal(record?.attempts, 1);
-    assert.deepEqual(record?.lastError, {
+    const { stack, ...lastError } = record?.lastError ?? {};
+    assert.deepEqual(lastError, {
       name: 'LedgerUnavailable',
       message: 'ledger database unavailable',
       retryable: true,
     });
+    // With where the handler threw it (this test's handler)
+    assert.match(stack ?? '', /^at .*worker\.test\.ts:\d+:\d+/);
     assert.equal(record?.lockExpiresAt, undefined);
     // Backoff: base 10 s after the delivery's first failed run (retries count per delivery, not per
     // receive of a message), and the record keeps when the next attempt is allowed

@@ -123,12 +123,14 @@ export async function deadLetter(
       return settle('dead-lettered', 'Delivery sent to the DLQ, but its record had changed meanwhile', {
         errorType: reason.name,
         errorMessage: reason.message,
+        ...(reason.stack ? { errorStack: reason.stack } : {}),
         details: { record: written, deadLetterId },
       });
   }
   return settle('dead-lettered', 'Delivery sent to the DLQ', {
     errorType: reason.name,
     errorMessage: reason.message,
+    ...(reason.stack ? { errorStack: reason.stack } : {}),
     details: { deadLetterId },
   });
 }

@@ -63,6 +63,7 @@ export async function record(
   return settle('failed', 'Handler failed; the delivery will be retried', {
     errorType: error.name,
     errorMessage: error.message,
+    ...(error.stack ? { errorStack: error.stack } : {}),
     retryInSeconds: seconds,
     ...(back.requeued ? { requeued: true } : {}),
     details: {

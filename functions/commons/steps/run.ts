@@ -49,6 +49,6 @@ export async function run(
     const result = await runner.run(delivery.payload, ctx, config);
     return { ok: true, result, durationMs: deps.now() - started };
   } catch (error) {
-    return { ok: false, error: summarizeError(error), durationMs: deps.now() - started };
+    return { ok: false, error: summarizeError(error, true), durationMs: deps.now() - started };
   }
 }

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from '@aws-sdk/client-sqs';
+import { DLQ_ATTRIBUTES } from '../../../functions/commons/contracts.ts';
 import { type DeadLetter, readDeadLetter } from '../../ops/dead-letter.ts';
 import { RedriveJournal } from '../../ops/journal.ts';
 import type { Operations, RedriveSetReport } from '../../ops/operations.ts';
@@ -53,7 +54,14 @@ export const usage = `event-router dlq <action> [options]
 export function describeLetter(d: DeadLetter): string {
   const what = d.eventName || d.eventId ? `${d.eventName ?? '?'} ${d.eventId ?? ''}` : d.body.slice(0, 80);
   const attrs = Object.entries(d.attributes)
-    .map(([k, v]) => `    ${escapeTerminal(k)}: ${escapeTerminal(v.StringValue ?? '(binary)')}`)
+    .map(([k, v]) =>
+      // The stack one frame a line, under its name.
+      k === DLQ_ATTRIBUTES.errorStack && v.StringValue
+        ? `    ${k}:\n${v.StringValue.split('\n')
+            .map((frame) => `      ${escapeTerminal(frame.trim())}`)
+            .join('\n')}`
+        : `    ${escapeTerminal(k)}: ${escapeTerminal(v.StringValue ?? '(binary)')}`,
+    )
     .join('\n');
   const sent = d.sentAt !== undefined ? new Date(d.sentAt).toISOString() : '?';
   return `${escapeTerminal(d.messageId)}  ${escapeTerminal(what)}\n    sent ${sent}, receive count ${d.receiveCount ?? '?'} (this peek included)${attrs ? `\n${attrs}` : ''}`;

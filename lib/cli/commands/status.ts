@@ -54,9 +54,13 @@ export function formatStatus(status: EventStatus): string {
   const width = Math.max(0, ...status.rpcs.map((state) => state.rpc.length));
   const lines = [
     `Event ${status.eventId}${status.event ? ` (${status.event})` : ''}${status.correlationId ? `, correlation ${status.correlationId}` : ''}${status.causationId ? `, caused by ${status.causationId}` : ''}`,
-    ...status.rpcs.map(
-      (state) => `  ${state.rpc.padEnd(width)}  ${state.status.padEnd(11)}  ${detail(state)}`,
-    ),
+    ...status.rpcs.flatMap((state) => [
+      `  ${state.rpc.padEnd(width)}  ${state.status.padEnd(11)}  ${detail(state)}`,
+      // Where the RPC's code failed: the bounded stack the worker recorded, one frame a line.
+      ...('lastError' in state && state.lastError?.stack
+        ? state.lastError.stack.split('\n').map((frame) => `      ${frame.trim()}`)
+        : []),
+    ]),
     summaryLine(status),
   ];
   // Ids, names and error texts come from events: printed escaped.

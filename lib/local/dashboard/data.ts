@@ -27,7 +27,13 @@ export interface DeliveryRow {
   readonly correlationId?: string;
   readonly completedAt?: number;
   readonly deadAt?: number;
-  readonly lastError?: { readonly name: string; readonly message: string; readonly retryable: boolean };
+  readonly lastError?: {
+    readonly name: string;
+    readonly message: string;
+    readonly retryable: boolean;
+    /** The bounded stack of the error the RPC threw, when it threw one. */
+    readonly stack?: string;
+  };
   /** Epoch ms of the first claim (the delivery view). */
   readonly firstAttemptAt?: number;
   /** The handler's stored result (JSON text, bounded by the worker). */
@@ -137,6 +143,7 @@ function toDeliveryRow(raw: object): DeliveryRow | undefined {
             name: str(lastError.name) ?? 'Error',
             message: str(lastError.message) ?? '',
             retryable: lastError.retryable === true,
+            ...(str(lastError.stack) ? { stack: str(lastError.stack) } : {}),
           },
         }
       : {}),

@@ -103,7 +103,7 @@ function rpcCard(row: DeliveryView['rows'][number]): SafeHtml {
       ${r?.completedAt ? html`<dt>Completed</dt><dd>${iso(r.completedAt)}${took ? html` <span class="muted small">(${took})</span>` : ''}</dd>` : ''}
       ${r?.deadAt ? html`<dt>Dead-lettered</dt><dd>${iso(r.deadAt)}</dd>` : ''}
     </dl>
-    ${r?.lastError ? html`<p class="error"><strong>${r.lastError.name}</strong>: ${r.lastError.message}${r.lastError.retryable ? html` <span class="small muted">(retryable)</span>` : ''}</p>` : ''}
+    ${r?.lastError ? html`<p class="error"><strong>${r.lastError.name}</strong>: ${r.lastError.message}${r.lastError.retryable ? html` <span class="small muted">(retryable)</span>` : ''}</p>${r.lastError.stack ? html`<pre class="stack" data-field="stack">${r.lastError.stack}</pre>` : ''}` : ''}
     ${r?.result !== undefined ? html`<details open><summary>Result</summary><pre data-field="result">${pretty(r.result)}</pre></details>` : ''}
     ${
       row.lines.length > 0

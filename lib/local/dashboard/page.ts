@@ -218,7 +218,7 @@ function peekSection(model: PageModel): SafeHtml {
           (m) => html`<tr>
             <td>${m.eventName ?? '–'}</td>
             <td>${m.eventId ? html`<a href="${lookupHref(m.eventId, m.eventName)}" data-lookup="${m.eventId}" data-event="${m.eventName ?? ''}">${m.eventId}</a>` : '–'}</td>
-            <td><strong>${m.errorType ?? 'unknown'}</strong>${m.errorMessage ? html`<br>${m.errorMessage}` : ''}</td>
+            <td><strong>${m.errorType ?? 'unknown'}</strong>${m.errorMessage ? html`<br>${m.errorMessage}` : ''}${m.errorStack ? html`<details><summary>stack</summary><pre class="stack" data-field="stack">${m.errorStack}</pre></details>` : ''}</td>
             <td class="num">${m.attempts ?? m.receiveCount ?? '–'}</td>
             <td>${m.failedAt ?? ''}</td>
             <td><details><summary>body</summary><pre>${m.body}</pre></details></td>

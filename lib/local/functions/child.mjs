@@ -6,6 +6,10 @@ import { register } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+// Stacks name the handler's TypeScript (the bundles carry source maps), as on Lambda, where the
+// function sets NODE_OPTIONS=--enable-source-maps (lib/constructs/router-function.ts).
+process.setSourceMapsEnabled(true);
+
 // The SDK v3 is provided by the runtime, as in Lambda (see sdk-loader.mjs).
 register('./sdk-loader.mjs', import.meta.url, {
   data: { parent: new URL('../../../package.json', import.meta.url).href },

@@ -40,6 +40,8 @@ export interface DeliveryLog {
   readonly error?: string;
   /** Name of the error a `dead-lettered` (or failed) delivery was sent away with, when the worker said. */
   readonly errorType?: string;
+  /** The bounded stack of the error the RPC threw (functions/commons/stack.ts), when the worker said. */
+  readonly stack?: string;
   /** For a `duplicate`: what it duplicated, when the worker said. */
   readonly duplicateOf?: RecordReport['duplicateOf'];
   /** Seconds until a record sent back to the queue is received again, when the worker said. */
@@ -205,7 +207,10 @@ export class SqsPoller {
   }
 }
 
-type RecordEnd = Pick<DeliveryLog, 'outcome' | 'error' | 'errorType' | 'duplicateOf' | 'retryInSeconds'>;
+type RecordEnd = Pick<
+  DeliveryLog,
+  'outcome' | 'error' | 'errorType' | 'stack' | 'duplicateOf' | 'retryInSeconds'
+>;
 
 /**
  * How one record of a successful invocation ended: what the worker said about it, when what it said
@@ -221,6 +226,7 @@ function recordEnd(isFailed: boolean, report: RecordReport | undefined): RecordE
       ...(report.outcome === 'dead-lettered' && report.errorMessage ? { error: report.errorMessage } : {}),
       ...(report.outcome === 'failed' ? { error: because ?? 'reported in batchItemFailures' } : {}),
       ...(report.errorType && report.outcome !== 'completed' ? { errorType: report.errorType } : {}),
+      ...(report.errorStack && report.outcome !== 'completed' ? { stack: report.errorStack } : {}),
       ...(report.duplicateOf ? { duplicateOf: report.duplicateOf } : {}),
       ...(report.retryInSeconds !== undefined ? { retryInSeconds: report.retryInSeconds } : {}),
     };
