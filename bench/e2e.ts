@@ -28,6 +28,7 @@ import { LocalDynamoDb } from '../lib/local/dynamodb.ts';
 import { RequestCounter } from '../lib/local/request-counter.ts';
 import { LocalRuntime } from '../lib/local/runtime.ts';
 import { isStale, synthesize } from '../lib/local/synth.ts';
+import { publisherSource } from '../lib/naming.ts';
 import { deliveriesTableKey } from '../test/support/deliveries-table.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -60,7 +61,7 @@ function detail(eventId: string): string {
       eventId,
       occurredAt: new Date().toISOString(),
       correlationId: eventId,
-      publisher: 'bench',
+      publisher: 'MobileApp',
       schemaVersion: 1,
     },
     payload: {
@@ -115,7 +116,8 @@ async function drive(
         new PutEventsCommand({
           Entries: ids.map((id) => ({
             EventBusName: BUS,
-            Source: 'event-router.bench',
+            // receipt.uploaded's declared publisher: rules deliver only events from its source.
+            Source: publisherSource('cardflow', 'MobileApp'),
             DetailType: EVENT,
             Detail: detail(id),
           })),

@@ -5,7 +5,7 @@
 /**
  * The card network authorized a purchase on a corporate card.
  *
- * Payload of `card.transaction.authorized` (schema version 1), published by CardService.
+ * Payload of `card.transaction.authorized` (schema version 1), published by CardNetwork.
  */
 export interface CardTransactionAuthorized {
   transactionId: string;
@@ -27,7 +27,7 @@ export interface CardTransactionAuthorizedMerchant {
 /**
  * The card network settled a previously authorized transaction.
  *
- * Payload of `card.transaction.settled` (schema version 1), published by CardService.
+ * Payload of `card.transaction.settled` (schema version 1), published by CardNetwork.
  */
 export interface CardTransactionSettled {
   transactionId: string;
@@ -49,7 +49,7 @@ export interface ReceiptUploaded {
 /**
  * An employee submitted an expense report for approval.
  *
- * Payload of `expense.report.submitted` (schema version 1), published by ExpenseService.
+ * Payload of `expense.report.submitted` (schema version 1), published by ExpenseTool.
  */
 export interface ExpenseReportSubmitted {
   reportId: string;
@@ -73,9 +73,9 @@ export interface ExpenseReportApproved {
 }
 
 /**
- * A transaction was written to the ledger (published by LedgerService/RecordTransaction).
+ * A transaction was written to the ledger.
  *
- * Payload of `ledger.entry.recorded` (schema version 1), published by LedgerService.
+ * Payload of `ledger.entry.recorded` (schema version 1), published by LedgerService/RecordTransaction.
  */
 export interface LedgerEntryRecorded {
   entryId: string;

@@ -19,18 +19,35 @@ export { PublishError } from '../functions/publish/publisher.ts';
 /** Publishes this router's events; payload types follow the event name. */
 export type EventPublisher = Publisher<EventPayloads>;
 
+/** The EventBridge source of each external publisher (under `publishers:` in event-router.yaml). */
+export const PUBLISHER_SOURCES = {
+  CardNetwork: 'event-router.cardflow.card-network',
+  MobileApp: 'event-router.cardflow.mobile-app',
+  ExpenseTool: 'event-router.cardflow.expense-tool',
+  ApprovalService: 'event-router.cardflow.approval-service',
+} as const;
+
+/** A declared external publisher of this router. */
+export type PublisherName = keyof typeof PUBLISHER_SOURCES;
+
+/** Options of {@link createPublisher}: the publisher to publish as, instead of a source. */
+export type RouterPublisherOptions = Omit<PublisherOptions, 'publisher' | 'source'> & {
+  readonly publisher: PublisherName;
+};
+
 /**
- * A publisher for this router's events: validates each payload against its schema, wraps it in the
- * envelope (`metadata.eventId`, `correlationId`, `publisher`, `schemaVersion`) and puts it on the bus,
- * checking FailedEntryCount and retrying failed entries.
+ * A publisher for this router's events, as one declared publisher: validates each payload against its
+ * schema, wraps it in the envelope (`metadata.eventId`, `correlationId`, `publisher`, `schemaVersion`)
+ * and puts it on the bus under that publisher's source, checking FailedEntryCount and retrying failed
+ * entries. Its role needs the publisher's managed policy; events of other publishers are refused by IAM.
  *
  * @example
- * const events = createPublisher({ busName: 'cardflow-dev-bus', source: 'event-router.cardflow.card-service' });
+ * const events = createPublisher({ busName: 'cardflow-dev-bus', publisher: 'CardNetwork' });
  * const eventId = await events.publish('card.transaction.authorized', payload, { idempotencyKey: authorizationId });
  */
-export function createPublisher(options: PublisherOptions): EventPublisher {
+export function createPublisher(options: RouterPublisherOptions): EventPublisher {
   return createEventPublisher<EventPayloads>(
     { schemas: EVENT_SCHEMAS, schemaVersions: EVENT_SCHEMA_VERSIONS },
-    options,
+    { ...options, source: PUBLISHER_SOURCES[options.publisher] },
   );
 }

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { NAME_LIMITS } from '../functions/commons/aws-limits.ts';
+import { EVENT_SOURCE_PREFIX } from '../functions/commons/contracts.ts';
 
 export interface NameContext {
   readonly app: string;
@@ -42,7 +43,20 @@ export function splitRpcId(rpcId: string): { service: string; method: string } {
   return { service, method };
 }
 
+/**
+ * The EventBridge `source` of a publisher: `event-router.<app>.<service>.<method>` for an RPC
+ * (`Service/Method`) publishing follow-ups, `event-router.<app>.<publisher>` for an external publisher
+ * (kebab-case). The two shapes cannot collide: kebab-case names hold no dots. Every rule matches only the
+ * sources of its event's declared publishers; every PutEvents grant is scoped to one of them.
+ */
+export function publisherSource(app: string, publisher: string): string {
+  const parts = publisher.includes('/') ? publisher.split('/').map(kebab) : [kebab(publisher)];
+  return fitName([EVENT_SOURCE_PREFIX, app, ...parts].filter(Boolean).join('.'), LIMITS.source);
+}
+
 const LIMITS = {
+  /** PutEvents entry `Source`: at most 256 characters (EventBridge API reference, PutEventsRequestEntry). */
+  source: 256,
   queue: NAME_LIMITS.queueName,
   function: NAME_LIMITS.functionName,
   rule: NAME_LIMITS.ruleName,
@@ -93,6 +107,11 @@ export const names = {
    * The customer-managed IAM policy that lets ops inspect and redrive the DLQs of one service stack (shard):
    * `<prefix>-<service>[-<shard + 1>]-dlq-operator`, within IAM's 128 characters.
    */
+  /** The managed policy of an external publisher that puts events on the bus itself: `<prefix>-<publisher>-publisher`. */
+  publisherPolicyName: (ctx: NameContext, publisher: string) =>
+    fitName(`${prefix(ctx)}-${kebab(publisher)}-publisher`, LIMITS.managedPolicy),
+  /** See publisherSource. */
+  publisherSource: (ctx: NameContext, publisher: string) => publisherSource(ctx.app, publisher),
   dlqOperatorPolicyName: (ctx: NameContext, service: string, shard = 0) =>
     fitName(
       `${prefix(ctx)}-${kebab(service)}${shard > 0 ? `-${shard + 1}` : ''}-dlq-operator`,

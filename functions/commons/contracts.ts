@@ -51,6 +51,9 @@ export interface QueueMessage<P = unknown> {
   readonly event: BusEvent<P>;
 }
 
+/** Key under which a schema compiled into a bundle carries its event's `schemaVersion`. */
+export const SCHEMA_VERSION_KEY = 'x-schema-version';
+
 /** EventBridge `source` of events published through event-router. */
 export const EVENT_SOURCE_PREFIX = 'event-router';
 
@@ -173,6 +176,11 @@ export const RERUN_ATTRIBUTES = {
 export const BUNDLE_DEFINES = {
   /** JSON string `{ [eventName]: JSONSchema }` of the events this function must validate. */
   eventSchemas: 'ER_EVENT_SCHEMAS',
+  /**
+   * JSON string `{ [eventName]: JSONSchema }` of the events a worker may publish as follow-ups, each with
+   * its schema version under SCHEMA_VERSION_KEY: a follow-up is validated before it is sent.
+   */
+  publishedSchemas: 'ER_PUBLISHED_SCHEMAS',
 } as const;
 
 /** How one record ended (the worker's outcome log line): see outcome.ts. */

@@ -3,8 +3,10 @@
  * event schemas (`BUNDLE_DEFINES.eventSchemas`, each with its `x-schema-version`) and subscriptions
  * (`ENV.subscriptions`) compiled into the bundle, or the environment variables of the same names in tests.
  */
-import { BUNDLE_DEFINES, ENV, EVENT_SOURCE_PREFIX } from '../commons/contracts.ts';
+import { BUNDLE_DEFINES, ENV } from '../commons/contracts.ts';
 import type { PayloadSchema } from '../commons/payload-schema.ts';
+import { catalogOf } from '../commons/publish.ts';
+import { loadPublisherDirectory, type PublisherDirectory } from './publishers.ts';
 
 declare const ER_EVENT_SCHEMAS: string | undefined;
 /** Subscriptions compiled into the bundle under the name of ENV.subscriptions (they can pass 4 KB). */
@@ -20,16 +22,18 @@ export const FILTERED_SUBSCRIPTIONS = 'ER_FILTERED_SUBSCRIPTIONS';
 /** Schema version used when the schemas JSON gives none (`x-schema-version` on the schema). */
 export const DEFAULT_SCHEMA_VERSION = 1;
 
-/** Schema key the constructs may set to carry an event's `schemaVersion` alongside its schema. */
-export const SCHEMA_VERSION_KEY = 'x-schema-version';
+/** Schema key the constructs set to carry an event's `schemaVersion` alongside its schema. */
+export { SCHEMA_VERSION_KEY } from '../commons/contracts.ts';
 
 export interface PublishConfig {
   /** Bus events are put on (needed for POST). */
   readonly eventBus?: string;
   /** Deliveries table (needed for GET). */
   readonly deliveriesTable?: string;
-  /** EventBridge `source` of events published through the API. */
-  readonly source: string;
+  /** The publishers the API serves and who may publish each event. */
+  readonly publishers: PublisherDirectory;
+  /** Seconds a publish receipt is kept (as long as delivery records). @default 30 days */
+  readonly recordRetentionSeconds: number;
   /** Event name -> payload schema. */
   readonly schemas: Readonly<Record<string, PayloadSchema>>;
   /** Event name -> schema version. */
@@ -61,15 +65,13 @@ export function loadPublishConfig(env: Env = process.env): PublishConfig {
   const rawSchemas = schemasText
     ? parseObject(BUNDLE_DEFINES.eventSchemas, schemasText, '{"<event name>": <JSON Schema>, ...}')
     : {};
-  const schemas: Record<string, PayloadSchema> = {};
-  const schemaVersions: Record<string, number> = {};
-  for (const [name, value] of Object.entries(rawSchemas)) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value))
-      throw new Error(`${BUNDLE_DEFINES.eventSchemas}: the schema of "${name}" must be a JSON object.`);
-    const { [SCHEMA_VERSION_KEY]: version, ...schema } = value as Record<string, unknown>;
-    schemas[name] = schema;
-    schemaVersions[name] = typeof version === 'number' ? version : DEFAULT_SCHEMA_VERSION;
+  let catalog: { schemas: Record<string, PayloadSchema>; schemaVersions: Record<string, number> };
+  try {
+    catalog = catalogOf(rawSchemas);
+  } catch (error) {
+    throw new Error(`${BUNDLE_DEFINES.eventSchemas}: ${(error as Error).message}`);
   }
+  const { schemas, schemaVersions } = catalog;
   const subscriptions = readRpcMap(
     ENV.subscriptions,
     typeof ER_SUBSCRIPTIONS !== 'undefined' ? ER_SUBSCRIPTIONS : env[ENV.subscriptions],
@@ -80,11 +82,12 @@ export function loadPublishConfig(env: Env = process.env): PublishConfig {
       ? ER_FILTERED_SUBSCRIPTIONS
       : env[FILTERED_SUBSCRIPTIONS],
   );
-  const app = env[ENV.app];
+  const retention = Number(env[ENV.recordRetentionSeconds]);
   return {
     eventBus: env[ENV.eventBus] || undefined,
     deliveriesTable: env[ENV.deliveriesTable] || undefined,
-    source: publishApiSource(app),
+    publishers: loadPublisherDirectory(env),
+    recordRetentionSeconds: Number.isFinite(retention) && retention > 0 ? retention : 30 * 86400,
     schemas,
     schemaVersions,
     subscriptions,
@@ -98,9 +101,4 @@ function readRpcMap(name: string, text: string | undefined): Record<string, stri
   const map: Record<string, string[]> = {};
   for (const [event, rpcs] of Object.entries(raw)) map[event] = Array.isArray(rpcs) ? rpcs.map(String) : [];
   return map;
-}
-
-/** EventBridge `source` of events published by the publish API of `app`. */
-export function publishApiSource(app: string | undefined): string {
-  return app ? `${EVENT_SOURCE_PREFIX}.${app}.publish-api` : `${EVENT_SOURCE_PREFIX}.publish-api`;
 }

@@ -1,13 +1,19 @@
 /**
  * The publish API function (API Gateway REST, Lambda proxy integration):
  * - `POST /events`: one event `{event, payload, idempotencyKey?, correlationId?, causationId?, occurredAt?}`
- *   or `{entries: [...]}` (at most 100). Every entry is validated before anything is sent; a bad request
- *   publishes nothing (400, or 413 when the only problem is an entry over 1 MB). Then PutEvents in chunks
- *   of 10, failed entries retried with backoff. Answers 202 with `{eventId, event, status}` per entry
- *   (`status` ACCEPTED or FAILED with the error) as soon as at least one entry was accepted; when none
- *   was, 503 (+ Retry-After) if a retry may succeed (throttling, internal failure), else 502. Retrying a
- *   batch with the same idempotency keys republishes the same eventIds, deduplicated downstream.
- * - `GET /events/{eventId}[?event=<name>]`: the delivery status per subscribed RPC, 404 when unknown.
+ *   or `{entries: [...]}` (at most 100). The caller is mapped to a declared publisher (publishers.ts); an
+ *   entry for an event that publisher may not publish refuses the request with 403 naming the event and
+ *   the publisher. Every entry is validated before anything is sent; a bad request publishes nothing (400,
+ *   or 413 when the only problem is an entry over 1 MB). Each entry's eventId is UUIDv5 of (publisher,
+ *   event, idempotencyKey) and gets a publish receipt (receipts.ts, one conditional write): the same key
+ *   with the same payload answers the original eventId with `replayed: true` (and sends the original
+ *   envelope again, deduplicated downstream); with another payload the entry is a CONFLICT (409 when no
+ *   entry was accepted). Then PutEvents under the publisher's source, in chunks of 10, failed entries
+ *   retried with backoff. Answers 202 with `{eventId, event, status}` per entry as soon as at least one
+ *   entry was accepted; when none was, 409 for conflicts only, else 503 (+ Retry-After) if a retry may
+ *   succeed, else 502.
+ * - `GET /events/{eventId}[?event=<name>]`: the delivery status per subscribed RPC, only to the publisher
+ *   that published the event (its receipt says who); anyone else gets 404, as for an unknown id.
  */
 
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -15,14 +21,22 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { mapWithConcurrency } from '../commons/concurrency.ts';
 import { PayloadValidator } from '../commons/payload-schema.ts';
-import { callerOf } from './caller.ts';
+import {
+  busOf,
+  type PreparedEntry,
+  payloadHash,
+  prepareEntries,
+  type SendOptions,
+  sendEntries,
+} from '../commons/publish.ts';
 import { loadPublishConfig, type PublishConfig } from './config.ts';
 import { json, problemResponse } from './http.ts';
-import { prepareEntries } from './prepare.ts';
-import { type SendOptions, sendEntries } from './put-events.ts';
-import { decodeBody, parseRequest } from './request.ts';
-import { buildStatus, queryDeliveries } from './status.ts';
+import { authorize, identifyCaller } from './publishers.ts';
+import { type PublishReceipt, RECEIPT_SORT_KEY, recordReceipt } from './receipts.ts';
+import { decodeBody, type FieldProblem, parseRequest } from './request.ts';
+import { buildStatus, queryEvent } from './status.ts';
 
 /** What the handler works with; tests build their own. */
 export interface PublishDependencies {
@@ -35,13 +49,25 @@ export interface PublishDependencies {
   readonly now?: () => Date;
 }
 
-/** One entry's answer. */
+/** One entry's answer. `replayed`: the same key and payload were published before; this is that event. */
 export type EntryResult =
-  | { readonly eventId: string; readonly event: string; readonly status: 'ACCEPTED' }
+  | {
+      readonly eventId: string;
+      readonly event: string;
+      readonly status: 'ACCEPTED';
+      readonly replayed?: true;
+    }
+  | {
+      readonly eventId: string;
+      readonly event: string;
+      readonly status: 'CONFLICT';
+      readonly error: { readonly code: 'IdempotencyKeyReused'; readonly message: string };
+    }
   | {
       readonly eventId: string;
       readonly event: string;
       readonly status: 'FAILED';
+      readonly replayed?: true;
       readonly error: { readonly code: string; readonly message: string; readonly retryable: boolean };
     };
 
@@ -60,57 +86,178 @@ function notConfigured(what: string, variable: string): APIGatewayProxyResult {
   return json(500, { message: `The publish function is not configured: ${what} (${variable} is not set).` });
 }
 
+/** Receipt writes in flight at once for one request. */
+const RECEIPT_CONCURRENCY = 8;
+
 async function publish(
   event: APIGatewayProxyEvent,
   deps: PublishDependencies,
 ): Promise<APIGatewayProxyResult> {
   const { config } = deps;
   if (!config.eventBus) return notConfigured('no event bus', 'ER_EVENT_BUS');
+  if (!config.deliveriesTable) return notConfigured('no deliveries table', 'ER_DELIVERIES_TABLE');
   const parsed = parseRequest(decodeBody(event.body, event.isBase64Encoded));
   if (!parsed.request) return problemResponse(400, parsed.problems);
-  const prepared = prepareEntries(parsed.request.entries, {
-    validator: deps.validator,
-    schemaVersions: config.schemaVersions,
-    publisher: callerOf(event.requestContext),
-    busName: config.eventBus,
-    source: config.source,
-    ...(deps.now ? { now: deps.now } : {}),
+
+  // Who may publish what: every entry is authorized before anything is written or sent.
+  const caller = identifyCaller(event.requestContext, config.publishers);
+  const refused: FieldProblem[] = [];
+  const authorized = parsed.request.entries.map((entry) => {
+    const decision = deps.validator.has(entry.input.event)
+      ? authorize(caller, entry.input.event, config.publishers)
+      : undefined; // unknown events are reported by prepareEntries (400)
+    if (decision && !decision.ok)
+      refused.push({ field: entry.field ? `${entry.field}.event` : 'event', message: decision.message });
+    return { ...entry, publisher: decision?.ok ? decision.publisher : undefined };
   });
-  if (prepared.problems.length > 0)
-    return problemResponse(prepared.onlyTooLarge ? 413 : 400, prepared.problems);
+  if (refused.length > 0) {
+    deps.logger.warn('Publish refused', { caller: caller.description, refused: refused.length });
+    return problemResponse(403, refused);
+  }
+
+  // Validation, ids, envelope and size, each entry under the publisher it is published as.
+  const now = deps.now?.() ?? new Date();
+  const prepared: { entry: PreparedEntry; publisher: string; idempotencyKey?: string }[] = [];
+  const problems: FieldProblem[] = [];
+  let tooLarge = 0;
+  for (const item of authorized) {
+    const name = item.publisher?.name ?? '';
+    const result = prepareEntries([item], {
+      publisher: name,
+      source: item.publisher?.source ?? '',
+      busName: config.eventBus,
+      validator: deps.validator,
+      schemaVersions: config.schemaVersions,
+      now: () => now,
+    });
+    problems.push(...result.problems);
+    if (result.onlyTooLarge) tooLarge += result.problems.length;
+    for (const entry of result.entries)
+      prepared.push({
+        entry,
+        publisher: name,
+        ...(item.input.idempotencyKey !== undefined ? { idempotencyKey: item.input.idempotencyKey } : {}),
+      });
+  }
+  if (problems.length > 0) return problemResponse(tooLarge === problems.length ? 413 : 400, problems);
+
+  // Receipts: one conditional write each; a replay sends the original envelope, a conflict sends nothing.
+  const results: (EntryResult | undefined)[] = prepared.map(() => undefined);
+  const toSend: { position: number; entry: PreparedEntry; replayed: boolean }[] = [];
+  await mapWithConcurrency(prepared, RECEIPT_CONCURRENCY, async (item, position) => {
+    const receipt = receiptOf(
+      item.entry,
+      item.publisher,
+      item.idempotencyKey,
+      now,
+      config.recordRetentionSeconds,
+    );
+    const outcome = await recordReceipt(deps.dynamo, config.deliveriesTable as string, receipt);
+    if (outcome.kind === 'conflict') {
+      results[position] = {
+        eventId: item.entry.eventId,
+        event: item.entry.event,
+        status: 'CONFLICT',
+        error: {
+          code: 'IdempotencyKeyReused',
+          message: `idempotencyKey ${JSON.stringify(item.idempotencyKey ?? '')} was already used by ${outcome.original.publisher} for "${item.entry.event}" with a different payload (eventId ${item.entry.eventId}, published ${outcome.original.occurredAt}). Use a new key for a new event.`,
+        },
+      };
+      return;
+    }
+    const entry = outcome.kind === 'replay' ? replayOf(item.entry, outcome.original) : item.entry;
+    toSend.push({ position, entry, replayed: outcome.kind === 'replay' });
+  });
+  toSend.sort((a, b) => a.position - b.position);
 
   const outcomes = await sendEntries(
-    deps.eventBridge,
-    prepared.entries.map((entry) => entry.entry),
+    busOf(deps.eventBridge),
+    toSend.map((item) => item.entry.entry),
     deps.send,
   );
-  const results: EntryResult[] = prepared.entries.map((entry, i) => {
+  toSend.forEach((item, i) => {
     const outcome = outcomes[i];
-    if (outcome?.ok) return { eventId: entry.eventId, event: entry.event, status: 'ACCEPTED' };
-    return {
-      eventId: entry.eventId,
-      event: entry.event,
-      status: 'FAILED',
-      error: {
-        code: outcome?.errorCode ?? 'NotSent',
-        message: outcome?.errorMessage ?? 'The entry was not sent.',
-        retryable: outcome?.retryable ?? true,
-      },
+    const base = {
+      eventId: item.entry.eventId,
+      event: item.entry.event,
+      ...(item.replayed ? { replayed: true as const } : {}),
     };
+    results[item.position] = outcome?.ok
+      ? { ...base, status: 'ACCEPTED' }
+      : {
+          ...base,
+          status: 'FAILED',
+          error: {
+            code: outcome?.errorCode ?? 'NotSent',
+            message: outcome?.errorMessage ?? 'The entry was not sent.',
+            retryable: outcome?.retryable ?? true,
+          },
+        };
   });
-  const failed = results.filter((result) => result.status === 'FAILED');
+  const answered = results as EntryResult[];
+  const failed = answered.filter((result) => result.status === 'FAILED');
+  const conflicts = answered.filter((result) => result.status === 'CONFLICT');
   if (failed.length > 0)
     deps.logger.warn('Some events were not accepted by the bus', {
       failed: failed.length,
-      total: results.length,
+      total: answered.length,
       codes: [...new Set(failed.map((result) => (result.status === 'FAILED' ? result.error.code : '')))],
     });
-  deps.logger.info('Published', { accepted: results.length - failed.length, failed: failed.length });
+  deps.logger.info('Published', {
+    publisher: caller.description,
+    accepted: answered.length - failed.length - conflicts.length,
+    failed: failed.length,
+    conflicts: conflicts.length,
+  });
 
-  const body = parsed.request.batch ? { failedCount: failed.length, entries: results } : results[0];
-  if (failed.length < results.length) return json(202, body);
+  const notAccepted = failed.length + conflicts.length;
+  const body = parsed.request.batch ? { failedCount: notAccepted, entries: answered } : answered[0];
+  if (notAccepted < answered.length) return json(202, body);
+  if (failed.length === 0) {
+    const first = conflicts[0];
+    const message = first?.status === 'CONFLICT' ? first.error.message : 'Idempotency key reused.';
+    return json(409, { message, ...(parsed.request.batch ? body : { ...answered[0] }) });
+  }
   const retryable = failed.some((result) => result.status === 'FAILED' && result.error.retryable);
   return retryable ? json(503, body, { 'retry-after': '1' }) : json(502, body);
+}
+
+function receiptOf(
+  entry: PreparedEntry,
+  publisher: string,
+  idempotencyKey: string | undefined,
+  now: Date,
+  retentionSeconds: number,
+): PublishReceipt {
+  const { metadata, payload } = entry.envelope;
+  return {
+    eventId: entry.eventId,
+    rpc: RECEIPT_SORT_KEY,
+    eventName: entry.event,
+    publisher,
+    payloadHash: payloadHash(payload),
+    ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    occurredAt: metadata.occurredAt,
+    correlationId: metadata.correlationId,
+    ...(metadata.causationId !== undefined ? { causationId: metadata.causationId } : {}),
+    publishedAt: now.getTime(),
+    expiresAt: Math.floor(now.getTime() / 1000) + retentionSeconds,
+  };
+}
+
+/** The entry as first published: the receipt's occurredAt and correlation, so the replay is the same event. */
+function replayOf(entry: PreparedEntry, original: PublishReceipt): PreparedEntry {
+  const { causationId: _ignored, ...metadata } = entry.envelope.metadata;
+  const envelope = {
+    metadata: {
+      ...metadata,
+      occurredAt: original.occurredAt,
+      correlationId: original.correlationId,
+      ...(original.causationId !== undefined ? { causationId: original.causationId } : {}),
+    },
+    payload: entry.envelope.payload,
+  };
+  return { ...entry, envelope, entry: { ...entry.entry, Detail: JSON.stringify(envelope) } };
 }
 
 async function status(
@@ -127,19 +274,31 @@ async function status(
   const hint = event.queryStringParameters?.event || undefined;
   if (hint !== undefined && !Object.hasOwn(config.subscriptions, hint) && !deps.validator.has(hint))
     return problemResponse(400, [{ field: 'event', message: `"${hint}" is not an event of this router.` }]);
-  const records = await queryDeliveries(deps.dynamo, config.deliveriesTable, eventId);
+  const unknown = json(404, {
+    message: `No event ${eventId} published by you is known: only its publisher may read its status. Check the eventId your publish answered with; ops read any event with \`event-router status\`, or locally pass ?event=<name> to list its subscribers as PENDING.`,
+    errors: [{ field: 'eventId', message: 'is unknown' }],
+  });
+  const caller = identifyCaller(event.requestContext, config.publishers);
+  const { records, receipt } = await queryEvent(deps.dynamo, config.deliveriesTable, eventId);
+  // Private: only the publisher that published it (its receipt says who) may read it; locally, a request
+  // that names no publisher may read every event. Everyone else learns nothing, not even that it exists.
+  const mayRead =
+    caller.localDefault || (receipt !== undefined && receipt.publisher === caller.publisher?.name);
+  if (!mayRead) return unknown;
+  const eventHint = receipt?.eventName ?? hint;
   const result = buildStatus(eventId, records, {
     subscriptions: config.subscriptions,
     filtered: config.filtered,
-    ...(hint !== undefined ? { eventHint: hint } : {}),
+    ...(eventHint !== undefined ? { eventHint } : {}),
     now: (deps.now?.() ?? new Date()).getTime(),
   });
-  if (!result)
-    return json(404, {
-      message: `No event ${eventId} is known: no RPC has received it yet. If it was just published, retry shortly, or pass ?event=<name> to list its subscribers as PENDING.`,
-      errors: [{ field: 'eventId', message: 'is unknown' }],
-    });
-  return json(200, result);
+  if (!result) return unknown;
+  return json(
+    200,
+    receipt && result.correlationId === undefined
+      ? { ...result, correlationId: receipt.correlationId }
+      : result,
+  );
 }
 
 /** The eventId of `GET /events/{eventId}`: the path parameter, else the last path segment (decoded). */

@@ -2,16 +2,39 @@
  * Lambda TOKEN authorizer of the publish API when the YAML chooses `auth: jwt`: verifies the bearer
  * token (issuer's key set, `iss`, `aud`, `exp`, `nbf`) and allows the whole API for its subject. API
  * Gateway caches the decision per token; the subject reaches the publish function as
- * `requestContext.authorizer.principalId` and becomes `metadata.publisher` (`jwt:<sub>`).
+ * `requestContext.authorizer.principalId`, with the claims the declared publishers are recognized by
+ * (ER_JWT_CLAIMS) in the authorizer context; the publish function maps them to a publisher.
  *
- * Configuration: ER_JWT_ISSUER, ER_JWT_AUDIENCE (comma-separated).
+ * Configuration: ER_JWT_ISSUER, ER_JWT_AUDIENCE (comma-separated), ER_JWT_CLAIMS (comma-separated).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { InvalidTokenError, type JwtSettings, jwksResolver, type KeyResolver, verifyJwt } from './jwt.ts';
 
 /** Environment variables of the authorizer. */
-export const JWT_ENV = { issuer: 'ER_JWT_ISSUER', audience: 'ER_JWT_AUDIENCE' } as const;
+export const JWT_ENV = {
+  issuer: 'ER_JWT_ISSUER',
+  audience: 'ER_JWT_AUDIENCE',
+  claims: 'ER_JWT_CLAIMS',
+} as const;
+
+/** Context keys a token never sets: the local dev server's caller key, and what API Gateway sets itself. */
+const RESERVED_CONTEXT_KEYS = new Set(['localPublisher', 'principalId', 'claims']);
+
+/** The verified claims named in `names`, as authorizer context values (lists joined with spaces). */
+export function contextClaims(
+  claims: Record<string, unknown>,
+  names: readonly string[],
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    if (RESERVED_CONTEXT_KEYS.has(name)) continue;
+    const value = claims[name];
+    if (typeof value === 'string' || typeof value === 'number') out[name] = String(value);
+    else if (Array.isArray(value)) out[name] = value.map(String).join(' ');
+  }
+  return out;
+}
 
 /** `arn:aws:execute-api:region:account:apiId/stage/METHOD/path` -> the same ARN for every method and path of the stage. */
 export function apiWideArn(methodArn: string): string {
@@ -24,6 +47,7 @@ export function createAuthorizer(
   settings: JwtSettings,
   resolveKey: KeyResolver,
   logger: Pick<Logger, 'warn'>,
+  claimNames: readonly string[] = [],
 ) {
   return async (event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
     const match = /^Bearer\s+(\S+)$/i.exec(event.authorizationToken ?? '');
@@ -39,7 +63,7 @@ export function createAuthorizer(
             { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: apiWideArn(event.methodArn) },
           ],
         },
-        context: { sub: subject },
+        context: { ...contextClaims(claims, claimNames), sub: subject },
       };
     } catch (error) {
       logger.warn('Token refused', { reason: (error as Error).message });
@@ -62,6 +86,7 @@ export const handler = (event: APIGatewayTokenAuthorizerEvent) => {
       { issuer, audience },
       jwksResolver(issuer),
       new Logger({ serviceName: 'publish-api-authorizer' }),
+      (process.env[JWT_ENV.claims] ?? '').split(',').filter(Boolean),
     );
   }
   return cached(event);

@@ -7,16 +7,23 @@
  * match its event does not compile. `generated/publisher.ts` binds it to the router's events.
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { EVENT_SOURCE_PREFIX } from '../commons/contracts.ts';
 import { type PayloadSchema, PayloadValidator } from '../commons/payload-schema.ts';
-import type { PublishInput } from './envelope.ts';
-import { prepareEntries } from './prepare.ts';
-import { type SendOptions, type SendOutcome, sendEntries } from './put-events.ts';
-import type { FieldProblem } from './request.ts';
+import {
+  busOf,
+  PublishError,
+  type PublishInput,
+  type PublishResult,
+  prepareEntries,
+  type SendOptions,
+  type SendOutcome,
+  sendEntries,
+} from '../commons/publish.ts';
+
+export { PublishError, type PublishResult };
 
 /** Per-event options of a publish. */
 export interface PublishOptions {
-  /** Same key (for the same event) -> same eventId, so a retry is deduplicated downstream. */
+  /** Same key (for the same publisher and event) -> same eventId, so a retry is deduplicated downstream. */
   readonly idempotencyKey?: string;
   /** @default - the new event's eventId */
   readonly correlationId?: string;
@@ -29,13 +36,13 @@ export interface PublishOptions {
 export interface PublisherOptions {
   /** Name (or ARN) of the router's bus, e.g. `names.busName(ctx)`. */
   readonly busName: string;
+  /** The declared publisher this code publishes as (a name under `publishers:`): `metadata.publisher`. */
+  readonly publisher: string;
   /**
-   * EventBridge `source`; also `metadata.publisher` unless `publisher` is given.
-   * @default 'event-router'
+   * Its EventBridge source, `publisherSource(app, publisher)`: rules deliver only events from the sources
+   * of each event's declared publishers, and the publisher's managed policy allows only this one.
    */
-  readonly source?: string;
-  /** @default - the source */
-  readonly publisher?: string;
+  readonly source: string;
   /** @default - a new EventBridgeClient with the default configuration */
   readonly client?: EventBridgeClient;
   /** Retry and backoff of failed entries. */
@@ -47,13 +54,6 @@ export type BatchEntry<M> = {
   [N in keyof M & string]: { readonly event: N; readonly payload: M[N] } & PublishOptions;
 }[keyof M & string];
 
-/** What happened to one published event. */
-export interface PublishResult {
-  readonly eventId: string;
-  readonly event: string;
-  readonly outcome: SendOutcome;
-}
-
 export interface Publisher<M> {
   /** Publishes one event; resolves to its eventId. Throws PublishError when it is invalid or was not accepted. */
   publish<N extends keyof M & string>(name: N, payload: M[N], options?: PublishOptions): Promise<string>;
@@ -62,18 +62,6 @@ export interface Publisher<M> {
    * invalid (then nothing is sent); otherwise resolves to one result per entry, accepted or not.
    */
   publishBatch(entries: readonly BatchEntry<M>[]): Promise<PublishResult[]>;
-}
-
-/** Why a publish did not happen: the entries' problems, or the bus's answers. */
-export class PublishError extends Error {
-  constructor(
-    message: string,
-    readonly problems: readonly FieldProblem[] = [],
-    readonly results: readonly PublishResult[] = [],
-  ) {
-    super(message);
-    this.name = 'PublishError';
-  }
 }
 
 /** The schemas a publisher validates against. */
@@ -85,8 +73,7 @@ export interface EventCatalog<M> {
 /** A publisher for the events of `catalog`. */
 export function createEventPublisher<M>(catalog: EventCatalog<M>, options: PublisherOptions): Publisher<M> {
   const validator = new PayloadValidator(catalog.schemas as unknown as Record<string, PayloadSchema>);
-  const client = options.client ?? new EventBridgeClient({});
-  const source = options.source ?? EVENT_SOURCE_PREFIX;
+  const bus = busOf(options.client ?? new EventBridgeClient({}));
   const schemaVersions = catalog.schemaVersions as unknown as Record<string, number>;
 
   async function publishBatch(entries: readonly BatchEntry<M>[]): Promise<PublishResult[]> {
@@ -94,9 +81,9 @@ export function createEventPublisher<M>(catalog: EventCatalog<M>, options: Publi
     const prepared = prepareEntries(inputs, {
       validator,
       schemaVersions,
-      publisher: options.publisher ?? source,
+      publisher: options.publisher,
       busName: options.busName,
-      source,
+      source: options.source,
     });
     if (prepared.problems.length > 0)
       throw new PublishError(
@@ -104,7 +91,7 @@ export function createEventPublisher<M>(catalog: EventCatalog<M>, options: Publi
         prepared.problems,
       );
     const outcomes = await sendEntries(
-      client,
+      bus,
       prepared.entries.map((entry) => entry.entry),
       options.send,
     );

@@ -5,7 +5,7 @@
  */
 
 import { jsonTextDepth, MAX_JSON_DEPTH } from '../commons/aws-limits.ts';
-import type { PublishInput } from './envelope.ts';
+import type { PublishInput } from '../commons/publish.ts';
 import { MAX_ENTRIES_PER_REQUEST, MAX_ID_CHARS } from './limits.ts';
 
 /** One problem with a request. */

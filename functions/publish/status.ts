@@ -1,14 +1,15 @@
 /**
  * The delivery status of one event, RPC by RPC, from one Query on the deliveries table (PK eventId).
  *
- * The publish path writes nothing to the table, so the event's name comes from its delivery records
- * (each carries `eventName`) or, before any RPC has seen the event, from the `event` the client passes.
- * Every RPC subscribed to that event is listed: without a record it is PENDING. An id with no record and
- * no event name given is unknown (404). A subscription with a content filter the event does not match
- * never gets a record, so it stays PENDING.
+ * The event's name comes from its delivery records (each carries `eventName`) or, before any RPC has
+ * seen the event, from its publish receipt (receipts.ts: same partition, sort key `#publish`), else from the
+ * `event` the client passes. Every RPC subscribed to that event is listed: without a record it is PENDING.
+ * An id with no record and no event name is unknown (404). A subscription with a content filter the
+ * event does not match never gets a record, so it stays PENDING.
  */
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DELIVERIES_TABLE, type DeliveryRecord } from '../commons/contracts.ts';
+import { isReceipt, type PublishReceipt } from './receipts.ts';
 
 /** One RPC's state for the event. Times are ISO-8601. */
 export type RpcDeliveryState =
@@ -91,13 +92,25 @@ function optional<K extends string>(key: K, value: string | undefined): { [P in 
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
 
-/** Every delivery record of `eventId` (one Query; follows pages when an event has very many RPCs). */
+/** Every delivery record of `eventId` (its publish receipt left out). */
 export async function queryDeliveries(
   client: DynamoDBDocumentClient,
   tableName: string,
   eventId: string,
 ): Promise<DeliveryRecord[]> {
-  const records: DeliveryRecord[] = [];
+  return (await queryEvent(client, tableName, eventId)).records;
+}
+
+/**
+ * Every delivery record of `eventId` and its publish receipt, when it was published through the API
+ * (one Query; follows pages when an event has very many RPCs).
+ */
+export async function queryEvent(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  eventId: string,
+): Promise<{ readonly records: DeliveryRecord[]; readonly receipt?: PublishReceipt }> {
+  const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await client.send(
@@ -110,10 +123,12 @@ export async function queryDeliveries(
         ExclusiveStartKey: startKey,
       }),
     );
-    records.push(...((page.Items ?? []) as DeliveryRecord[]));
+    items.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  return records;
+  const receipt = items.find(isReceipt) as PublishReceipt | undefined;
+  const records = items.filter((item) => !isReceipt(item)) as unknown as DeliveryRecord[];
+  return receipt ? { records, receipt } : { records };
 }
 
 export interface StatusContext {

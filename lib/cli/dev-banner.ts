@@ -11,6 +11,10 @@ export interface BannerExample {
   /** The EventBridge detail (the envelope) as a JSON string. */
   readonly detail: string;
   readonly payload: unknown;
+  /** The declared external publisher the example is published as. */
+  readonly publisher: string;
+  /** Its EventBridge source (rules deliver only events from an event's declared publishers). */
+  readonly source: string;
 }
 
 /** Messages that were in flight when the runtime last stopped (restored from its state). */
@@ -64,14 +68,18 @@ function publishLines(info: BannerInfo, example: BannerExample): string[] {
   if (publishApi) {
     const base = publishApi.alias ?? publishApi.url;
     const body = JSON.stringify({ event: example.eventName, payload: example.payload });
-    lines.push(`Publish an example ${example.eventName} event (authorization is not checked locally):`);
+    lines.push(
+      `Publish an example ${example.eventName} event (locally a request that names no publisher acts as the event's declared publisher, here ${example.publisher}; add -H 'X-Event-Router-Publisher: <Name>' to act as another):`,
+    );
     lines.push(`  curl -s -X POST ${base}/events -H 'Content-Type: application/json' -d ${shellQuote(body)}`);
     if (publishApi.routes.includes('GET /events/{eventId}'))
       lines.push(
         color.dim(`  then follow it: curl -s ${base}/events/<eventId>  (or the dashboard's event lookup)`),
       );
     lines.push('');
-    lines.push('Or put it on the bus yourself, with any AWS SDK v3 client, the AWS CLI or this CLI:');
+    lines.push(
+      `Or put it on the bus yourself as ${example.publisher} (source ${example.source}), with any AWS SDK v3 client, the AWS CLI or this CLI:`,
+    );
   } else {
     lines.push(
       `Publish an example ${example.eventName} event with any AWS SDK v3 client, the AWS CLI or this CLI:`,
@@ -80,7 +88,7 @@ function publishLines(info: BannerInfo, example: BannerExample): string[] {
   const entries = [
     {
       EventBusName: example.busName,
-      Source: 'event-router.cli',
+      Source: example.source,
       DetailType: example.eventName,
       Detail: example.detail,
     },

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RouterSpec } from '../config/types.ts';
+import { publisherSource } from '../naming.ts';
 import { buildOpenApi } from '../openapi/index.ts';
 import { renderEventsFile } from './events-file.ts';
 import { renderPublisherFile } from './publisher-file.ts';
@@ -37,7 +38,13 @@ export interface GeneratedFile {
 export function generate(spec: RouterSpec, outDir: string): GeneratedFile[] {
   return [
     { path: 'events.ts', content: renderEventsFile(spec.events) },
-    { path: 'publisher.ts', content: renderPublisherFile(importPath(resolve(outDir), PUBLISHER_MODULE)) },
+    {
+      path: 'publisher.ts',
+      content: renderPublisherFile(
+        importPath(resolve(outDir), PUBLISHER_MODULE),
+        spec.publishers.map((p) => ({ name: p.name, source: publisherSource(spec.app.name, p.name) })),
+      ),
+    },
     { path: 'openapi.json', content: `${JSON.stringify(buildOpenApi(spec), null, 2)}\n` },
   ];
 }

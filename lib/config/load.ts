@@ -9,22 +9,26 @@
  * `duplicate-rpc`, `duplicate-event`, `duplicate-subscription`, `duplicate-publish`, `unknown-rpc`,
  * `unknown-event`, `handler-not-found`, `handler-not-exported`, `handler-in-remote`, `invalid-schema`,
  * `invalid-filter`, `filter-unknown-field`, `pattern-too-long`, `not-utf8`, `too-deep`, `alias-limit`,
- * `unsafe-pattern`, `unknown-meta-schema`, `bus-rule-quota`, `name-too-long`, `policy-too-large`. Warnings: `unreachable-rpc`,
+ * `unsafe-pattern`, `unknown-meta-schema`, `bus-rule-quota`, `name-too-long`, `policy-too-large`,
+ * `duplicate-publisher`, `unknown-publisher`, `undeclared-follow-up`, `unauthorized-publisher`,
+ * `publish-cycle`. Warnings: `unreachable-rpc`,
  * `unsubscribed-event`, `filter-unknown-payload-field`, `dedup-retention-short`, `dlq-retention-short`,
- * `yaml-warning`.
+ * `unused-publisher`, `yaml-warning`.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { EVENTBRIDGE, NAME_LIMITS, QUEUE_POLICY_BYTES } from '../../functions/commons/aws-limits.ts';
-import { names } from '../naming.ts';
+import { names, publisherSource } from '../naming.ts';
 import { groupRules } from '../plan/rules.ts';
 import { DiagnosticBag } from './diagnostics.ts';
 import { formatDuration } from './durations.ts';
 import { checkHandlerEvents } from './handler-events.ts';
+import { checkPublishCycles, checkPublishers } from './publishers.ts';
 import { checkPublishes, checkSubscriptions } from './references.ts';
 import { readApp } from './sections/app.ts';
 import { readEvents } from './sections/events.ts';
+import { readPublishers } from './sections/publishers.ts';
 import { readDefaults, readServices } from './sections/services.ts';
 import { bytePosition, firstInvalidUtf8, MAX_YAML_DEPTH, tooDeep } from './source-checks.ts';
 import { DEFAULT_RPC_SETTINGS, type LoadResult, type RouterSpec, type RpcSpec } from './types.ts';
@@ -42,7 +46,7 @@ export interface LoadOptions {
   readonly checkHandlers?: boolean;
 }
 
-const TOP_LEVEL_KEYS = ['app', 'defaults', 'services', 'events'] as const;
+const TOP_LEVEL_KEYS = ['app', 'defaults', 'publishers', 'services', 'events'] as const;
 const ONE_DAY = 86400;
 
 /**
@@ -176,9 +180,27 @@ export function loadSpecFromSource(
     ? readEvents(reader, eventsEntry)
     : { events: [], complete: false };
 
+  const publisherDrafts = readPublishers(reader, top.get('publishers'));
   checkPublishes(reader, services.rpcs, new Set(events.map((e) => e.spec.name)));
-  const subscriptions = checkSubscriptions(reader, events, services.rpcs, services.declared, complete);
+  const subscriptions = checkSubscriptions(
+    reader,
+    events,
+    services.rpcs,
+    services.declared,
+    complete,
+    (event) => event.publisherRefs.map((ref) => publisherSource(app.name ?? 'app', ref.name)),
+  );
   if (options.checkHandlers ?? true) checkHandlerEvents(bag, rootDir, services.rpcs, subscriptions);
+  const publishers = checkPublishers(
+    reader,
+    publisherDrafts,
+    events,
+    services.rpcs,
+    services.declared,
+    app.publishApi.auth,
+    complete,
+  );
+  checkPublishCycles(reader, services.rpcs, subscriptions);
 
   const allRpcs = services.services.flatMap((s) => s.rpcs);
   const dedupRetentionSeconds = app.dedupRetentionSeconds ?? defaultDedupRetention(allRpcs);
@@ -215,6 +237,7 @@ export function loadSpecFromSource(
     events: events.map((e) => e.spec),
     services: services.services,
     subscriptions,
+    publishers,
   };
   return { spec, diagnostics };
 }

@@ -3,6 +3,7 @@
  * and the warnings about RPCs and events that nothing connects.
  */
 import type { Node } from 'yaml';
+import { EVENT_SOURCE_PREFIX } from '../../functions/commons/contracts.ts';
 import { findPatternProblems, MAX_PATTERN_LENGTH, rulePatternFor } from '../patterns/index.ts';
 import { PASCAL_CASE, toPascalCase } from './identifiers.ts';
 import type { EventDraft, SubscriberDraft } from './sections/events.ts';
@@ -28,6 +29,8 @@ export function checkSubscriptions(
   rpcs: readonly RpcDraft[],
   knownRpcIds: ReadonlySet<string>,
   complete: boolean,
+  /** EventBridge sources of an event's publishers (the rule pattern matches them; its length counts them). */
+  sourcesOf: (event: EventDraft) => readonly string[] = () => [],
 ): SubscriptionSpec[] {
   const out: SubscriptionSpec[] = [];
   let invalidIds = 0;
@@ -49,7 +52,11 @@ export function checkSubscriptions(
         continue;
       }
       seen.set(sub.id, sub);
-      if (sub.filter !== undefined && sub.filterNode && !checkFilter(reader, sub, event.spec.schema))
+      if (
+        sub.filter !== undefined &&
+        sub.filterNode &&
+        !checkFilter(reader, sub, event.spec.schema, sourcesOf(event))
+      )
         continue;
       out.push({
         event: sub.event,
@@ -124,7 +131,12 @@ function checkRpcId(reader: YamlReader, sub: SubscriberDraft, known: ReadonlySet
 }
 
 /** Validates a filter as EventBridge would, and the full rule pattern's length. */
-function checkFilter(reader: YamlReader, sub: SubscriberDraft, schema: JsonSchema): boolean {
+function checkFilter(
+  reader: YamlReader,
+  sub: SubscriberDraft,
+  schema: JsonSchema,
+  sources: readonly string[],
+): boolean {
   const filterNode = sub.filterNode as Node;
   const filter = sub.filter as Record<string, unknown>;
   const owner = `The filter of ${sub.id} on event "${sub.event}"`;
@@ -143,7 +155,9 @@ function checkFilter(reader: YamlReader, sub: SubscriberDraft, schema: JsonSchem
   }
   if (problems.length > 0) return false;
   let ok = checkFilterFields(reader, filter, filterNode, owner, schema);
-  const length = JSON.stringify(rulePatternFor(sub.event, filter)).length;
+  const length = JSON.stringify(
+    rulePatternFor(sub.event, sources.length > 0 ? sources : [EVENT_SOURCE_PREFIX], filter),
+  ).length;
   if (length > MAX_PATTERN_LENGTH) {
     reader.diagnostics.error(
       reader.loc(filterNode),

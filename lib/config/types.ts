@@ -150,6 +150,34 @@ export interface RpcSpec {
   readonly settings: RpcSettings;
   /** Event names this RPC may publish as follow-ups (its worker gets PutEvents for exactly these). */
   readonly publishes: readonly string[];
+  /**
+   * True when a follow-up of this RPC may lead back, through other subscriptions, to an event that runs
+   * it again, and that loop is intended (the loader reports such a cycle otherwise). @default false
+   */
+  readonly intendedLoop: boolean;
+  readonly location: SourceLocation;
+}
+
+/** How an external publisher proves who it is to the publish API. */
+export type PublisherIdentity =
+  /** The IAM principal that signs its requests (SigV4), an ARN pattern where `*` matches any text. */
+  | { readonly kind: 'iam'; readonly principal: string }
+  /** A claim of its JWT: `claim` equals `value` (for `scope`/`scp`: one of its space-separated values is `value`). */
+  | { readonly kind: 'jwt'; readonly claim: string; readonly value: string }
+  /** A named API key of the publish API's usage plan. */
+  | { readonly kind: 'apiKey'; readonly name: string };
+
+/** A publisher that is not an RPC of this router (a client, another system), declared under `publishers:`. */
+export interface ExternalPublisherSpec {
+  /** PascalCase, e.g. `CardNetwork`. */
+  readonly name: string;
+  readonly description?: string;
+  /** How the publish API recognizes it. Undefined: it does not use the publish API (then `putsOnBus`). */
+  readonly identity?: PublisherIdentity;
+  /** It puts its events on the bus itself: it gets a managed policy with exactly its source and events. */
+  readonly putsOnBus: boolean;
+  /** Events it may publish (those whose `publisher` names it), in declaration order. */
+  readonly events: readonly string[];
   readonly location: SourceLocation;
 }
 
@@ -177,8 +205,13 @@ export interface EventSpec {
   /** e.g. `card.transaction.authorized`; the EventBridge detail-type. */
   readonly name: string;
   readonly description?: string;
-  /** The service that publishes it (documentation and codegen; not enforced at runtime). */
+  /**
+   * Who may publish it, as written (`publisher:`), comma-separated when several: each is an external
+   * publisher declared under `publishers:` or an RPC (`Service/Method`) that lists it under `publishes:`.
+   */
   readonly publisher: string;
+  /** The same names, one per entry. Enforced: every rule matches only their sources. */
+  readonly publishers: readonly string[];
   /** JSON Schema of the payload (`detail.payload`). */
   readonly schema: JsonSchema;
   /** Schema version stamped into `metadata.schemaVersion`. @default 1 */
@@ -195,6 +228,8 @@ export interface RouterSpec {
   readonly events: readonly EventSpec[];
   readonly services: readonly ServiceSpec[];
   readonly subscriptions: readonly SubscriptionSpec[];
+  /** The external publishers (`publishers:`), in declaration order. */
+  readonly publishers: readonly ExternalPublisherSpec[];
 }
 
 /** One problem found while loading a spec. */

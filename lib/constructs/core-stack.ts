@@ -8,6 +8,7 @@ import { names } from '../naming.ts';
 import type { Plan } from '../plan/types.ts';
 import { OpsRecordsPolicy } from './dlq-operator-policy.ts';
 import { PublishApi } from './publish-api.ts';
+import { PublisherPolicy } from './publisher-policy.ts';
 import { RouterCore } from './router-core.ts';
 
 export interface CoreStackProps extends StackProps {
@@ -17,7 +18,10 @@ export interface CoreStackProps extends StackProps {
   readonly plan: Plan;
 }
 
-/** Bus, archive, deliveries table, alarm topic, and the publish API. */
+/**
+ * Bus, archive, deliveries table, alarm topic, the publish API, and the managed policy of each external
+ * publisher that puts its events on the bus itself.
+ */
 export class CoreStack extends Stack {
   readonly core: RouterCore;
 
@@ -33,7 +37,16 @@ export class CoreStack extends Stack {
     });
 
     // ---- publish API -------------------------------------------------------------------------------
-    new PublishApi(this, 'PublishApi', { spec: props.spec, bus: this.core.bus, table: this.core.table });
+    new PublishApi(this, 'PublishApi', {
+      spec: props.spec,
+      bus: this.core.bus,
+      table: this.core.table,
+      publishers: props.plan.publishers,
+    });
     // ---------------------------------------------------------------------------------------------------
+
+    for (const publisher of props.plan.publishers)
+      if (publisher.policyName)
+        new PublisherPolicy(this, `Publisher${publisher.name}`, { publisher, bus: this.core.bus });
   }
 }

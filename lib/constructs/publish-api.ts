@@ -9,7 +9,7 @@
  * discovery, `iss`, `aud`, `exp`, `nbf`) whose decisions API Gateway caches for five minutes.
  */
 import { fileURLToPath } from 'node:url';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -18,15 +18,18 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BUNDLE_DEFINES, ENV } from '../../functions/commons/contracts.ts';
-import {
-  FILTERED_SUBSCRIPTIONS,
-  publishApiSource,
-  SCHEMA_VERSION_KEY,
-} from '../../functions/publish/config.ts';
+import { FILTERED_SUBSCRIPTIONS, SCHEMA_VERSION_KEY } from '../../functions/publish/config.ts';
 import { JWT_ENV } from '../../functions/publish/jwt-authorizer.ts';
+import {
+  API_KEY_PUBLISHERS_ENV,
+  PUBLISHERS_DEFINE,
+  type PublisherDirectory,
+} from '../../functions/publish/publishers.ts';
 import { filteredSubscriptionsByEvent, subscriptionsByEvent } from '../codegen/spec.ts';
 import type { PublishApiAuth, RouterSpec } from '../config/types.ts';
-import { names } from '../naming.ts';
+import { kebab, names } from '../naming.ts';
+import { planPublishers } from '../plan/plan.ts';
+import type { PublisherPlan } from '../plan/types.ts';
 import { acknowledge } from './nag.ts';
 import { RouterFunction } from './router-function.ts';
 import { checkRange, failOnProblems } from './validation.ts';
@@ -45,8 +48,14 @@ export interface PublishApiProps {
   readonly spec: RouterSpec;
   /** The bus events are published to; the function may PutEvents on it and nothing else. */
   readonly bus: events.IEventBus;
-  /** The deliveries table; the function may Query it and nothing else. */
+  /** The deliveries table; the function reads delivery records and writes publish receipts there. */
   readonly table: dynamodb.ITable;
+  /**
+   * The external publishers; the API serves those whose identity is of the API's auth type, and the
+   * function may PutEvents only with their sources and their events.
+   * @default - planned from `spec` (planPublishers)
+   */
+  readonly publishers?: readonly PublisherPlan[];
   /**
    * Ready-made code of the publish function (a bundled directory with `index.mjs`).
    * @default - functions/publish/handler.ts bundled by esbuild at synth time
@@ -63,15 +72,34 @@ export interface PublishApiProps {
  * Compile-time constants of the publish function: every event's schema (with its schema version under
  * `x-schema-version`), the subscriptions and those with a content filter, as JSON.
  */
-export function publishFunctionConstants(spec: RouterSpec): Record<string, string> {
+export function publishFunctionConstants(
+  spec: RouterSpec,
+  publishers: readonly PublisherPlan[] = servedPublishers(spec, planPublishers(spec)),
+): Record<string, string> {
   const schemas = Object.fromEntries(
     spec.events.map((event) => [event.name, { ...event.schema, [SCHEMA_VERSION_KEY]: event.schemaVersion }]),
   );
+  const directory: PublisherDirectory = {
+    publishers: publishers.map((p) => ({
+      name: p.name,
+      source: p.source,
+      events: [...p.events],
+      ...(p.identity ? { identity: p.identity } : {}),
+    })),
+    eventPublishers: Object.fromEntries(spec.events.map((event) => [event.name, [...event.publishers]])),
+  };
   return {
     [BUNDLE_DEFINES.eventSchemas]: JSON.stringify(schemas),
     [ENV.subscriptions]: JSON.stringify(subscriptionsByEvent(spec)),
     [FILTERED_SUBSCRIPTIONS]: JSON.stringify(filteredSubscriptionsByEvent(spec)),
+    [PUBLISHERS_DEFINE]: JSON.stringify(directory),
   };
+}
+
+/** The publishers the API serves: those that prove who they are the way the API authenticates. */
+export function servedPublishers(spec: RouterSpec, publishers: readonly PublisherPlan[]): PublisherPlan[] {
+  const auth = spec.app.publishApi.auth.type;
+  return publishers.filter((p) => p.identity?.kind === auth && p.events.length > 0);
 }
 
 /** Every problem with the publish API settings of `spec`. */
@@ -95,8 +123,9 @@ export function validatePublishApiProps(props: PublishApiProps): string[] {
 const GATEWAY_JSON = 'application/json';
 
 /**
- * - the publish function (RouterFunction): `events:PutEvents` on the bus under the API's own source
- *   (`event-router.<app>.publish-api`), `dynamodb:Query` on the table;
+ * - the publish function (RouterFunction): `events:PutEvents` on the bus only with the source of a
+ *   publisher it serves and only that publisher's events (one statement per publisher), `dynamodb:Query`,
+ *   `GetItem` and `PutItem` on the table (delivery records and publish receipts);
  * - a REST API, regional, one stage named after the app's stage, throttled as the YAML says, with JSON
  *   access logs, a request validator (body must be a JSON object, eventId present) and JSON error bodies
  *   that name the field for API Gateway's own 4xx;
@@ -125,6 +154,7 @@ export class PublishApi extends Construct {
     const { spec } = props;
     const ctx = { app: spec.app.name, stage: spec.app.stage };
     const { auth, rateLimit, burstLimit } = spec.app.publishApi;
+    const served = servedPublishers(spec, props.publishers ?? planPublishers(spec));
 
     this.function = new RouterFunction(this, 'Function', {
       entry: PUBLISH_FUNCTION_ENTRY,
@@ -137,21 +167,29 @@ export class PublishApi extends Construct {
         [ENV.stage]: ctx.stage,
         [ENV.eventBus]: props.bus.eventBusName,
         [ENV.deliveriesTable]: props.table.tableName,
+        [ENV.recordRetentionSeconds]: String(spec.app.dedupRetentionSeconds),
       },
-      constants: publishFunctionConstants(spec),
+      constants: publishFunctionConstants(spec, served),
       policyStatements: [
-        // Only under the publish API's own source (as the function stamps it), so the API cannot pass
-        // events off as an RPC's follow-ups. Event names are not listed here: the function accepts only
-        // the events of the spec, and a list of every event could outgrow the role's inline policy.
+        // Each served publisher's events only under that publisher's source (as the function stamps
+        // them), so a caller can never pass its events off as another publisher's or an RPC's follow-ups.
+        ...served.map(
+          (publisher) =>
+            new iam.PolicyStatement({
+              sid: `Publish${publisher.name}`.slice(0, 100),
+              actions: ['events:PutEvents'],
+              resources: [props.bus.eventBusArn],
+              conditions: {
+                StringEquals: {
+                  'events:source': publisher.source,
+                  'events:detail-type': [...publisher.events],
+                },
+              },
+            }),
+        ),
         new iam.PolicyStatement({
-          sid: 'PublishToBus',
-          actions: ['events:PutEvents'],
-          resources: [props.bus.eventBusArn],
-          conditions: { StringEquals: { 'events:source': publishApiSource(ctx.app) } },
-        }),
-        new iam.PolicyStatement({
-          sid: 'ReadDeliveries',
-          actions: ['dynamodb:Query'],
+          sid: 'DeliveriesAndReceipts',
+          actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem'],
           resources: [props.table.tableArn],
         }),
       ],
@@ -222,18 +260,31 @@ export class PublishApi extends Construct {
     });
 
     if (auth.type === 'apiKey') {
+      const apiKeys = this.publisherKeys(
+        ctx,
+        served.filter((p) => p.identity?.kind === 'apiKey'),
+      );
+      if (apiKeys.length > 0)
+        this.function.addEnvironment(
+          API_KEY_PUBLISHERS_ENV,
+          Stack.of(this).toJsonString(apiKeys.map(({ key, publisher }) => [key.keyId, publisher])),
+        );
       const plan = this.api.addUsagePlan('UsagePlan', {
         name: names.publishApiKeyName(ctx),
-        description: 'Throttling of the default API key (the YAML publishApi.throttle).',
+        description: "Throttling of the publishers' API keys (the YAML publishApi.throttle).",
         throttle: { rateLimit, burstLimit },
         apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
       });
-      const key = this.api.addApiKey('ApiKey', {
-        apiKeyName: names.publishApiKeyName(ctx),
-        description: `Default key of ${names.publishApiName(ctx)}`,
-      });
-      plan.addApiKey(key);
-      this.apiKey = key;
+      for (const { key } of apiKeys) plan.addApiKey(key);
+      if (apiKeys.length === 0) {
+        // No publisher declares a key: a default key (it maps to no publisher, so it may publish nothing).
+        const key = this.api.addApiKey('ApiKey', {
+          apiKeyName: names.publishApiKeyName(ctx),
+          description: `Default key of ${names.publishApiName(ctx)}`,
+        });
+        plan.addApiKey(key);
+        this.apiKey = key;
+      } else this.apiKey = apiKeys[0]?.key;
     }
     this.acknowledgeFindings(auth);
   }
@@ -252,7 +303,18 @@ export class PublishApi extends Construct {
           entry: JWT_AUTHORIZER_ENTRY,
           description: `Verifies JWTs from ${auth.issuer} for the publish API`,
           timeout: Duration.seconds(10),
-          environment: { [JWT_ENV.issuer]: auth.issuer, [JWT_ENV.audience]: auth.audience.join(',') },
+          environment: {
+            [JWT_ENV.issuer]: auth.issuer,
+            [JWT_ENV.audience]: auth.audience.join(','),
+            // The claims publishers are recognized by, passed on to the publish function.
+            [JWT_ENV.claims]: [
+              ...new Set(
+                servedPublishers(props.spec, props.publishers ?? planPublishers(props.spec)).flatMap((p) =>
+                  p.identity?.kind === 'jwt' ? [p.identity.claim] : [],
+                ),
+              ),
+            ].join(','),
+          },
           ...(props.authorizerCode === undefined ? {} : { code: props.authorizerCode }),
         });
         const authorizer = new apigateway.TokenAuthorizer(this, 'Authorizer', {
@@ -267,6 +329,21 @@ export class PublishApi extends Construct {
         };
       }
     }
+  }
+
+  /** One API key per publisher that declares one, named `<app>-<stage>-publish-api-<key name>`. */
+  private publisherKeys(
+    ctx: { app: string; stage: string },
+    publishers: readonly PublisherPlan[],
+  ): { key: apigateway.IApiKey; publisher: string }[] {
+    return publishers.map((publisher) => {
+      const keyName = publisher.identity?.kind === 'apiKey' ? publisher.identity.name : publisher.name;
+      const key = this.api.addApiKey(`ApiKey${publisher.name}`, {
+        apiKeyName: `${names.publishApiName(ctx)}-${kebab(keyName)}`,
+        description: `API key of publisher ${publisher.name} on ${names.publishApiName(ctx)}`,
+      });
+      return { key, publisher: publisher.name };
+    });
   }
 
   /** API Gateway's own errors (auth, throttling, validation) as JSON in the same shape as the function's. */

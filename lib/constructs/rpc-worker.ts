@@ -12,7 +12,6 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CLOUDWATCH, LAMBDA, SQS } from '../../functions/commons/aws-limits.ts';
 import { BUNDLE_DEFINES, ENV } from '../../functions/commons/contracts.ts';
-import { sourceFor } from '../../functions/commons/publish.ts';
 import type { NameContext } from '../naming.ts';
 import { MAX_VISIBILITY_TIMEOUT_SECONDS } from '../plan/rpcs.ts';
 import type { RpcPlan } from '../plan/types.ts';
@@ -44,10 +43,14 @@ export interface RpcWorkerProps {
 
 /**
  * The compile-time constants of an RPC's worker (esbuild `define` here, declarations in the prebundler's
- * banner): the payload schemas of the events it subscribes to.
+ * banner): the payload schemas of the events it subscribes to, and of those it publishes (a follow-up is
+ * validated before it is sent).
  */
 export function workerConstants(rpc: RpcPlan): Record<string, string> {
-  return { [BUNDLE_DEFINES.eventSchemas]: JSON.stringify(rpc.eventSchemas) };
+  return {
+    [BUNDLE_DEFINES.eventSchemas]: JSON.stringify(rpc.eventSchemas),
+    [BUNDLE_DEFINES.publishedSchemas]: JSON.stringify(rpc.publishedSchemas),
+  };
 }
 
 /**
@@ -75,7 +78,7 @@ export class RpcWorker extends Construct {
   constructor(scope: Construct, id: string, props: RpcWorkerProps) {
     super(scope, id);
     failOnProblems(scope, `RpcWorker ${id} (${props.rpc.id})`, validateRpcWorkerProps(props));
-    const { rpc, refs, names } = props;
+    const { rpc, refs } = props;
     const settings = rpc.settings;
     this.rpc = rpc;
     if (settings.queueRetentionSeconds > settings.dlqRetentionSeconds) {
@@ -114,7 +117,7 @@ export class RpcWorker extends Construct {
       memorySize: settings.memoryMb,
       environment: this.environment(props),
       constants: workerConstants(rpc),
-      policyStatements: this.policyStatements(refs, names),
+      policyStatements: this.policyStatements(refs),
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       ...(props.code === undefined ? {} : { code: props.code }),
     });
@@ -200,9 +203,9 @@ export class RpcWorker extends Construct {
    * reads the queue's attributes; the worker changes visibility (backoff), sends a message back to its
    * queue when its receives are used up, sends poison messages to its DLQ,
    * reads and updates delivery records (claims are conditional UpdateItem calls, never PutItem) and
-   * publishes its declared follow-ups under its own service's source.
+   * publishes its declared follow-ups under its own source.
    */
-  private policyStatements(refs: RouterRefs, names: NameContext): iam.PolicyStatement[] {
+  private policyStatements(refs: RouterRefs): iam.PolicyStatement[] {
     const statements = [
       new iam.PolicyStatement({
         sid: 'ConsumeOwnQueue',
@@ -241,12 +244,12 @@ export class RpcWorker extends Construct {
           sid: 'PublishDeclaredEvents',
           actions: ['events:PutEvents'],
           resources: [refs.bus.eventBusArn],
-          // Only its declared events, and only under its own service's source (sourceFor, as the worker
-          // stamps it), so an RPC cannot pass its events off as another service's.
+          // Only its declared events, and only under its own source (publisherSource, as the worker
+          // stamps it), so an RPC cannot pass its events off as another publisher's.
           conditions: {
             StringEquals: {
               'events:detail-type': [...this.rpc.publishes],
-              'events:source': sourceFor(this.rpc.id, names.app),
+              'events:source': this.rpc.source,
             },
           },
         }),

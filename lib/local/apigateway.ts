@@ -3,9 +3,19 @@
  * `/restapis/<apiId>/<stage>/_user_request_/<path>` and, for the first API, at `/api/<path>`.
  * Each request invokes its function with the Lambda proxy event (payload format 1.0) and answers
  * with the function's `{statusCode, headers, multiValueHeaders, body, isBase64Encoded}`.
+ *
+ * Who is calling (locally nothing signs or verifies requests), in the authorizer context the publish
+ * function maps to a declared publisher (functions/publish/publishers.ts):
+ * - `X-Event-Router-Publisher: <Name>` acts as that declared publisher (honoured only here: on AWS the
+ *   caller is the IAM principal, API key or JWT that API Gateway verified);
+ * - else, on a route guarded by the JWT authorizer, `Authorization: Bearer <jwt>`: its claims, read
+ *   without verifying the signature (only here), as the authorizer would pass them on;
+ * - else the request names no publisher: each event is published as its declared external publisher
+ *   (so the quick start is one plain curl), and an event only an RPC may publish is refused (403).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LOCAL_PUBLISHER_HEADER, LOCAL_PUBLISHER_KEY } from '../../functions/publish/publishers.ts';
 import type { InvokeOutcome } from './functions/runner.ts';
 import type { ApiDefinition, ApiRoute } from './model.ts';
 
@@ -52,6 +62,36 @@ function compile(route: ApiRoute): CompiledRoute {
     })
     .join('/');
   return { route, regex: new RegExp(`^/${source}/?$`), params, literalSegments: literal };
+}
+
+/** The authorizer context of a local request (see the module comment). */
+export function localAuthorizer(
+  req: IncomingMessage,
+  authorizationType: string | undefined,
+): Record<string, unknown> {
+  const named = req.headers[LOCAL_PUBLISHER_HEADER];
+  if (typeof named === 'string' && named.trim() !== '') return { [LOCAL_PUBLISHER_KEY]: named.trim() };
+  const bearer = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
+  if (bearer && authorizationType === 'CUSTOM') {
+    const claims = unverifiedClaims(bearer);
+    if (claims) {
+      const context: Record<string, unknown> = {};
+      for (const [name, value] of Object.entries(claims))
+        if (typeof value === 'string' || typeof value === 'number') context[name] = String(value);
+        else if (Array.isArray(value)) context[name] = value.map(String).join(' ');
+      return { ...context, principalId: String(claims.sub ?? 'unknown') };
+    }
+  }
+  return { [LOCAL_PUBLISHER_KEY]: '' };
+}
+
+function unverifiedClaims(token: string): Record<string, unknown> | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    return typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? payload : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class ApiGateway {
@@ -222,7 +262,7 @@ export class ApiGateway {
           apiKey: null,
           apiKeyId: null,
         },
-        authorizer: null,
+        authorizer: localAuthorizer(req, route.route.authorizationType),
       },
       body: body.length === 0 ? null : textual ? body.toString('utf8') : body.toString('base64'),
       isBase64Encoded: body.length > 0 && !textual,

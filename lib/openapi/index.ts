@@ -105,12 +105,21 @@ function commonSchemas(): Record<string, unknown> {
   return {
     EntryResult: {
       type: 'object',
-      description: 'What happened to one event: ACCEPTED by the bus, or FAILED with the error.',
+      description:
+        'What happened to one event: ACCEPTED by the bus, FAILED with the error, or CONFLICT (its idempotency key was used before with another payload).',
       required: ['eventId', 'event', 'status'],
       properties: {
-        eventId: { type: 'string' },
+        eventId: {
+          type: 'string',
+          description: 'UUIDv5 of (publisher, event, idempotencyKey); random without a key.',
+        },
         event: { type: 'string' },
-        status: { type: 'string', enum: ['ACCEPTED', 'FAILED'] },
+        status: { type: 'string', enum: ['ACCEPTED', 'FAILED', 'CONFLICT'] },
+        replayed: {
+          type: 'boolean',
+          description:
+            'true when the same key and payload were published before: this is that event, sent again.',
+        },
         error: error,
       },
     },
@@ -267,6 +276,16 @@ export function buildOpenApi(spec: RouterSpec): OpenApiDocument {
             '400': problemResponse(
               'Malformed JSON, unknown event, schema violation or too many entries; nothing was published.',
             ),
+            '403': problemResponse(
+              "The caller's publisher may not publish an event of the request (or the caller is no declared publisher); nothing was published.",
+            ),
+            '409': {
+              description:
+                'Every entry reused an idempotency key of this publisher with a different payload; nothing was published.',
+              content: {
+                'application/json': { schema: { oneOf: [ref('EntryResult'), ref('BatchResult')] } },
+              },
+            },
             '413': problemResponse('An entry is over 1 MB; nothing was published.'),
             '502': {
               description: 'No event was accepted and retrying will not help (the bus refused them).',
@@ -306,7 +325,9 @@ export function buildOpenApi(spec: RouterSpec): OpenApiDocument {
               content: { 'application/json': { schema: ref('EventStatus') } },
             },
             '400': problemResponse('The event name given is not an event of this router.'),
-            '404': problemResponse('No RPC has received this event yet and no event name was given.'),
+            '404': problemResponse(
+              'No event with this id was published by the caller (the status is shown only to its publisher).',
+            ),
           },
         },
       },

@@ -43,7 +43,8 @@ export function buildGraph(spec: RouterSpec): Graph {
   const events: GraphEvent[] = spec.events.map((event) => ({
     name: event.name,
     ...(event.description ? { description: event.description } : {}),
-    publisher: event.publisher,
+    // External publishers only: RPC publishers are listed in publishedBy (as follow-ups).
+    publisher: event.publishers.filter((name) => !name.includes('/')).join(', '),
     schema: event.schema,
     schemaVersion: event.schemaVersion,
     publishedBy: rpcs.filter((rpc) => rpc.publishes.includes(event.name)).map((rpc) => rpc.id),

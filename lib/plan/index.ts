@@ -11,7 +11,7 @@ export {
   RESOURCES_PER_RULE,
   RESOURCES_PER_STACK,
 } from './estimate.ts';
-export { DEFAULT_BUS_RULE_QUOTA, planRouter } from './plan.ts';
+export { DEFAULT_BUS_RULE_QUOTA, planPublishers, planRouter } from './plan.ts';
 export {
   MAX_VISIBILITY_TIMEOUT_SECONDS,
   remoteTimeoutMsFor,

@@ -3,7 +3,7 @@
  */
 import { EVENTBRIDGE } from '../../functions/commons/aws-limits.ts';
 import type { RouterSpec } from '../config/types.ts';
-import { type NameContext, names, prefix, splitRpcId } from '../naming.ts';
+import { type NameContext, names, prefix, publisherSource, splitRpcId } from '../naming.ts';
 import { planAlarms } from './alarms.ts';
 import {
   CLOUDFORMATION_STACK_RESOURCE_LIMIT,
@@ -13,10 +13,30 @@ import {
 import { DEFAULT_REMOTE_ENTRY, planRpc, type RpcDraft, rpcPlanningContext } from './rpcs.ts';
 import { finishRules, groupRules } from './rules.ts';
 import { shardService } from './shards.ts';
-import type { Plan, PlanOptions, PlanWarning, RpcPlan, RulePlan, ServiceStackPlan } from './types.ts';
+import type {
+  Plan,
+  PlanOptions,
+  PlanWarning,
+  PublisherPlan,
+  RpcPlan,
+  RulePlan,
+  ServiceStackPlan,
+} from './types.ts';
 
 /** EventBridge's default quota of rules per bus. */
 export const DEFAULT_BUS_RULE_QUOTA = EVENTBRIDGE.rulesPerBus;
+
+/** The external publishers of `spec`: source, events, identity and managed policy name of each. */
+export function planPublishers(spec: RouterSpec): PublisherPlan[] {
+  const ctx: NameContext = { app: spec.app.name, stage: spec.app.stage };
+  return spec.publishers.map((publisher) => ({
+    name: publisher.name,
+    source: publisherSource(ctx.app, publisher.name),
+    events: [...publisher.events],
+    ...(publisher.identity ? { identity: publisher.identity } : {}),
+    ...(publisher.putsOnBus ? { policyName: names.publisherPolicyName(ctx, publisher.name) } : {}),
+  }));
+}
 
 /** Plans the whole router. The spec is expected to be valid (loaded without errors). */
 export function planRouter(spec: RouterSpec, options: PlanOptions = {}): Plan {
@@ -32,6 +52,11 @@ export function planRouter(spec: RouterSpec, options: PlanOptions = {}): Plan {
     for (const rpc of service.rpcs) drafts.set(rpc.id, planRpc(rpc, planning));
   }
 
+  const sourcesByEvent = new Map(
+    spec.events.map((event) => [event.name, event.publishers.map((name) => publisherSource(ctx.app, name))]),
+  );
+  const publishers = planPublishers(spec);
+
   const stacks: ServiceStackPlan[] = [];
   for (const service of spec.services) {
     const subscriptions = spec.subscriptions.filter(
@@ -43,7 +68,7 @@ export function planRouter(spec: RouterSpec, options: PlanOptions = {}): Plan {
       const stackName = names.serviceStackName(ctx, service.name, shard);
       const rpcs: RpcPlan[] = shardRpcIds.map((id) => ({ ...(drafts.get(id) as RpcDraft), stackName }));
       const ruleDrafts = groupRules(subscriptions, service.name, new Set(shardRpcIds));
-      const rules = finishRules(ruleDrafts, drafts, ctx, stackName, counters).map((rule) => ({
+      const rules = finishRules(ruleDrafts, drafts, ctx, stackName, counters, sourcesByEvent).map((rule) => ({
         ...rule,
         failedInvocationsAlarmName: names.ruleAlarmName(rule.name),
       }));
@@ -84,6 +109,7 @@ export function planRouter(spec: RouterSpec, options: PlanOptions = {}): Plan {
     stacks,
     rpcs: stacks.flatMap((stack) => stack.rpcs),
     rules,
+    publishers,
     warnings,
   };
 }

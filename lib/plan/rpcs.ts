@@ -3,9 +3,10 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SCHEMA_VERSION_KEY } from '../../functions/commons/contracts.ts';
 import { remoteCallTimeoutMs } from '../../functions/commons/remote-budget.ts';
 import type { JsonSchema, RouterSpec, RpcSettings, RpcSpec } from '../config/types.ts';
-import { type NameContext, names } from '../naming.ts';
+import { type NameContext, names, publisherSource } from '../naming.ts';
 import { planRpcAlarms } from './alarms.ts';
 import type { RpcPlan, RpcRunner } from './types.ts';
 
@@ -69,6 +70,8 @@ export interface RpcPlanningContext {
   readonly subscribedEvents: ReadonlyMap<string, readonly string[]>;
   /** Event name -> its payload schema. */
   readonly schemas: ReadonlyMap<string, JsonSchema>;
+  /** Event name -> its schema version. */
+  readonly schemaVersions: ReadonlyMap<string, number>;
 }
 
 /** Indexes the spec's subscriptions and event schemas for planRpc. */
@@ -89,6 +92,7 @@ export function rpcPlanningContext(
     remoteEntry,
     subscribedEvents: new Map([...subscribed].map(([rpc, events]) => [rpc, [...events]])),
     schemas: new Map(spec.events.map((event) => [event.name, event.schema])),
+    schemaVersions: new Map(spec.events.map((event) => [event.name, event.schemaVersion])),
   };
 }
 
@@ -102,6 +106,15 @@ export function planRpc(rpc: RpcSpec, planning: RpcPlanningContext): RpcDraft {
     if (schema) eventSchemas[eventName] = schema;
   }
   const visibilityTimeoutSeconds = visibilityTimeoutFor(rpc.settings);
+  const publishedSchemas: Record<string, JsonSchema> = {};
+  for (const eventName of rpc.publishes) {
+    const schema = planning.schemas.get(eventName);
+    if (schema)
+      publishedSchemas[eventName] = {
+        ...schema,
+        [SCHEMA_VERSION_KEY]: planning.schemaVersions.get(eventName) ?? 1,
+      };
+  }
   return {
     id: rpc.id,
     service: rpc.service,
@@ -117,6 +130,8 @@ export function planRpc(rpc: RpcSpec, planning: RpcPlanningContext): RpcDraft {
     alarmName: names.dlqAlarmName(ctx, rpc.id),
     alarms: planRpcAlarms(ctx, rpc.id, rpc.settings, visibilityTimeoutSeconds),
     publishes: [...rpc.publishes],
+    source: publisherSource(ctx.app, rpc.id),
+    publishedSchemas,
     subscribedEvents,
     eventSchemas,
   };

@@ -71,6 +71,7 @@ export function finishRules(
   ctx: NameContext,
   stackName: string,
   counters: Map<string, number>,
+  sourcesByEvent: ReadonlyMap<string, readonly string[]>,
 ): RulePlan[] {
   return drafts.map((draft) => {
     const counterKey = `${draft.eventName}\n${draft.service}`;
@@ -88,12 +89,14 @@ export function finishRules(
         dlqName: rpc.dlqName,
       };
     });
+    const sources = sourcesByEvent.get(draft.eventName) ?? [];
     return {
       name: names.ruleName(ctx, draft.eventName, draft.service, index),
       eventName: draft.eventName,
       service: draft.service,
       ...(draft.filter === undefined ? {} : { filter: draft.filter }),
-      pattern: rulePatternFor(draft.eventName, draft.filter),
+      sources,
+      pattern: rulePatternFor(draft.eventName, sources, draft.filter),
       targets,
       stackName,
     };

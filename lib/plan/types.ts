@@ -5,7 +5,7 @@
  * decision about grouping, limits, names and stack placement is testable without CDK.
  */
 
-import type { JsonSchema, RpcSettings } from '../config/types.ts';
+import type { JsonSchema, PublisherIdentity, RpcSettings } from '../config/types.ts';
 import type { NameContext } from '../naming.ts';
 
 /** The core stack: what every service stack finds by name. */
@@ -56,6 +56,13 @@ export interface RpcPlan {
   readonly alarms: RpcAlarmsPlan;
   /** Event names this RPC may publish (its worker gets PutEvents for exactly these). */
   readonly publishes: readonly string[];
+  /** EventBridge source of its follow-ups (`publisherSource(app, rpcId)`); its PutEvents grant allows only this. */
+  readonly source: string;
+  /**
+   * Payload schema of every event it publishes, each with its schema version under `x-schema-version`:
+   * the worker validates a follow-up before it is sent (bundle define).
+   */
+  readonly publishedSchemas: Readonly<Record<string, JsonSchema>>;
   /** Event names delivered to it, in declaration order, without duplicates. */
   readonly subscribedEvents: readonly string[];
   /** Payload schema of every subscribed event: the worker validates against them (bundle define). */
@@ -107,7 +114,9 @@ export interface RulePlan {
   /** The subscribing service; the rule lives in (a shard of) its stack. */
   readonly service: string;
   readonly filter?: Record<string, unknown>;
-  /** The complete event pattern (`rulePatternFor(eventName, filter)`). */
+  /** Sources of the event's declared publishers: the only senders whose events the rule matches. */
+  readonly sources: readonly string[];
+  /** The complete event pattern (`rulePatternFor(eventName, sources, filter)`). */
   readonly pattern: Record<string, unknown>;
   /** 1..5 targets. */
   readonly targets: readonly RuleTargetPlan[];
@@ -139,6 +148,20 @@ export interface PlanWarning {
   readonly hint?: string;
 }
 
+/** An external publisher: its source, its events and how it proves who it is. */
+export interface PublisherPlan {
+  /** PascalCase name from `publishers:`. */
+  readonly name: string;
+  /** Its EventBridge source (`publisherSource(app, name)`). */
+  readonly source: string;
+  /** The events it may publish. */
+  readonly events: readonly string[];
+  /** How the publish API recognizes it; undefined when it does not use the API. */
+  readonly identity?: PublisherIdentity;
+  /** Name of the managed policy to attach to its role when it puts events on the bus itself. */
+  readonly policyName?: string;
+}
+
 export interface Plan {
   readonly names: NameContext;
   readonly core: CorePlan;
@@ -152,6 +175,8 @@ export interface Plan {
   readonly rpcs: readonly RpcPlan[];
   /** Every rule on the bus. */
   readonly rules: readonly RulePlan[];
+  /** External publishers, in declaration order. */
+  readonly publishers: readonly PublisherPlan[];
   readonly warnings: readonly PlanWarning[];
 }
 

@@ -129,7 +129,7 @@ describe('core stack', () => {
     }
   });
 
-  it('lets the publish function put events on the bus only under its own source, and only query deliveries', () => {
+  it("lets the publish function put each served publisher's events only under that publisher's source, and read deliveries and write receipts", () => {
     core.hasResourceProperties('AWS::IAM::Role', {
       Description: 'Execution role of cardflow-prod-publish',
       Policies: [
@@ -138,13 +138,22 @@ describe('core stack', () => {
           PolicyDocument: {
             Statement: Match.arrayWith([
               Match.objectLike({
-                Sid: 'PublishToBus',
+                Sid: 'PublishTestPublisher',
                 Action: 'events:PutEvents',
                 Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RouterBus'), 'Arn'] },
-                // publishApiSource('cardflow'): what the function stamps on every event
-                Condition: { StringEquals: { 'events:source': 'event-router.cardflow.publish-api' } },
+                // publisherSource('cardflow', 'TestPublisher') and only its events: the old grant allowed any
+                // event under one shared source, so any caller could publish another service's events.
+                Condition: {
+                  StringEquals: {
+                    'events:source': 'event-router.cardflow.test-publisher',
+                    'events:detail-type': Match.anyValue(),
+                  },
+                },
               }),
-              Match.objectLike({ Sid: 'ReadDeliveries', Action: 'dynamodb:Query' }),
+              Match.objectLike({
+                Sid: 'DeliveriesAndReceipts',
+                Action: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+              }),
             ]),
           },
         },

@@ -42,7 +42,8 @@ function yaml(): string {
           `      - id: ${SERVICE}/${m}\n${i === 0 ? `        filter: { payload: { k: [${Array.from({ length: 150 }, (_, v) => `"v${v}"`).join(', ')}] } }\n` : ''}`,
       ).join('')}`,
   ).join('');
-  return `app:\n  name: ${'a'.repeat(40)}\n  stage: ${'s'.repeat(20)}\nservices:\n  ${SERVICE}:\n    rpcs:\n${rpcs}events:\n${events}`;
+  const publishers = `publishers:\n  ${SERVICE}:\n    iam: arn:aws:iam::*:role/publisher\n`;
+  return `app:\n  name: ${'a'.repeat(40)}\n  stage: ${'s'.repeat(20)}\n${publishers}services:\n  ${SERVICE}:\n    rpcs:\n${rpcs}events:\n${events}`;
 }
 
 /** Characters of a policy document without whitespace, as IAM counts them. */
@@ -58,7 +59,12 @@ describe('AWS limits in the synthesized templates', () => {
     for (const method of METHODS) {
       const handler = join(dir, 'functions/rpcs', kebab(SERVICE), `${kebab(method)}.ts`);
       mkdirSync(dirname(handler), { recursive: true });
-      writeFileSync(handler, 'export const handler = async () => ({});\n');
+      // Each method is subscribed to every event: its handler takes them all, as validate requires.
+      const cases = EVENTS.map((e) => `  '${e}': async () => ({}),\n`).join('');
+      writeFileSync(
+        handler,
+        `import { defineRpc } from '#commons/rpc.ts';\nexport const handler = defineRpc({\n${cases}});\n`,
+      );
     }
     const result = loadSpec(join(dir, 'event-router.yaml'));
     assert.deepEqual(

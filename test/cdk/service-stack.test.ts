@@ -316,8 +316,8 @@ describe('service stack: least privilege', () => {
                 Condition: {
                   StringEquals: {
                     'events:detail-type': ['ledger.recorded'],
-                    // sourceFor('Ledger/Record', 'cardflow'): what the worker stamps on its follow-ups
-                    'events:source': 'event-router.cardflow.ledger',
+                    // publisherSource('cardflow', 'Ledger/Record'): its own source, not its service's
+                    'events:source': 'event-router.cardflow.ledger.record',
                   },
                 },
               }),

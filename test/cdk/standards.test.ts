@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadSpec } from '../../lib/config/load.ts';
+import { publisherSource } from '../../lib/naming.ts';
 import { buildForTest } from '../support/cdk.ts';
 import { PROJECT_ROOT } from '../support/specs.ts';
 
@@ -151,28 +152,81 @@ describe('standards, on every resource synthesized from event-router.yaml', () =
     }
   });
 
-  it('writes no "*" action or resource into any role, and conditions every PutEvents on its source', () => {
+  it('writes no "*" action or resource into any role or policy, and scopes every PutEvents by source and detail-type', () => {
     const roles = all('AWS::IAM::Role');
     assert.equal(roles.length, router.plan.rpcs.length + 1);
-    let putEvents = 0;
-    for (const { stack, id, props } of roles) {
-      const policies = props.Policies as { PolicyDocument: { Statement: Statement[] } }[];
-      for (const statement of policies.flatMap((p) => p.PolicyDocument.Statement)) {
-        const where = `${stack}/${id} ${statement.Sid}`;
+    const policyDocuments = [
+      ...roles.flatMap(({ stack, id, props }) =>
+        (props.Policies as { PolicyDocument: { Statement: Statement[] } }[]).map((p) => ({
+          where: `${stack}/${id}`,
+          statements: p.PolicyDocument.Statement,
+        })),
+      ),
+      // Publisher policies (the DLQ operator policy is checked in dlq-operator-policy.test.ts).
+      ...all('AWS::IAM::ManagedPolicy')
+        .filter(({ props }) => String(props.ManagedPolicyName).endsWith('-publisher'))
+        .map(({ stack, id, props }) => ({
+          where: `${stack}/${id}`,
+          statements: (props.PolicyDocument as { Statement: Statement[] }).Statement,
+        })),
+    ];
+    const grants: { source: string; detailTypes: string[] }[] = [];
+    for (const { where: owner, statements } of policyDocuments) {
+      for (const statement of statements) {
+        const where = `${owner} ${statement.Sid}`;
         assert.equal(statement.Effect, 'Allow', where);
         assert.ok(!actions(statement).some((action) => action.includes('*')), `${where}: wildcard action`);
         assert.ok(!JSON.stringify(statement.Resource).includes('"*"'), `${where}: "*" resource`);
         if (actions(statement).includes('events:PutEvents')) {
-          putEvents += 1;
-          assert.match(
-            String(statement.Condition?.StringEquals?.['events:source']),
-            /^event-router\./,
-            where,
-          );
+          const equals = statement.Condition?.StringEquals ?? {};
+          const source = equals['events:source'];
+          const detailTypes = equals['events:detail-type'];
+          assert.equal(typeof source, 'string', `${where}: one source`);
+          assert.match(String(source), /^event-router\.cardflow\./, where);
+          assert.ok(Array.isArray(detailTypes) && detailTypes.length > 0, `${where}: detail-types listed`);
+          grants.push({ source: String(source), detailTypes: detailTypes as string[] });
         }
       }
     }
-    // The publish function and LedgerService/RecordTransaction (publishes ledger.entry.recorded)
-    assert.equal(putEvents, 2);
+    // The publish API (one grant per publisher it serves), the card network's own managed policy, and
+    // LedgerService/RecordTransaction (its follow-up): each with its own source and only its events.
+    assert.deepEqual(grants.map((g) => `${g.source} ${g.detailTypes.join(',')}`).sort(), [
+      'event-router.cardflow.approval-service expense.report.approved',
+      'event-router.cardflow.card-network card.transaction.authorized,card.transaction.settled',
+      'event-router.cardflow.card-network card.transaction.authorized,card.transaction.settled',
+      'event-router.cardflow.expense-tool expense.report.submitted',
+      'event-router.cardflow.ledger-service.record-transaction ledger.entry.recorded',
+      'event-router.cardflow.mobile-app receipt.uploaded',
+    ]);
+  });
+
+  it("matches every rule on the source of its event's declared publishers as well as the event name", () => {
+    const rules = all('AWS::Events::Rule');
+    assert.equal(rules.length, router.plan.rules.length);
+    const sourcesOf = new Map(
+      (loaded.spec?.events ?? []).map((event) => [
+        event.name,
+        event.publishers.map((name) => publisherSource('cardflow', name)),
+      ]),
+    );
+    for (const { stack, id, props } of rules) {
+      const pattern = props.EventPattern as { source?: string[]; 'detail-type'?: string[] };
+      const [eventName] = pattern['detail-type'] ?? [];
+      assert.ok(eventName, `${stack}/${id}: detail-type`);
+      assert.deepEqual(pattern.source, sourcesOf.get(eventName), `${stack}/${id}: source`);
+    }
+    assert.deepEqual(sourcesOf.get('ledger.entry.recorded'), [
+      'event-router.cardflow.ledger-service.record-transaction',
+    ]);
+  });
+
+  it('gives a publisher that puts on the bus itself a managed policy named by the convention', () => {
+    const policies = all('AWS::IAM::ManagedPolicy').filter(({ props }) =>
+      String(props.ManagedPolicyName).endsWith('-publisher'),
+    );
+    assert.deepEqual(
+      policies.map(({ props }) => props.ManagedPolicyName),
+      ['cardflow-dev-card-network-publisher'],
+    );
   });
 });

@@ -29,6 +29,8 @@ const base: BannerInfo = {
     eventName: 'order.placed',
     detail: JSON.stringify({ metadata: { eventId: 'example-0001' }, payload: { orderId: "o'1" } }),
     payload: { orderId: "o'1" },
+    publisher: 'Checkout',
+    source: 'event-router.shop.checkout',
   },
 };
 

@@ -92,7 +92,7 @@ describe('generated types', () => {
 
   const prelude = `import type { EventPayloads } from './generated/events.ts';
 import { createPublisher } from './generated/publisher.ts';
-const events = createPublisher({ busName: 'bus', source: 'test' });
+const events = createPublisher({ busName: 'bus', publisher: 'CardNetwork' });
 `;
 
   it('accept a correct payload', () => {

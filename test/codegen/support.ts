@@ -15,7 +15,15 @@ export function event(
   schema: Record<string, unknown>,
   extra: Partial<EventSpec> = {},
 ): EventSpec {
-  return { name, publisher: 'TestService', schema, schemaVersion: 1, location: at, ...extra };
+  return {
+    name,
+    publisher: 'TestService',
+    publishers: ['TestService'],
+    schema,
+    schemaVersion: 1,
+    location: at,
+    ...extra,
+  };
 }
 
 /** A router spec holding `events` (no services needed for codegen). */
@@ -33,6 +41,15 @@ export function specOf(events: readonly EventSpec[], auth: PublishApiAuth = { ty
     events,
     services: [],
     subscriptions: [],
+    publishers: [
+      {
+        name: 'TestService',
+        identity: { kind: 'iam', principal: 'arn:aws:iam::*:role/test-service' },
+        putsOnBus: false,
+        events: events.map((e) => e.name),
+        location: at,
+      },
+    ],
   };
 }
 

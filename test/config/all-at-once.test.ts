@@ -36,6 +36,7 @@ describe('a file with many mistakes', () => {
       at('malformed-rpc-id', 'notify-approver'),
       at('invalid-url', 'ftp://fraud'),
       at('handler-in-remote', 'handler: functions/x.ts'),
+      at('unknown-publisher', 'CardService'),
       at('invalid-schema', 'integr'),
       at('unknown-rpc', 'NotificationService/NotifyCardholdr'),
       at('invalid-filter', '5\n'),

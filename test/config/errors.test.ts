@@ -37,8 +37,8 @@ describe('YAML problems', () => {
   });
 
   it('reports a duplicate key at the second occurrence', () => {
-    const yaml = edit('    publisher: Checkout\n', '    publisher: Checkout\n    publisher: Web\n');
-    expectOne(yaml, 'duplicate-key', 'publisher: Web');
+    const yaml = edit('    publisher: Checkout\n', '    publisher: Checkout\n    publisher: Checkout\n');
+    expectOne(yaml, 'duplicate-key', 'publisher: Checkout', 1);
   });
 
   it('reports an empty file', () => {
@@ -248,7 +248,7 @@ describe('duplicates', () => {
     const second =
       '  - name: order.placed\n    publisher: Checkout\n    schema: { type: object }\n    subscribers:\n      - id: OrderService/ShipOrder\n';
     const result = expectOne(BASE + second, 'duplicate-event', 'order.placed', 1);
-    assert.match(result.diagnostics[0]?.message ?? '', /first at line 9/);
+    assert.match(result.diagnostics[0]?.message ?? '', /first at line 12/);
   });
 
   it('two events whose resource names collide', () => {
@@ -287,7 +287,8 @@ describe('duplicates', () => {
     expectOne(
       edit(
         '        description: Ships',
-        '        publishes: [order.placed, order.placed]\n        description: Ships',
+        '        publishes: [order.placed, order.placed]\n        intendedLoop: true\n        description: Ships',
+        edit('publisher: Checkout', 'publisher: [Checkout, OrderService/ShipOrder]'),
       ),
       'duplicate-publish',
       'order.placed',
@@ -525,7 +526,11 @@ describe('schemas and filters', () => {
 
 describe('app settings', () => {
   it('jwt auth needs issuer and audience', () => {
-    const yaml = edit('  name: shop\n', '  name: shop\n  publishApi:\n    auth: jwt\n');
+    const yaml = edit(
+      '  name: shop\n',
+      '  name: shop\n  publishApi:\n    auth: jwt\n',
+      edit('iam: arn:aws:iam::*:role/checkout', 'jwt: { claim: sub, value: checkout }'),
+    );
     const result = load(yaml);
     assert.deepEqual(
       summary(result).map((d) => d.code),

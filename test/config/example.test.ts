@@ -102,12 +102,12 @@ describe('the example event-router.yaml', () => {
     assert.deepEqual(
       spec.events.map((e) => [e.name, e.publisher, e.schemaVersion]),
       [
-        ['card.transaction.authorized', 'CardService', 1],
-        ['card.transaction.settled', 'CardService', 1],
+        ['card.transaction.authorized', 'CardNetwork', 1],
+        ['card.transaction.settled', 'CardNetwork', 1],
         ['receipt.uploaded', 'MobileApp', 1],
-        ['expense.report.submitted', 'ExpenseService', 1],
+        ['expense.report.submitted', 'ExpenseTool', 1],
         ['expense.report.approved', 'ApprovalService', 1],
-        ['ledger.entry.recorded', 'LedgerService', 1],
+        ['ledger.entry.recorded', 'LedgerService/RecordTransaction', 1],
       ],
     );
     assert.equal(spec.events[0]?.schema.additionalProperties, false);

@@ -158,7 +158,8 @@ describe('AWS quotas at validate time', () => {
         `  - name: thing.e${i}\n    publisher: Checkout\n    schema: { type: object }\n    subscribers:\n      - id: OrderService/${method(i % rpcs)}\n`,
     ).join('');
     const declared = Array.from({ length: rpcs }, (_, i) => `      ${method(i)}: {}\n`).join('');
-    return `app:\n  name: shop\n${quotas}services:\n  OrderService:\n    rpcs:\n${declared}events:\n${list}`;
+    const publishers = 'publishers:\n  Checkout:\n    iam: arn:aws:iam::*:role/checkout\n';
+    return `app:\n  name: shop\n${quotas}${publishers}services:\n  OrderService:\n    rpcs:\n${declared}events:\n${list}`;
   }
   const HANDLERS = Object.fromEntries(
     [1, 2, 3].map((i) => [`functions/rpcs/order-service/ship-order${i}.ts`, HANDLER]),

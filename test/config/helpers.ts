@@ -19,6 +19,9 @@ services:
     rpcs:
       ShipOrder:
         description: Ships a placed order.
+publishers:
+  Checkout:
+    iam: arn:aws:iam::*:role/checkout
 events:
   - name: order.placed
     publisher: Checkout

@@ -32,13 +32,14 @@ describe('RouterSpec', () => {
       target: { kind: 'handler', handler: 'functions/rpcs/order-service/ship-order.ts' },
       settings: DEFAULT_RPC_SETTINGS,
       publishes: [],
+      intendedLoop: false,
       location: { file: result.file, line: 6, col: 7 },
     });
     assert.deepEqual(spec.subscriptions, [
       {
         event: 'order.placed',
         rpc: 'OrderService/ShipOrder',
-        location: { file: result.file, line: 17, col: 9 },
+        location: { file: result.file, line: 20, col: 9 },
       },
     ]);
     assert.equal(spec.events[0]?.schemaVersion, 1);
@@ -76,6 +77,9 @@ services:
       package: acme.fraud.v1
     rpcs:
       ScoreOrder:
+publishers:
+  Checkout:
+    jwt: { claim: client_id, value: checkout-web }
 events:
   - name: order.placed
     publisher: Checkout

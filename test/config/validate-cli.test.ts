@@ -53,7 +53,7 @@ describe('event-router validate', () => {
     const dir = project({ 'router.yaml': yaml, 'functions/rpcs/order-service/ship-order.ts': HANDLER });
     const run = validate([join(dir, 'router.yaml')], dir);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /router\.yaml:18:11: warning: Nobody subscribes to event "order\.cancelled"\./);
+    assert.match(run.stdout, /router\.yaml:21:11: warning: Nobody subscribes to event "order\.cancelled"\./);
     assert.match(run.stdout, /0 errors, 1 warning\n✓ router\.yaml: 2 events, 1 RPC, 1 subscription/);
   });
 

@@ -35,6 +35,7 @@ function rpc(id: string, extra: Partial<RpcSpec> = {}): RpcSpec {
     target: { kind: 'handler', handler: `functions/rpcs/${id}.ts` },
     settings: DEFAULT_RPC_SETTINGS,
     publishes: [],
+    intendedLoop: false,
     location: at,
     ...extra,
   };
@@ -56,6 +57,7 @@ export const SPEC: RouterSpec = {
       name: 'order.placed',
       description: 'A customer placed an order <b>now</b> & paid',
       publisher: 'ShopService',
+      publishers: ['ShopService'],
       schema: { type: 'object' },
       schemaVersion: 1,
       location: at,
@@ -63,6 +65,7 @@ export const SPEC: RouterSpec = {
     {
       name: 'order.shipped',
       publisher: 'ShippingService',
+      publishers: ['ShippingService'],
       schema: { type: 'object' },
       schemaVersion: 1,
       location: at,
@@ -91,6 +94,10 @@ export const SPEC: RouterSpec = {
       location: at,
     },
     { event: 'order.shipped', rpc: 'MailService/SendTracking', location: at },
+  ],
+  publishers: [
+    { name: 'ShopService', putsOnBus: true, events: ['order.placed'], location: at },
+    { name: 'ShippingService', putsOnBus: true, events: ['order.shipped'], location: at },
   ],
 };
 

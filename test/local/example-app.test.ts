@@ -18,13 +18,23 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { run as dlq } from '../../lib/cli/commands/dlq.ts';
+import { loadSpec } from '../../lib/config/load.ts';
 import { synthesize } from '../../lib/local/synth.ts';
+import { publisherSource } from '../../lib/naming.ts';
 import { exampleTransaction } from '../support/example-payloads.ts';
 import { eventually, type Harness, startHarness } from './helpers.ts';
 
 const ROUTER = join(import.meta.dirname ?? '.', '..', '..', 'event-router.yaml');
 const BUS = 'cardflow-dev-bus';
 const TABLE = 'cardflow-dev-deliveries';
+
+/** The source of the event's first declared publisher: the only kind of event its rules deliver. */
+const SPEC = loadSpec(ROUTER, { checkHandlers: false }).spec;
+function sourceOf(name: string): string {
+  const publisher = SPEC?.events.find((event) => event.name === name)?.publishers[0];
+  assert.ok(publisher, `${name} has a publisher`);
+  return publisherSource('cardflow', publisher);
+}
 
 let h: Harness;
 const outDir = mkdtempSync(join(tmpdir(), 'er-example-'));
@@ -42,14 +52,14 @@ function envelope(eventId: string, payload: unknown): string {
   });
 }
 
-async function publish(name: string, payload: unknown): Promise<string> {
+async function publish(name: string, payload: unknown, source = sourceOf(name)): Promise<string> {
   const eventId = randomUUID();
   const out = await h.events.send(
     new PutEventsCommand({
       Entries: [
         {
           EventBusName: BUS,
-          Source: 'event-router.test',
+          Source: source,
           DetailType: name,
           Detail: envelope(eventId, payload),
         },
@@ -206,6 +216,133 @@ describe('the example app, synthesized and run locally', { timeout: 180_000 }, (
       30_000,
       'deliveries of the event published through the API',
     );
+  });
+
+  it("delivers a forged event (a wrong source) to nobody, while the real publisher's is delivered", async () => {
+    const approved = (reportId: string) => ({
+      reportId,
+      employeeId: 'e-1',
+      total: 4_200,
+      currency: 'EUR',
+      approvedBy: 'e-2',
+    });
+    // Given: the same event put on the bus by a declared publisher of other events, and by an unknown sender
+    const forgedByPublisher = await publish(
+      'expense.report.approved',
+      approved('forged-1'),
+      'event-router.cardflow.mobile-app',
+    );
+    const forgedByStranger = await publish('expense.report.approved', approved('forged-2'), 'payouts');
+    // When: ApprovalService, its declared publisher, puts the same event after them
+    const real = await publish('expense.report.approved', approved('real-1'));
+    // Then: the real one reaches both subscribers; the forged ones were matched by no rule
+    await eventually(
+      async () => {
+        const r = await records(real);
+        return Object.values(r).filter((state) => state === 'COMPLETED').length === 2 ? r : undefined;
+      },
+      30_000,
+      'deliveries of the real event',
+    );
+    assert.deepEqual(await records(forgedByPublisher), {});
+    assert.deepEqual(await records(forgedByStranger), {});
+    assert.deepEqual(
+      h.deliveries.filter((d) => d.eventId === forgedByPublisher || d.eventId === forgedByStranger),
+      [],
+    );
+  });
+
+  it('the local publish API: a request naming no publisher acts as the declared one; 403 for what it may not publish', async () => {
+    const api = `${h.runtime.url}/api/events`;
+    const post = (body: unknown, publisher?: string) =>
+      fetch(api, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(publisher ? { 'x-event-router-publisher': publisher } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    // A follow-up only LedgerService/RecordTransaction may publish: refused, naming it.
+    const followUp = await post({
+      event: 'ledger.entry.recorded',
+      payload: { entryId: 'le-1', transactionId: 't-1', amount: 1, currency: 'EUR' },
+    });
+    assert.equal(followUp.status, 403);
+    assert.match(await followUp.text(), /may only be published by LedgerService\/RecordTransaction/);
+    // The mobile app may not publish a card authorization.
+    const wrongPublisher = await post(
+      { event: 'card.transaction.authorized', payload: exampleTransaction(100) },
+      'MobileApp',
+    );
+    assert.equal(wrongPublisher.status, 403);
+    assert.match(
+      await wrongPublisher.text(),
+      /Publisher MobileApp may not publish \\"card.transaction.authorized\\"; its publisher is CardNetwork/,
+    );
+    // The card network may, and then only it (and a request naming no publisher) reads the status.
+    const key = randomUUID();
+    const accepted = await post(
+      { event: 'card.transaction.authorized', idempotencyKey: key, payload: exampleTransaction(100) },
+      'CardNetwork',
+    );
+    assert.equal(accepted.status, 202);
+    const { eventId } = (await accepted.json()) as { eventId: string };
+    const asOther = await fetch(`${api}/${eventId}`, {
+      headers: { 'x-event-router-publisher': 'MobileApp' },
+    });
+    assert.equal(asOther.status, 404);
+    const asOwner = await fetch(`${api}/${eventId}`, {
+      headers: { 'x-event-router-publisher': 'CardNetwork' },
+    });
+    assert.equal(asOwner.status, 200);
+    // The same key with another payload: 409 naming the key.
+    const conflict = await post(
+      { event: 'card.transaction.authorized', idempotencyKey: key, payload: exampleTransaction(101) },
+      'CardNetwork',
+    );
+    assert.equal(conflict.status, 409);
+    assert.match(
+      await conflict.text(),
+      new RegExp(`idempotencyKey \\\\"${key}\\\\" was already used by CardNetwork`),
+    );
+  });
+
+  it('the same key and payload twice through the API: one eventId, replayed, and one run per RPC', async () => {
+    const body = JSON.stringify({
+      event: 'card.transaction.authorized',
+      idempotencyKey: randomUUID(),
+      payload: exampleTransaction(12_000),
+    });
+    const send = async () => {
+      const response = await fetch(`${h.runtime.url}/api/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      assert.equal(response.status, 202);
+      return (await response.json()) as { eventId: string; replayed?: boolean };
+    };
+    const first = await send();
+    await eventually(
+      async () => {
+        const r = await records(first.eventId);
+        return Object.values(r).filter((state) => state === 'COMPLETED').length === 3 ? r : undefined;
+      },
+      30_000,
+      'deliveries of the first publish',
+    );
+    const again = await send();
+    assert.equal(again.eventId, first.eventId);
+    assert.equal(again.replayed, true);
+    // The replay reaches every RPC again and is recognized there as a duplicate: still one run each.
+    await eventually(
+      () =>
+        deliveriesOf(first.eventId).filter((d) => d.outcome === 'duplicate').length === 3 ? true : undefined,
+      30_000,
+      'three duplicates of the replay',
+    );
+    assert.equal(deliveriesOf(first.eventId).filter((d) => d.outcome === 'ok').length, 3);
   });
 
   it('lists, peeks and redrives DLQs with the dlq command', async () => {

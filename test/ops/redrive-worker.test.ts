@@ -36,7 +36,14 @@ const SPEC: RouterSpec = {
     publishApi: { auth: { type: 'iam' }, rateLimit: 100, burstLimit: 200 },
   },
   events: [
-    { name: EVENT, publisher: 'CardService', schema: { type: 'object' }, schemaVersion: 1, location: at },
+    {
+      name: EVENT,
+      publisher: 'CardService',
+      publishers: ['CardService'],
+      schema: { type: 'object' },
+      schemaVersion: 1,
+      location: at,
+    },
   ],
   services: [
     {
@@ -50,12 +57,14 @@ const SPEC: RouterSpec = {
           target: { kind: 'handler', handler: 'functions/rpcs/work.ts' },
           settings: DEFAULT_RPC_SETTINGS,
           publishes: [],
+          intendedLoop: false,
           location: at,
         },
       ],
     },
   ],
   subscriptions: [{ event: EVENT, rpc: RPC, location: at }],
+  publishers: [{ name: 'CardService', putsOnBus: true, events: [EVENT], location: at }],
 };
 const ctx = { app: SPEC.app.name, stage: SPEC.app.stage };
 const TABLE = names.deliveriesTableName(ctx);

@@ -156,26 +156,35 @@ describe('validation', () => {
 });
 
 describe('rulePatternFor', () => {
-  it('puts the event name in detail-type and the filter under detail', () => {
-    assert.deepEqual(rulePatternFor('card.transaction.authorized'), {
+  it('puts the publishers in source, the event name in detail-type and the filter under detail', () => {
+    assert.deepEqual(rulePatternFor('card.transaction.authorized', ['event-router.cardflow.card-network']), {
+      source: ['event-router.cardflow.card-network'],
       'detail-type': ['card.transaction.authorized'],
     });
-    assert.deepEqual(rulePatternFor('a.b', { payload: { x: [1] } }), {
+    assert.deepEqual(rulePatternFor('a.b', ['s1', 's2'], { payload: { x: [1] } }), {
+      source: ['s1', 's2'],
       'detail-type': ['a.b'],
       detail: { payload: { x: [1] } },
     });
     assert.equal(MAX_PATTERN_LENGTH, 2048);
   });
 
-  it('matches the bus event of a subscription', () => {
-    const match = compilePattern(rulePatternFor('a.b', { payload: { amount: [{ numeric: ['>=', 7500] }] } }));
-    const event = (name: string, amount: number) => ({
+  it('refuses an event with no publisher (a rule without a source would match any sender)', () => {
+    assert.throws(() => rulePatternFor('a.b', []), /no publisher/);
+  });
+
+  it('matches the bus event of a subscription, only from a declared source', () => {
+    const match = compilePattern(
+      rulePatternFor('a.b', ['event-router.cardflow'], { payload: { amount: [{ numeric: ['>=', 7500] }] } }),
+    );
+    const event = (name: string, amount: number, source = 'event-router.cardflow') => ({
       'detail-type': name,
-      source: 'event-router.cardflow',
+      source,
       detail: { metadata: { eventId: 'e1' }, payload: { amount } },
     });
     assert.equal(match(event('a.b', 7500)), true);
     assert.equal(match(event('a.b', 7499)), false);
     assert.equal(match(event('a.c', 9000)), false);
+    assert.equal(match(event('a.b', 9000, 'event-router.cardflow.forged')), false);
   });
 });

@@ -32,7 +32,7 @@ describe('graph', () => {
         'card.used  <- TestPublisher',
         '  -> Ledger/Record',
         '  -> Receipts/Request  when {"payload":{"amount":[{"numeric":[">=",7500]}]}}',
-        'ledger.recorded  <- TestPublisher, Ledger/Record (follow-up)',
+        'ledger.recorded  <- Ledger/Record (follow-up)',
         '  -> Reports/Update',
         '',
         'RPCs no event reaches: Idle/Nothing',

@@ -73,7 +73,7 @@ describe('planner: rules', () => {
     ]);
   });
 
-  it('builds the pattern from the event name plus the filter on detail, and the input template per target', () => {
+  it("builds the pattern from the publishers' sources, the event name and the filter on detail, and the input template per target", () => {
     const filter = { payload: { amount: [{ numeric: ['>=', 7500] }] } };
     const spec = makeSpec({
       rpcs: [{ id: 'Receipts/Request' }, { id: 'Ledger/Record' }],
@@ -84,8 +84,15 @@ describe('planner: rules', () => {
     });
     const plan = planRouter(spec);
     const [filtered, plain] = plan.rules;
-    assert.deepEqual(filtered?.pattern, { 'detail-type': ['card.transaction.authorized'], detail: filter });
-    assert.deepEqual(plain?.pattern, { 'detail-type': ['card.transaction.authorized'] });
+    // Every rule matches the source of the event's declared publisher, not only its name.
+    const source = ['event-router.testapp.test-publisher'];
+    assert.deepEqual(filtered?.pattern, {
+      source,
+      'detail-type': ['card.transaction.authorized'],
+      detail: filter,
+    });
+    assert.deepEqual(plain?.pattern, { source, 'detail-type': ['card.transaction.authorized'] });
+    assert.deepEqual(plain?.sources, source);
     assert.deepEqual(filtered?.targets, [
       {
         id: 'request',

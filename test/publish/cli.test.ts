@@ -62,9 +62,38 @@ describe('event-router publish', () => {
     assert.match(first.out, /^[0-9a-f-]{36}$/);
     const entry = stub.accepted.at(-1);
     assert.equal(entry?.EventBusName, 'cardflow-dev-bus');
-    assert.equal(entry?.Source, 'event-router.cardflow.cli');
+    // As the event's declared publisher, under its source: a source of its own would reach nobody.
+    assert.equal(entry?.Source, 'event-router.cardflow.card-network');
     const again = await capture(publish, [...args, '--idempotency-key', 'cli-1']);
     assert.equal(again.out, first.out);
+  });
+
+  it('refuses to publish a follow-up or as a publisher that does not own the event', async () => {
+    const followUp = await capture(publish, [
+      'ledger.entry.recorded',
+      '{"entryId":"e","transactionId":"t","amount":1,"currency":"EUR"}',
+      '--file',
+      SPEC,
+      '--endpoint',
+      stub.endpoint,
+    ]);
+    assert.equal(followUp.code, 1);
+    assert.match(followUp.err, /is a follow-up: only LedgerService\/RecordTransaction publishes it/);
+    const wrong = await capture(publish, [
+      'card.transaction.settled',
+      '{"transactionId":"t","settledAmount":1,"currency":"EUR"}',
+      '--as',
+      'MobileApp',
+      '--file',
+      SPEC,
+      '--endpoint',
+      stub.endpoint,
+    ]);
+    assert.equal(wrong.code, 1);
+    assert.match(
+      wrong.err,
+      /MobileApp may not publish "card.transaction.settled"; its publisher is CardNetwork/,
+    );
   });
 
   it('reads the payload from @file', async () => {

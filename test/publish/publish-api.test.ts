@@ -96,8 +96,9 @@ describe('PublishApi', () => {
       }),
     );
     assert.match(statements, /"Action":"events:PutEvents"/);
-    assert.match(statements, /"Action":"dynamodb:Query"/);
-    assert.doesNotMatch(statements, /dynamodb:(PutItem|UpdateItem|Scan|\*)/);
+    // Query and GetItem read delivery records and receipts; PutItem writes a publish receipt (conditional).
+    assert.match(statements, /"Action":\["dynamodb:Query","dynamodb:GetItem","dynamodb:PutItem"\]/);
+    assert.doesNotMatch(statements, /dynamodb:(UpdateItem|DeleteItem|Scan|\*)/);
     assert.doesNotMatch(statements, /"Resource":"\*"/);
     assert.ok(api.function);
     const constants = publishFunctionConstants(specWith({ type: 'iam' }));

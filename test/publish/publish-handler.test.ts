@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { PayloadValidator } from '../../functions/commons/payload-schema.ts';
 import { loadPublishConfig } from '../../functions/publish/config.ts';
 import { type PublishDependencies, route } from '../../functions/publish/handler.ts';
 import { MAX_ENTRY_BYTES } from '../../functions/publish/limits.ts';
-import { postEvents } from './support/api-events.ts';
+import { type LocalDynamo, startDynalite } from '../support/dynalite.ts';
+import { apiEvent, postEvents } from './support/api-events.ts';
 import { type EventBridgeStub, startEventBridgeStub } from './support/eventbridge-stub.ts';
-import { publishEnv, VALID_PAYLOAD } from './support/fixtures.ts';
+import { CARD_NETWORK_CALLER, MOBILE_CALLER, publishEnv, VALID_PAYLOAD } from './support/fixtures.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const NOW = new Date('2026-11-25T10:00:00.000Z');
@@ -26,13 +25,15 @@ interface Body {
   eventId?: string;
   event?: string;
   status?: string;
-  error?: { code: string; retryable: boolean };
+  error?: { code: string; retryable: boolean; message?: string };
+  replayed?: boolean;
   failedCount?: number;
   entries?: { eventId: string; event: string; status: string; error?: { code: string } }[];
 }
 
 const silent = { info() {}, warn() {}, error() {} };
 let stub: EventBridgeStub;
+let dynamo: LocalDynamo;
 let deps: PublishDependencies;
 
 function parse(result: APIGatewayProxyResult): Body {
@@ -45,9 +46,11 @@ function fieldsOf(result: APIGatewayProxyResult): string[] {
 
 before(async () => {
   stub = await startEventBridgeStub();
+  dynamo = await startDynalite('cardflow-dev-deliveries');
 });
 after(async () => {
   await stub.close();
+  await dynamo.close();
 });
 beforeEach(() => {
   stub.reset();
@@ -55,7 +58,7 @@ beforeEach(() => {
   deps = {
     config,
     eventBridge: stub.client(),
-    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+    dynamo: dynamo.doc,
     validator: new PayloadValidator(config.schemas),
     logger: silent,
     send: { sleep: async () => {}, maxAttempts: 3 },
@@ -64,12 +67,12 @@ beforeEach(() => {
 });
 
 describe('POST /events: one event', () => {
-  it('puts the envelope on the bus and answers 202 with the eventId', async () => {
-    // When
+  it("puts the envelope on the bus under the publisher's source and answers 202 with the eventId", async () => {
+    // When: the card network's role (an assumed-role session) publishes its event
     const result = await route(
       postEvents(
         { event: 'card.transaction.authorized', payload: VALID_PAYLOAD, correlationId: 'corr-1' },
-        { identity: { userArn: 'arn:aws:iam::123456789012:user/alice' } },
+        { identity: { userArn: CARD_NETWORK_CALLER } },
       ),
       deps,
     );
@@ -83,13 +86,13 @@ describe('POST /events: one event', () => {
     const [entry] = stub.accepted;
     assert.equal(entry?.EventBusName, 'cardflow-dev-bus');
     assert.equal(entry?.DetailType, 'card.transaction.authorized');
-    assert.equal(entry?.Source, 'event-router.cardflow.publish-api');
+    assert.equal(entry?.Source, 'event-router.cardflow.card-network');
     assert.deepEqual(JSON.parse(entry?.Detail ?? '{}'), {
       metadata: {
         eventId: body.eventId,
         occurredAt: NOW.toISOString(),
         correlationId: 'corr-1',
-        publisher: 'arn:aws:iam::123456789012:user/alice',
+        publisher: 'CardNetwork',
         schemaVersion: 2,
       },
       payload: VALID_PAYLOAD,
@@ -109,26 +112,209 @@ describe('POST /events: one event', () => {
     assert.notEqual(otherEvent, first);
   });
 
-  it('defaults correlationId to the eventId and names the caller from the request context', async () => {
-    const cases: [Parameters<typeof postEvents>[1], string][] = [
-      [{ identity: { apiKeyId: 'key-123', apiKey: 'secret-value' } }, 'apiKey:key-123'],
-      [{ authorizer: { principalId: 'user-7' } }, 'jwt:user-7'],
-      [{ authorizer: { claims: { sub: 'sub-9' } } }, 'jwt:sub-9'],
-      [{}, 'publish-api'],
+  it('defaults correlationId to the eventId and names the declared publisher, not the caller', async () => {
+    const body = parse(
+      await route(postEvents({ event: 'card.transaction.settled', payload: { transactionId: 't' } }), deps),
+    );
+    const detail = JSON.parse(stub.accepted[0]?.Detail ?? '{}') as { metadata: Record<string, unknown> };
+    assert.equal(detail.metadata.publisher, 'CardNetwork');
+    assert.equal(detail.metadata.correlationId, body.eventId);
+    assert.equal(detail.metadata.schemaVersion, 1);
+  });
+});
+
+describe('POST /events: who may publish what', () => {
+  it("answers 403 naming the event and the caller's publisher for an event it does not own, and sends nothing", async () => {
+    const result = await route(
+      postEvents(
+        { event: 'card.transaction.authorized', payload: VALID_PAYLOAD },
+        { identity: { userArn: MOBILE_CALLER } },
+      ),
+      deps,
+    );
+    assert.equal(result.statusCode, 403);
+    assert.deepEqual(fieldsOf(result), ['event']);
+    assert.equal(
+      parse(result).errors?.[0]?.message,
+      'Publisher MobileApp may not publish "card.transaction.authorized"; its publisher is CardNetwork.',
+    );
+    assert.equal(stub.calls.length, 0);
+  });
+
+  it('answers 403 to a caller that is no declared publisher (an IAM user, an API key, a JWT, nobody)', async () => {
+    const callers: Parameters<typeof postEvents>[1][] = [
+      { identity: { userArn: 'arn:aws:iam::123456789012:user/alice' } },
+      { identity: { apiKeyId: 'key-123', apiKey: 'secret-value' } },
+      { authorizer: { principalId: 'user-7', sub: 'user-7' } },
+      { identity: { userArn: null } },
     ];
-    for (const [options, publisher] of cases) {
-      stub.accepted.length = 0;
-      const body = parse(
-        await route(
-          postEvents({ event: 'card.transaction.settled', payload: { transactionId: 't' } }, options),
-          deps,
-        ),
+    for (const options of callers) {
+      const result = await route(
+        postEvents({ event: 'card.transaction.settled', payload: { transactionId: 't' } }, options),
+        deps,
       );
-      const detail = JSON.parse(stub.accepted[0]?.Detail ?? '{}') as { metadata: Record<string, unknown> };
-      assert.equal(detail.metadata.publisher, publisher);
-      assert.equal(detail.metadata.correlationId, body.eventId);
-      assert.equal(detail.metadata.schemaVersion, 1);
+      assert.equal(result.statusCode, 403, JSON.stringify(options));
+      assert.match(parse(result).errors?.[0]?.message ?? '', /is not a declared publisher/);
     }
+    assert.equal(stub.calls.length, 0);
+  });
+
+  it('refuses a batch naming each entry the caller may not publish, and sends nothing', async () => {
+    const result = await route(
+      postEvents(
+        {
+          entries: [
+            { event: 'card.transaction.settled', payload: { transactionId: 't' } },
+            { event: 'card.transaction.authorized', payload: VALID_PAYLOAD },
+          ],
+        },
+        { identity: { userArn: MOBILE_CALLER } },
+      ),
+      deps,
+    );
+    assert.equal(result.statusCode, 403);
+    assert.deepEqual(fieldsOf(result), ['entries[0].event', 'entries[1].event']);
+    assert.equal(stub.calls.length, 0);
+  });
+
+  it('maps a JWT claim and a named API key to their publishers', async () => {
+    const env = publishEnv({
+      ER_PUBLISHERS: JSON.stringify({
+        publishers: [
+          {
+            name: 'CardNetwork',
+            source: 'event-router.cardflow.card-network',
+            events: ['card.transaction.settled'],
+            identity: { kind: 'jwt', claim: 'scope', value: 'events/card' },
+          },
+          {
+            name: 'ExpenseTool',
+            source: 'event-router.cardflow.expense-tool',
+            events: ['card.transaction.authorized'],
+            identity: { kind: 'apiKey', name: 'expense-tool' },
+          },
+        ],
+        eventPublishers: {
+          'card.transaction.settled': ['CardNetwork'],
+          'card.transaction.authorized': ['ExpenseTool'],
+        },
+      }),
+      ER_API_KEY_PUBLISHERS: JSON.stringify([['key-123', 'ExpenseTool']]),
+    });
+    const config = loadPublishConfig(env);
+    const local = { ...deps, config, validator: new PayloadValidator(config.schemas) };
+    const byJwt = await route(
+      postEvents(
+        { event: 'card.transaction.settled', payload: { transactionId: 't' } },
+        { authorizer: { principalId: 'client-1', sub: 'client-1', scope: 'openid events/card' } },
+      ),
+      local,
+    );
+    assert.equal(byJwt.statusCode, 202);
+    assert.equal(stub.accepted[0]?.Source, 'event-router.cardflow.card-network');
+    const byKey = await route(
+      postEvents(
+        { event: 'card.transaction.authorized', payload: VALID_PAYLOAD },
+        { identity: { apiKeyId: 'key-123' } },
+      ),
+      local,
+    );
+    assert.equal(byKey.statusCode, 202);
+    assert.equal(stub.accepted[1]?.Source, 'event-router.cardflow.expense-tool');
+    const wrongEvent = await route(
+      postEvents(
+        { event: 'card.transaction.settled', payload: { transactionId: 't' } },
+        { identity: { apiKeyId: 'key-123' } },
+      ),
+      local,
+    );
+    assert.equal(wrongEvent.statusCode, 403);
+    assert.match(
+      parse(wrongEvent).message ?? '',
+      /Publisher ExpenseTool may not publish "card.transaction.settled"/,
+    );
+  });
+});
+
+describe('POST /events: idempotency keys belong to their publisher', () => {
+  it('the same key with the same payload answers the original eventId with replayed: true', async () => {
+    const body = { event: 'card.transaction.authorized', payload: VALID_PAYLOAD, idempotencyKey: 'auth-77' };
+    const first = parse(await route(postEvents(body), deps));
+    const again = parse(await route(postEvents({ ...body, payload: { ...VALID_PAYLOAD } }), deps));
+    assert.equal(again.eventId, first.eventId);
+    assert.equal(first.replayed, undefined);
+    assert.equal(again.replayed, true);
+    // The replay is the same event (same envelope) sent again: downstream dedups it by eventId.
+    assert.equal(stub.accepted.length, 2);
+    assert.equal(stub.accepted[1]?.Detail, stub.accepted[0]?.Detail);
+  });
+
+  it('the same key with a different payload answers 409 naming the key, and sends nothing', async () => {
+    const body = { event: 'card.transaction.authorized', payload: VALID_PAYLOAD, idempotencyKey: 'auth-78' };
+    await route(postEvents(body), deps);
+    const sent = stub.accepted.length;
+    const result = await route(postEvents({ ...body, payload: { ...VALID_PAYLOAD, amount: 1 } }), deps);
+    assert.equal(result.statusCode, 409);
+    const answer = parse(result);
+    assert.equal(answer.status, 'CONFLICT');
+    assert.match(answer.message ?? '', /idempotencyKey "auth-78" was already used by CardNetwork/);
+    assert.equal(answer.error?.code, 'IdempotencyKeyReused');
+    assert.equal(stub.accepted.length, sent);
+  });
+
+  it('lets another publisher use the same key for its own event id', async () => {
+    const env = publishEnv();
+    const first = parse(
+      await route(
+        postEvents({
+          event: 'card.transaction.settled',
+          payload: { transactionId: 't' },
+          idempotencyKey: 'k-1',
+        }),
+        deps,
+      ),
+    );
+    assert.equal(first.status, 'ACCEPTED');
+    // The same key in another publisher's name derives another eventId (UUIDv5 of publisher, event, key).
+    const config = loadPublishConfig({
+      ...env,
+      ER_PUBLISHERS: env.ER_PUBLISHERS?.replaceAll('CardNetwork', 'CardNetwork2') ?? '',
+    });
+    const other = parse(
+      await route(
+        postEvents({
+          event: 'card.transaction.settled',
+          payload: { transactionId: 'different' },
+          idempotencyKey: 'k-1',
+        }),
+        { ...deps, config },
+      ),
+    );
+    assert.equal(other.status, 'ACCEPTED');
+    assert.notEqual(other.eventId, first.eventId);
+  });
+
+  it('writes a receipt that lets the publisher read the status right away, without ?event=', async () => {
+    const { eventId } = parse(
+      await route(postEvents({ event: 'card.transaction.settled', payload: { transactionId: 't' } }), deps),
+    );
+    const status = await route(
+      apiEvent('GET', '/events/{eventId}', { pathParameters: { eventId: eventId ?? '' } }),
+      deps,
+    );
+    assert.equal(status.statusCode, 200);
+    const body = JSON.parse(status.body) as { event: string; rpcs: { rpc: string; status: string }[] };
+    assert.equal(body.event, 'card.transaction.settled');
+    assert.deepEqual(body.rpcs, [{ rpc: 'LedgerService/SettleTransaction', status: 'PENDING' }]);
+    // Another publisher learns nothing about it: 404, as for an unknown id.
+    const other = await route(
+      apiEvent('GET', '/events/{eventId}', {
+        pathParameters: { eventId: eventId ?? '' },
+        identity: { userArn: MOBILE_CALLER },
+      }),
+      deps,
+    );
+    assert.equal(other.statusCode, 404);
   });
 });
 

@@ -29,7 +29,8 @@ beforeEach(() => stub.reset());
 function publisher() {
   return createEventPublisher<Events>(catalog, {
     busName: 'cardflow-dev-bus',
-    source: 'event-router.cardflow.card-service',
+    publisher: 'CardNetwork',
+    source: 'event-router.cardflow.card-network',
     client: stub.client(),
     send: { sleep: async () => {} },
   });
@@ -42,7 +43,7 @@ describe('typed publisher', () => {
       causationId: 'cause-1',
     });
     const [entry] = stub.accepted;
-    assert.equal(entry?.Source, 'event-router.cardflow.card-service');
+    assert.equal(entry?.Source, 'event-router.cardflow.card-network');
     assert.equal(entry?.DetailType, 'card.transaction.authorized');
     const detail = JSON.parse(entry?.Detail ?? '{}') as {
       metadata: Record<string, unknown>;
@@ -50,7 +51,7 @@ describe('typed publisher', () => {
     };
     assert.equal(detail.metadata.eventId, eventId);
     assert.equal(detail.metadata.causationId, 'cause-1');
-    assert.equal(detail.metadata.publisher, 'event-router.cardflow.card-service');
+    assert.equal(detail.metadata.publisher, 'CardNetwork');
     assert.equal(detail.metadata.schemaVersion, 3);
     assert.deepEqual(detail.payload, VALID_PAYLOAD);
     // the same idempotency key yields the same eventId as before

@@ -5,10 +5,11 @@ import type { DeliveryRecord } from '../../functions/commons/contracts.ts';
 import { PayloadValidator } from '../../functions/commons/payload-schema.ts';
 import { loadPublishConfig } from '../../functions/publish/config.ts';
 import { type PublishDependencies, route } from '../../functions/publish/handler.ts';
+import { type PublishReceipt, RECEIPT_SORT_KEY } from '../../functions/publish/receipts.ts';
 import { type LocalDynamo, startDynalite } from '../support/dynalite.ts';
 import { apiEvent } from './support/api-events.ts';
 import { type EventBridgeStub, startEventBridgeStub } from './support/eventbridge-stub.ts';
-import { publishEnv } from './support/fixtures.ts';
+import { MOBILE_CALLER, publishEnv } from './support/fixtures.ts';
 
 const TABLE = 'cardflow-dev-deliveries';
 const NOW = Date.parse('2026-11-25T10:00:00.000Z');
@@ -42,9 +43,30 @@ function record(eventId: string, rpc: string, fields: Partial<DeliveryRecord>): 
   };
 }
 
-async function getStatus(eventId: string, query?: Record<string, string>) {
+/** The receipt the API writes when CardNetwork (the tests' default caller) publishes `eventId`. */
+async function published(eventId: string, eventName = 'card.transaction.authorized') {
+  const receipt: PublishReceipt = {
+    eventId,
+    rpc: RECEIPT_SORT_KEY,
+    eventName,
+    publisher: 'CardNetwork',
+    payloadHash: 'h',
+    occurredAt: new Date(NOW - 2000).toISOString(),
+    correlationId: 'corr-1',
+    publishedAt: NOW - 2000,
+    expiresAt: Math.floor(NOW / 1000) + 86400,
+  };
+  await dynamo.doc.send(new PutCommand({ TableName: TABLE, Item: receipt }));
+}
+
+/** The status as `caller` sees it (default: CardNetwork's role; `local`: a local request naming no publisher). */
+async function getStatus(eventId: string, query?: Record<string, string>, caller?: 'local') {
   const result = await route(
-    apiEvent('GET', '/events/{eventId}', { pathParameters: { eventId }, ...(query ? { query } : {}) }),
+    apiEvent('GET', '/events/{eventId}', {
+      pathParameters: { eventId },
+      ...(query ? { query } : {}),
+      ...(caller === 'local' ? { authorizer: { localPublisher: '' } } : {}),
+    }),
     deps,
   );
   return { statusCode: result.statusCode, body: JSON.parse(result.body) as StatusBody };
@@ -70,7 +92,8 @@ after(async () => {
 
 describe('GET /events/{eventId}', () => {
   it('lists every subscribed RPC: COMPLETED, FAILED, and PENDING for those without a record', async () => {
-    // Given: NotifyCardholder completed; RecordTransaction failed once
+    // Given: published by CardNetwork; NotifyCardholder completed; RecordTransaction failed once
+    await published('e-1');
     await dynamo.doc.send(
       new PutCommand({
         TableName: TABLE,
@@ -118,6 +141,7 @@ describe('GET /events/{eventId}', () => {
   });
 
   it('shows PENDING for a subscribed RPC that has no record yet, and DEAD and IN_PROGRESS states', async () => {
+    await published('e-2');
     await dynamo.doc.send(
       new PutCommand({
         TableName: TABLE,
@@ -159,6 +183,7 @@ describe('GET /events/{eventId}', () => {
   });
 
   it('is complete when every subscribed RPC completed', async () => {
+    await published('e-3', 'card.transaction.settled');
     await dynamo.doc.send(
       new PutCommand({
         TableName: TABLE,
@@ -174,7 +199,8 @@ describe('GET /events/{eventId}', () => {
   });
 
   it('shows the causationId at the top level when any record knows it', async () => {
-    // Given: a follow-up event; only one of its records was written with the causationId
+    // Given: a follow-up event (no receipt: an RPC published it), read by ops/locally; only one of its
+    // records was written with the causationId
     await dynamo.doc.send(
       new PutCommand({
         TableName: TABLE,
@@ -191,7 +217,7 @@ describe('GET /events/{eventId}', () => {
       }),
     );
     // When
-    const { statusCode, body } = await getStatus('e-caused');
+    const { statusCode, body } = await getStatus('e-caused', undefined, 'local');
     // Then
     assert.equal(statusCode, 200);
     assert.equal(body.correlationId, 'corr-1');
@@ -209,7 +235,11 @@ describe('GET /events/{eventId}', () => {
   });
 
   it('lists every subscriber as PENDING for an id without records when the client names the event', async () => {
-    const { statusCode, body } = await getStatus('just-published', { event: 'card.transaction.authorized' });
+    const { statusCode, body } = await getStatus(
+      'just-published',
+      { event: 'card.transaction.authorized' },
+      'local',
+    );
     assert.equal(statusCode, 200);
     assert.deepEqual(
       body.rpcs.map((rpc) => rpc.status),
@@ -218,6 +248,31 @@ describe('GET /events/{eventId}', () => {
     // Then: a subscription with a content filter says so (it may never receive this event)
     assert.equal(body.rpcs[0]?.filtered, true);
     assert.equal(body.rpcs[1]?.filtered, undefined);
+  });
+
+  it('is private: another publisher, and a declared publisher asking about an event it did not publish, get 404', async () => {
+    await published('e-private');
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: record('e-private', 'LedgerService/RecordTransaction', {
+          status: 'FAILED',
+          lastError: { name: 'Error', message: 'account 12345 is frozen', retryable: true },
+        }),
+      }),
+    );
+    assert.equal((await getStatus('e-private')).statusCode, 200);
+    const other = await route(
+      apiEvent('GET', '/events/{eventId}', {
+        pathParameters: { eventId: 'e-private' },
+        identity: { userArn: MOBILE_CALLER },
+      }),
+      deps,
+    );
+    assert.equal(other.statusCode, 404);
+    assert.doesNotMatch(other.body, /frozen|LedgerService/);
+    // A follow-up (no receipt) is not shown to the card network either, even with ?event=.
+    assert.equal((await getStatus('e-caused', { event: 'card.transaction.authorized' })).statusCode, 404);
   });
 
   it('refuses an event name the router does not know (400 on event)', async () => {

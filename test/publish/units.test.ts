@@ -1,10 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PayloadValidator } from '../../functions/commons/payload-schema.ts';
-import { entrySize } from '../../functions/publish/envelope.ts';
-import { eventIdFor, uuidV5 } from '../../functions/publish/event-id.ts';
-import { MAX_ENTRY_BYTES } from '../../functions/publish/limits.ts';
-import { chunkEntries, isRetryableCode } from '../../functions/publish/put-events.ts';
+import {
+  chunkEntries,
+  entrySize,
+  eventIdFor,
+  isRetryableCode,
+  MAX_ENTRY_BYTES,
+  payloadHash,
+  uuidV5,
+} from '../../functions/commons/publish.ts';
+import { contextClaims } from '../../functions/publish/jwt-authorizer.ts';
+import {
+  arnMatches,
+  authorize,
+  identifyCaller,
+  type PublisherDirectory,
+  roleArnOf,
+} from '../../functions/publish/publishers.ts';
 import { closestNames } from '../../functions/publish/suggest.ts';
 
 describe('event ids', () => {
@@ -16,14 +29,24 @@ describe('event ids', () => {
     );
   });
 
-  it('derives a stable id per (event, key) and a random one without a key', () => {
-    assert.equal(eventIdFor('a.b', 'k'), eventIdFor('a.b', 'k'));
-    assert.notEqual(eventIdFor('a.b', 'k'), eventIdFor('a.c', 'k'));
-    assert.notEqual(eventIdFor('a.b'), eventIdFor('a.b'));
+  it('derives a stable id per (publisher, event, key) and a random one without a key', () => {
+    assert.equal(eventIdFor('P', 'a.b', 'k'), eventIdFor('P', 'a.b', 'k'));
+    assert.notEqual(eventIdFor('P', 'a.b', 'k'), eventIdFor('P', 'a.c', 'k'));
+    // Another publisher's key never lands on this publisher's event: keys belong to their publisher.
+    assert.notEqual(eventIdFor('P', 'a.b', 'k'), eventIdFor('Q', 'a.b', 'k'));
+    assert.notEqual(eventIdFor('P', 'a.b'), eventIdFor('P', 'a.b'));
     assert.match(
-      eventIdFor('a.b', 'k'),
+      eventIdFor('P', 'a.b', 'k'),
       /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     );
+  });
+
+  it('hashes a payload the same whatever the order of its keys', () => {
+    assert.equal(
+      payloadHash({ a: 1, b: [1, { c: 2, d: 3 }] }),
+      payloadHash({ b: [1, { d: 3, c: 2 }], a: 1 }),
+    );
+    assert.notEqual(payloadHash({ a: 1 }), payloadHash({ a: 2 }));
   });
 });
 
@@ -106,5 +129,63 @@ describe('payload validation', () => {
   it('accepts a valid payload and says which event it does not know', () => {
     assert.deepEqual(validator.validate('e', { id: 'i', 'a/b': 1 }), []);
     assert.throws(() => validator.validate('nope', {}), /No schema for event "nope"/);
+  });
+});
+
+describe('callers and publishers', () => {
+  const directory: PublisherDirectory = {
+    publishers: [
+      {
+        name: 'CardNetwork',
+        source: 'event-router.cardflow.card-network',
+        events: ['card.transaction.authorized'],
+        identity: { kind: 'iam', principal: 'arn:aws:iam::*:role/card-*' },
+      },
+    ],
+    eventPublishers: {
+      'card.transaction.authorized': ['CardNetwork'],
+      'ledger.entry.recorded': ['LedgerService/RecordTransaction'],
+    },
+  };
+
+  it('matches an assumed-role session against a role ARN pattern', () => {
+    assert.equal(
+      roleArnOf('arn:aws:sts::123456789012:assumed-role/card-gw/s1'),
+      'arn:aws:iam::123456789012:role/card-gw',
+    );
+    assert.equal(
+      arnMatches('arn:aws:iam::*:role/card-*', 'arn:aws:sts::123456789012:assumed-role/card-gw/s1'),
+      true,
+    );
+    assert.equal(
+      arnMatches('arn:aws:iam::*:role/card-*', 'arn:aws:sts::123456789012:assumed-role/cards/s1'),
+      false,
+    );
+    // `*` is the only wildcard: regex characters in the pattern are literal
+    assert.equal(arnMatches('arn:aws:iam::1:role/a.b', 'arn:aws:iam::1:role/aXb'), false);
+  });
+
+  it('a local request naming no publisher acts as the declared external publisher, never as an RPC', () => {
+    const caller = identifyCaller({ authorizer: { localPublisher: '' } }, directory);
+    assert.equal(caller.localDefault, true);
+    const own = authorize(caller, 'card.transaction.authorized', directory);
+    assert.equal(own.ok && own.publisher.name, 'CardNetwork');
+    const followUp = authorize(caller, 'ledger.entry.recorded', directory);
+    assert.equal(followUp.ok, false);
+    assert.match(
+      followUp.ok ? '' : followUp.message,
+      /only be published by LedgerService\/RecordTransaction/,
+    );
+  });
+
+  it('passes on only the claims publishers are recognized by, never the local caller key', () => {
+    assert.deepEqual(
+      contextClaims({ sub: 'u', client_id: 'app', scope: ['a', 'b'], localPublisher: 'CardNetwork' }, [
+        'client_id',
+        'scope',
+        'localPublisher',
+      ]),
+      { client_id: 'app', scope: 'a b' },
+    );
   });
 });

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { publisherSource } from '../../lib/naming.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'bin', 'event-router.js');
@@ -36,6 +37,9 @@ export function routerYaml(second = false): string {
   return `app:
   name: ${APP}
   stage: dev
+publishers:
+  Tests:
+    iam: arn:aws:iam::*:role/tests
 services:
   Echo:
     rpcs:
@@ -155,7 +159,7 @@ export async function startDevSession(extraArgs: readonly string[] = []): Promis
           Entries: [
             {
               EventBusName: BUS,
-              Source: 'Tests',
+              Source: publisherSource(APP, 'Tests'), // the declared publisher's source: rules match only it
               DetailType: EVENT,
               Detail: JSON.stringify({
                 metadata: {

@@ -60,14 +60,19 @@ function rpcSpec(fixture: RpcFixture): RpcSpec {
       : { kind: 'handler', handler: fixture.handler ?? FIXTURE_HANDLER },
     settings: { ...DEFAULT_RPC_SETTINGS, ...fixture.settings },
     publishes: fixture.publishes ?? [],
+    intendedLoop: false,
     location: at,
   };
 }
 
-function eventSpec(name: string): EventSpec {
+/** The external publisher of every event no fixture RPC publishes. */
+export const TEST_PUBLISHER = 'TestPublisher';
+
+function eventSpec(name: string, publishers: readonly string[]): EventSpec {
   return {
     name,
-    publisher: 'TestPublisher',
+    publisher: publishers.join(', '),
+    publishers,
     schema: {
       type: 'object',
       required: ['id'],
@@ -92,6 +97,10 @@ export function makeSpec(fixture: SpecFixture): RouterSpec {
       ...fixture.rpcs.flatMap((rpc) => rpc.publishes ?? []),
     ]),
   ];
+  const publishersOf = (event: string): string[] => {
+    const rpcs = fixture.rpcs.filter((rpc) => rpc.publishes?.includes(event)).map((rpc) => rpc.id);
+    return rpcs.length > 0 ? rpcs : [TEST_PUBLISHER];
+  };
   const subscriptions: SubscriptionSpec[] = fixture.subscriptions.map((sub) => ({
     event: sub.event,
     rpc: sub.rpc,
@@ -108,9 +117,18 @@ export function makeSpec(fixture: SpecFixture): RouterSpec {
       dedupRetentionSeconds: 19 * 86400,
       publishApi: { auth: { type: 'iam' }, rateLimit: 100, burstLimit: 200 },
     },
-    events: eventNames.map(eventSpec),
+    events: eventNames.map((name) => eventSpec(name, publishersOf(name))),
     services: serviceSpecs,
     subscriptions,
+    publishers: [
+      {
+        name: TEST_PUBLISHER,
+        identity: { kind: 'iam', principal: 'arn:aws:iam::*:role/test-publisher' },
+        putsOnBus: false,
+        events: eventNames.filter((name) => publishersOf(name)[0] === TEST_PUBLISHER),
+        location: at,
+      },
+    ],
   };
 }
 

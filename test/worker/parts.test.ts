@@ -13,7 +13,7 @@ import { isNonRetryable, NonRetryableError, summarizeError } from '../../functio
 import { deterministicUuid, traceparent } from '../../functions/commons/ids.ts';
 import { parseMessage } from '../../functions/commons/message.ts';
 import { formatMoney } from '../../functions/commons/money.ts';
-import { sourceFor } from '../../functions/commons/publish.ts';
+import { publisherSource } from '../../functions/commons/publish.ts';
 import { isRetryableStatus } from '../../functions/commons/remote.ts';
 import { boundedResult } from '../../functions/commons/result.ts';
 import { busEvent } from './support/messages.ts';
@@ -106,12 +106,12 @@ describe('ids', () => {
     assert.equal(traceparent('c', 's').slice(0, 36), traceparent('c', 't').slice(0, 36));
   });
 
-  it('names the source after the publishing service', () => {
+  it('names the source after the publishing RPC (each publisher has its own)', () => {
     assert.equal(
-      sourceFor('LedgerService/RecordTransaction', 'cardflow'),
-      'event-router.cardflow.ledger-service',
+      publisherSource('cardflow', 'LedgerService/RecordTransaction'),
+      'event-router.cardflow.ledger-service.record-transaction',
     );
-    assert.equal(sourceFor('LedgerService/RecordTransaction'), 'event-router.ledger-service');
+    assert.equal(publisherSource('cardflow', 'CardNetwork'), 'event-router.cardflow.card-network');
   });
 });
 

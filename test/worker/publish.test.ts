@@ -45,7 +45,8 @@ describe('follow-up events', () => {
     const [entry] = published;
     assert.equal(entry?.EventBusName, 'cardflow-dev-bus');
     assert.equal(entry?.DetailType, 'ledger.entry.recorded');
-    assert.equal(entry?.Source, 'event-router.cardflow.ledger-service');
+    // Its own source (not its service's), as the rules of ledger.entry.recorded expect.
+    assert.equal(entry?.Source, 'event-router.cardflow.ledger-service.record-transaction');
     const envelope = JSON.parse(entry?.Detail ?? '{}') as Envelope;
     assert.deepEqual(envelope.payload, {
       entryId: `le-tx-${eventId}`,
@@ -56,12 +57,13 @@ describe('follow-up events', () => {
     });
     assert.equal(envelope.metadata.correlationId, 'flow-7');
     assert.equal(envelope.metadata.causationId, eventId);
-    assert.equal(envelope.metadata.publisher, 'LedgerService');
+    assert.equal(envelope.metadata.publisher, 'LedgerService/RecordTransaction');
     assert.equal(envelope.metadata.schemaVersion, 1);
     assert.equal(envelope.metadata.occurredAt, new Date(h.clock.now()).toISOString());
     assert.match(
       envelope.metadata.eventId,
-      /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      // UUIDv5 of (publisher, event, key), the one id scheme; the key is the parent eventId and the index.
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     );
     const record = await h.record(eventId);
     assert.equal(JSON.parse(record?.result ?? '{}').followUpEventId, envelope.metadata.eventId);
@@ -110,5 +112,57 @@ describe('follow-up events', () => {
     const record = await h.record(eventId);
     assert.equal(record?.status, 'FAILED');
     assert.match(record?.lastError?.message ?? '', /no event bus configured \(ER_EVENT_BUS\)/);
+  });
+
+  describe('follow-ups are validated before they are sent', () => {
+    const SCHEMAS = 'ER_PUBLISHED_SCHEMAS';
+    after(() => {
+      delete process.env[SCHEMAS];
+    });
+
+    it('a follow-up that breaks its schema fails in the publishing RPC, to the DLQ with the reason', async () => {
+      // Given: the declared schema of ledger.entry.recorded needs a field the handler does not send
+      process.env[SCHEMAS] = JSON.stringify({
+        'ledger.entry.recorded': {
+          type: 'object',
+          required: ['entryId', 'ledgerAccount'],
+          'x-schema-version': 4,
+        },
+      });
+      const eventId = randomUUID();
+      const before = h.bus.calls.length;
+      // When
+      const response = await deliver(eventId);
+      // Then: nothing reached the bus, and the delivery is dead with the violation as its reason
+      assert.deepEqual(response, { batchItemFailures: [] });
+      assert.equal(h.bus.calls.length, before);
+      const record = await h.record(eventId);
+      assert.equal(record?.status, 'DEAD');
+      assert.equal(record?.lastError?.name, 'PublishError');
+      assert.equal(record?.lastError?.retryable, false);
+      assert.match(
+        record?.lastError?.message ?? '',
+        /^Follow-up "ledger.entry.recorded" of LedgerService\/RecordTransaction was not published: payload \/ledgerAccount is required\.$/,
+      );
+    });
+
+    it('a follow-up the RPC does not declare fails the same way', async () => {
+      process.env[SCHEMAS] = JSON.stringify({ 'some.other.event': { type: 'object' } });
+      const eventId = randomUUID();
+      await deliver(eventId);
+      const record = await h.record(eventId);
+      assert.equal(record?.status, 'DEAD');
+      assert.match(record?.lastError?.message ?? '', /does not declare: list it under "publishes:"/);
+    });
+
+    it('a valid follow-up carries the schema version it was declared with', async () => {
+      process.env[SCHEMAS] = JSON.stringify({
+        'ledger.entry.recorded': { type: 'object', required: ['entryId'], 'x-schema-version': 4 },
+      });
+      const before = h.bus.accepted.length;
+      await deliver(randomUUID());
+      const envelope = JSON.parse(h.bus.accepted[before]?.Detail ?? '{}') as Envelope;
+      assert.equal(envelope.metadata.schemaVersion, 4);
+    });
   });
 });

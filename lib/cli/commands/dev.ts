@@ -14,6 +14,7 @@ import { color, terminalEvents } from '../../local/log.ts';
 import { functionsDirOf, RebundleError, WorkerRebundler } from '../../local/rebundle.ts';
 import { DEFAULT_PORT, LocalRuntime } from '../../local/runtime.ts';
 import { isStale, synthesize } from '../../local/synth.ts';
+import { publisherSource } from '../../naming.ts';
 import { buildGraph } from '../../plan/graph.ts';
 import { parseCommandArgs } from '../args.ts';
 import { type BannerExample, type BannerInfo, formatBanner } from '../dev-banner.ts';
@@ -123,21 +124,33 @@ function readSpec(file: string): RouterSpec | undefined {
   return loadSpec(file, { checkHandlers: false }).spec;
 }
 
-/** An example event for the banner: the first event of the router file with a payload from its schema. */
+/**
+ * An example event for the banner: the first event of the router file that an external publisher
+ * publishes, with a payload from its schema.
+ */
 function exampleEvent(spec: RouterSpec | undefined, busName: string): BannerExample | undefined {
-  const event = spec?.events[0];
-  if (!event) return undefined;
+  const external = new Set(spec?.publishers.map((p) => p.name));
+  const event = spec?.events.find((e) => e.publishers.some((name) => external.has(name)));
+  const publisher = event?.publishers.find((name) => external.has(name));
+  if (!spec || !event || !publisher) return undefined;
   const detail = {
     metadata: {
       eventId: 'example-0001',
       occurredAt: '2026-01-01T12:00:00.000Z',
       correlationId: 'example-0001',
-      publisher: event.publisher,
+      publisher,
       schemaVersion: event.schemaVersion,
     },
     payload: exampleFor(event.schema),
   };
-  return { busName, eventName: event.name, detail: JSON.stringify(detail), payload: detail.payload };
+  return {
+    busName,
+    eventName: event.name,
+    detail: JSON.stringify(detail),
+    payload: detail.payload,
+    publisher,
+    source: publisherSource(spec.app.name, publisher),
+  };
 }
 
 /** What the banner shows, read from the running runtime. */

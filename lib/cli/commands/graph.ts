@@ -44,7 +44,10 @@ function followUps(graph: Graph): Array<{ rpc: string; event: string }> {
 function renderText(graph: Graph): string {
   const lines: string[] = [];
   for (const event of graph.events) {
-    const from = [event.publisher, ...event.publishedBy.map((rpc) => `${rpc} (follow-up)`)].join(', ');
+    const from = [
+      ...(event.publisher ? [event.publisher] : []),
+      ...event.publishedBy.map((rpc) => `${rpc} (follow-up)`),
+    ].join(', ');
     lines.push(`${event.name}  <- ${from}`);
     if (event.subscribers.length === 0) lines.push('  (no subscribers)');
     for (const sub of event.subscribers) {
@@ -67,7 +70,7 @@ function mermaidLabel(text: string): string {
 
 function renderMermaid(graph: Graph): string {
   const lines = ['flowchart LR'];
-  const publishers = new Set(graph.events.map((event) => event.publisher));
+  const publishers = new Set(graph.events.map((event) => event.publisher).filter(Boolean));
   for (const publisher of publishers) lines.push(`  ${nodeId('p', publisher)}[${mermaidLabel(publisher)}]`);
   for (const event of graph.events) lines.push(`  ${nodeId('e', event.name)}{{${mermaidLabel(event.name)}}}`);
   for (const service of services(graph)) {
@@ -76,7 +79,7 @@ function renderMermaid(graph: Graph): string {
     lines.push('  end');
   }
   for (const event of graph.events)
-    lines.push(`  ${nodeId('p', event.publisher)} --> ${nodeId('e', event.name)}`);
+    if (event.publisher) lines.push(`  ${nodeId('p', event.publisher)} --> ${nodeId('e', event.name)}`);
   for (const sub of subscriptions(graph)) {
     const label = sub.filter === undefined ? '' : `|${mermaidLabel(JSON.stringify(sub.filter))}|`;
     lines.push(`  ${nodeId('e', sub.event)} -->${label} ${nodeId('r', sub.rpc)}`);
@@ -91,7 +94,7 @@ function dotString(text: string): string {
 
 function renderDot(graph: Graph): string {
   const lines = ['digraph router {', '  rankdir=LR;', '  node [fontname="Helvetica"];'];
-  const publishers = new Set(graph.events.map((event) => event.publisher));
+  const publishers = new Set(graph.events.map((event) => event.publisher).filter(Boolean));
   for (const publisher of publishers)
     lines.push(`  ${dotString(`pub:${publisher}`)} [label=${dotString(publisher)}, shape=box];`);
   for (const event of graph.events)
@@ -106,7 +109,8 @@ function renderDot(graph: Graph): string {
     lines.push('  }');
   }
   for (const event of graph.events)
-    lines.push(`  ${dotString(`pub:${event.publisher}`)} -> ${dotString(`event:${event.name}`)};`);
+    if (event.publisher)
+      lines.push(`  ${dotString(`pub:${event.publisher}`)} -> ${dotString(`event:${event.name}`)};`);
   for (const sub of subscriptions(graph)) {
     const label = sub.filter === undefined ? '' : ` [label=${dotString(JSON.stringify(sub.filter))}]`;
     lines.push(`  ${dotString(`event:${sub.event}`)} -> ${dotString(`rpc:${sub.rpc}`)}${label};`);

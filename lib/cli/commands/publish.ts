@@ -1,15 +1,14 @@
 /**
  * `event-router publish <event> <json|@file>`: validates the payload against the event's schema, puts it
- * on the router's bus with the same envelope as the publish API (PutEvents, FailedEntryCount checked,
- * retried) and prints the eventId. `--endpoint` (or AWS_ENDPOINT_URL) points it at the local runtime.
+ * on the router's bus as one of the event's declared external publishers (its source, its envelope:
+ * PutEvents, FailedEntryCount checked, retried) and prints the eventId. `--endpoint` (or AWS_ENDPOINT_URL)
+ * points it at the local runtime. On AWS the caller's role needs that publisher's managed policy.
  */
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { EVENT_SOURCE_PREFIX } from '../../../functions/commons/contracts.ts';
 import { createEventPublisher, PublishError } from '../../../functions/publish/publisher.ts';
 import type { RouterSpec } from '../../config/types.ts';
-import { names } from '../../naming.ts';
+import { names, publisherSource } from '../../naming.ts';
 import { loadRouterSpecOrReport, parseCommandArgs } from '../args.ts';
 import { explainAwsError } from '../aws-errors.ts';
 import { clientSettings } from '../client-settings.ts';
@@ -21,6 +20,7 @@ export const usage = `event-router publish <event> <json|@file> [options]
   <json|@file>              the payload as JSON, or @path of a JSON file
   --idempotency-key <key>   the same key always yields the same eventId
   --correlation-id <id>     default: the new eventId
+  --as <Publisher>          the declared publisher to publish as (default: the event's first external one)
   --endpoint <url>          AWS endpoint, e.g. the local runtime (default: AWS_ENDPOINT_URL or AWS)
   --bus <name>              default: the router's bus from event-router.yaml
   --file <path>             the router file (default: event-router.yaml)
@@ -54,6 +54,7 @@ export async function run(args: string[]): Promise<number> {
     {
       'idempotency-key': { type: 'string' },
       'correlation-id': { type: 'string' },
+      as: { type: 'string' },
       endpoint: { type: 'string' },
       bus: { type: 'string' },
       file: { type: 'string', short: 'f' },
@@ -77,13 +78,17 @@ export async function run(args: string[]): Promise<number> {
     console.error((error as Error).message);
     return 1;
   }
+  const as = publisherFor(spec, eventName, values.as);
+  if (typeof as !== 'string') {
+    console.error(`Not published: ${as.error}`);
+    return 1;
+  }
   const { endpoint } = values;
   const client = new EventBridgeClient(clientSettings(endpoint));
-  const source = `${EVENT_SOURCE_PREFIX}.${spec.app.name}.cli`;
   const publisher = createEventPublisher<Record<string, unknown>>(catalogOf(spec), {
     busName: values.bus ?? names.busName({ app: spec.app.name, stage: spec.app.stage }),
-    source,
-    publisher: `cli:${safeUser()}`,
+    publisher: as,
+    source: publisherSource(spec.app.name, as),
     client,
   });
   try {
@@ -116,10 +121,22 @@ function sendError(error: unknown): unknown {
   return outcome && !outcome.ok ? { name: outcome.errorCode, message: outcome.errorMessage } : error;
 }
 
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
+/** The external publisher to publish `eventName` as: `--as`, else the event's first external publisher. */
+function publisherFor(
+  spec: RouterSpec,
+  eventName: string,
+  as: string | undefined,
+): string | { error: string } {
+  const event = spec.events.find((e) => e.name === eventName);
+  if (!event) return as ?? ''; // the publisher reports the unknown event with its closest names
+  const external = event.publishers.filter((name) => spec.publishers.some((p) => p.name === name));
+  if (as !== undefined)
+    return external.includes(as)
+      ? as
+      : { error: `${as} may not publish "${eventName}"; its publisher is ${event.publisher}.` };
+  return (
+    external[0] ?? {
+      error: `"${eventName}" is a follow-up: only ${event.publisher} publishes it, while handling an event.`,
+    }
+  );
 }

@@ -23,9 +23,17 @@ export interface SubscriberDraft {
   readonly location: SourceLocation;
 }
 
+/** One name of an event's `publisher:` with its node. */
+export interface PublisherRef {
+  readonly name: string;
+  readonly node: Node;
+}
+
 export interface EventDraft {
   readonly spec: EventSpec;
   readonly nameNode: Node;
+  /** Each name in `publisher:` with its node (checked against publishers and RPCs later). */
+  readonly publisherRefs: readonly PublisherRef[];
   readonly subscribers: readonly SubscriberDraft[];
   /** Subscriber entries that were written but could not be read (already reported). */
   readonly brokenSubscribers: number;
@@ -107,9 +115,9 @@ function readEvent(reader: YamlReader, node: Node | undefined, seq: Node): Event
       map,
       'publisher',
       what,
-      'Add `publisher: <ServiceName>`: the service or client that publishes it.',
+      'Add `publisher: <Name>`: a publisher declared under `publishers:`, or the RPC (Service/Method) that publishes it as a follow-up.',
     );
-  const publisher = reader.string(publisherEntry, `"publisher" of ${what}`);
+  const publisherRefs = publisherEntry ? readPublisherRefs(reader, publisherEntry, what) : [];
   const schema = readSchema(reader, fields.get('schema'), map, what);
   const versionEntry = fields.get('schemaVersion');
   const schemaVersion = versionEntry
@@ -124,12 +132,52 @@ function readEvent(reader: YamlReader, node: Node | undefined, seq: Node): Event
   const spec: EventSpec = {
     name,
     ...(description !== undefined ? { description } : {}),
-    publisher: publisher ?? '',
+    publisher: publisherRefs.map((p) => p.name).join(', '),
+    publishers: publisherRefs.map((p) => p.name),
     schema: schema ?? {},
     schemaVersion: schemaVersion ?? 1,
     location,
   };
-  return { spec, nameNode: nameEntry.value ?? nameEntry.keyNode, subscribers, brokenSubscribers: broken };
+  return {
+    spec,
+    nameNode: nameEntry.value ?? nameEntry.keyNode,
+    publisherRefs,
+    subscribers,
+    brokenSubscribers: broken,
+  };
+}
+
+/** `publisher: Name` or `publisher: [Name, Service/Method]`. */
+function readPublisherRefs(reader: YamlReader, entry: Entry, what: string): PublisherRef[] {
+  const hint =
+    'Write `publisher: CardNetwork` (declared under `publishers:`) or `publisher: Service/Method`.';
+  const seq = reader.asSeq(entry.value);
+  if (!seq) {
+    const name = reader.string(entry, `"publisher" of ${what}`, hint);
+    return name !== undefined && entry.value ? [{ name, node: entry.value }] : [];
+  }
+  const out: PublisherRef[] = [];
+  for (const item of seq.items) {
+    const node = reader.resolve(item) ?? seq;
+    const name = reader.stringOf(node);
+    if (name === undefined || name.trim() === '') {
+      reader.wrongType(node, 'a publisher name', `an entry of "publisher" of ${what}`, hint);
+      continue;
+    }
+    if (out.some((p) => p.name === name)) {
+      reader.diagnostics.error(
+        reader.loc(node),
+        'duplicate-publisher',
+        `${what.charAt(0).toUpperCase()}${what.slice(1)} lists publisher "${name}" twice.`,
+        'Remove the second entry.',
+      );
+      continue;
+    }
+    out.push({ name, node });
+  }
+  if (out.length === 0 && seq.items.length === 0)
+    reader.wrongType(entry, 'a publisher name or a non-empty list of them', `"publisher" of ${what}`, hint);
+  return out;
 }
 
 function readEventName(reader: YamlReader, entry: Entry | undefined, map: Node): string | undefined {

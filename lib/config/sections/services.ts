@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, normalize, relative, resolve, sep } from 'node:path';
-import type { Node } from 'yaml';
+import { isScalar, type Node } from 'yaml';
 import { NAME_LIMITS } from '../../../functions/commons/aws-limits.ts';
 import { kebab } from '../../naming.ts';
 import { exportsHandler, missingHandlerHint } from '../handler-exports.ts';
@@ -29,7 +29,7 @@ import type { Entry, YamlReader } from '../yaml-reader.ts';
 
 const SERVICE_KEYS = ['remote', 'rpcs'] as const;
 const REMOTE_KEYS = ['baseUrl', 'package'] as const;
-const RPC_KEYS = ['description', 'handler', 'publishes', ...SETTING_KEYS];
+const RPC_KEYS = ['description', 'handler', 'publishes', 'intendedLoop', ...SETTING_KEYS];
 
 /** An RPC with the nodes later checks point at. */
 export interface RpcDraft {
@@ -37,6 +37,8 @@ export interface RpcDraft {
   readonly keyNode: Node;
   /** Each `publishes` entry with its node. */
   readonly publishes: readonly { readonly name: string; readonly node: Node }[];
+  /** The `intendedLoop` value node, when written. */
+  readonly intendedLoopNode?: Node;
 }
 
 export interface ServicesResult {
@@ -338,6 +340,8 @@ function readRpc(
     target = readHandler(reader, handlerEntry, entry.keyNode, service, method, handlers);
   }
   const publishes = readPublishes(reader, fields.get('publishes'), owner);
+  const loopEntry = fields.get('intendedLoop');
+  const intendedLoop = loopEntry ? readBoolean(reader, loopEntry, `"intendedLoop" of ${owner}`) : false;
   if (!target) return undefined;
   const spec: RpcSpec = {
     id,
@@ -347,9 +351,22 @@ function readRpc(
     target,
     settings,
     publishes: publishes.map((p) => p.name),
+    intendedLoop,
     location: reader.loc(entry.keyNode),
   };
-  return { spec, keyNode: entry.keyNode, publishes };
+  return {
+    spec,
+    keyNode: entry.keyNode,
+    publishes,
+    ...(loopEntry?.value ? { intendedLoopNode: loopEntry.value } : {}),
+  };
+}
+
+function readBoolean(reader: YamlReader, entry: Entry, what: string): boolean {
+  const node = entry.value;
+  if (isScalar(node) && typeof node.value === 'boolean') return node.value;
+  reader.wrongType(entry, 'true or false', what, 'Write `intendedLoop: true` to accept the loop.');
+  return false;
 }
 
 interface HandlerCheck {

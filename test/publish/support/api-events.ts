@@ -1,10 +1,12 @@
 /** API Gateway (REST, proxy integration) events for handler tests. */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { CARD_NETWORK_CALLER } from './fixtures.ts';
 
 export interface ApiEventOptions {
   readonly body?: string | null;
   readonly pathParameters?: Record<string, string>;
   readonly query?: Record<string, string>;
+  /** @default - signed by the card network's role (CARD_NETWORK_CALLER) */
   readonly identity?: Partial<APIGatewayProxyEvent['requestContext']['identity']>;
   readonly authorizer?: Record<string, unknown>;
   readonly isBase64Encoded?: boolean;
@@ -56,7 +58,7 @@ export function apiEvent(
         sourceIp: '127.0.0.1',
         user: null,
         userAgent: 'test',
-        userArn: null,
+        userArn: options.identity || options.authorizer ? null : CARD_NETWORK_CALLER,
         ...options.identity,
       },
     },

@@ -1,5 +1,34 @@
 /** Schemas and configuration shared by the publish tests. */
 import { BUNDLE_DEFINES, ENV } from '../../../functions/commons/contracts.ts';
+import { PUBLISHERS_DEFINE, type PublisherDirectory } from '../../../functions/publish/publishers.ts';
+
+/** The role the card network's gateway signs with (an assumed-role session of it). */
+export const CARD_NETWORK_CALLER = 'arn:aws:sts::123456789012:assumed-role/card-network-gateway/session-1';
+/** The mobile backend's role: a declared publisher, but not of the card events. */
+export const MOBILE_CALLER = 'arn:aws:sts::123456789012:assumed-role/mobile-backend/session-2';
+
+/** The publishers the API serves in these tests (as the PublishApi construct compiles them in). */
+export const PUBLISHERS: PublisherDirectory = {
+  publishers: [
+    {
+      name: 'CardNetwork',
+      source: 'event-router.cardflow.card-network',
+      events: ['card.transaction.authorized', 'card.transaction.settled'],
+      identity: { kind: 'iam', principal: 'arn:aws:iam::123456789012:role/card-network-*' },
+    },
+    {
+      name: 'MobileApp',
+      source: 'event-router.cardflow.mobile-app',
+      events: ['receipt.uploaded'],
+      identity: { kind: 'iam', principal: 'arn:aws:iam::123456789012:role/mobile-backend' },
+    },
+  ],
+  eventPublishers: {
+    'card.transaction.authorized': ['CardNetwork'],
+    'card.transaction.settled': ['CardNetwork'],
+    'receipt.uploaded': ['MobileApp'],
+  },
+};
 
 export const CARD_AUTHORIZED_SCHEMA = {
   type: 'object',
@@ -52,6 +81,7 @@ export function publishEnv(overrides: Record<string, string> = {}): Record<strin
     ER_FILTERED_SUBSCRIPTIONS: JSON.stringify({
       'card.transaction.authorized': ['NotificationService/NotifyCardholder'],
     }),
+    [PUBLISHERS_DEFINE]: JSON.stringify(PUBLISHERS),
     ...overrides,
   };
 }
