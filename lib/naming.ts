@@ -87,6 +87,14 @@ export const names = {
   functionName: (ctx: NameContext, rpcId: string) => fitName(names.rpcBase(ctx, rpcId), LIMITS.function),
   dlqAlarmName: (ctx: NameContext, rpcId: string) =>
     fitName(`${names.rpcBase(ctx, rpcId)}-dlq-depth`, LIMITS.alarm),
+  /** Age of the oldest message on an RPC's queue: `<rpcBase>-backlog`. */
+  backlogAlarmName: (ctx: NameContext, rpcId: string) =>
+    fitName(`${names.rpcBase(ctx, rpcId)}-backlog`, LIMITS.alarm),
+  /** Error rate of an RPC's worker: `<rpcBase>-error-rate`. */
+  errorRateAlarmName: (ctx: NameContext, rpcId: string) =>
+    fitName(`${names.rpcBase(ctx, rpcId)}-error-rate`, LIMITS.alarm),
+  /** Failed invocations of one rule: `<rule name>-failed-invocations` (rule names start with the prefix). */
+  ruleAlarmName: (ruleName: string) => fitName(`${ruleName}-failed-invocations`, LIMITS.alarm),
   /** Rules are named after the event, the subscribing service and an index, e.g. `<prefix>-card-transaction-authorized-notification-service-1`. */
   ruleName: (ctx: NameContext, eventName: string, service: string, index: number) =>
     fitName(`${prefix(ctx)}-${kebab(eventName)}-${kebab(service)}-${index}`, LIMITS.rule),

@@ -112,6 +112,31 @@ export const LAMBDA = {
   invokePayloadBytes: 6 * MiB,
 } as const;
 
+/**
+ * CloudWatch alarms (CloudWatch User Guide, "Using Amazon CloudWatch alarms" and "CloudWatch service
+ * quotas"; SNS ARN format from the SNS API reference, CreateTopic).
+ */
+export const CLOUDWATCH = {
+  /** Standard-resolution period of AWS service metrics (SQS, Lambda, EventBridge publish per minute). */
+  periodSeconds: 60,
+  /** An alarm looks back at most one day: period x evaluation periods <= 86,400 s. */
+  evaluationWindowSeconds: 86_400,
+  /**
+   * Backlog alarm threshold (ApproximateAgeOfOldestMessage, seconds): a minute (the metric's period)
+   * up to SQS's longest retention, past which no message can be older.
+   */
+  messageAgeSeconds: { min: 60, max: 14 * DAY } satisfies Range,
+  /** Error rate threshold, percent of invocations. */
+  errorRatePercent: { min: 1, max: 100 } satisfies Range,
+  /**
+   * Invocations an error-rate window must hold before the rate counts (the project's own guard, so one
+   * failure among a handful of invocations does not page); up to what one worker can run in a window.
+   */
+  minInvocations: { min: 1, max: 1_000_000 } satisfies Range,
+  /** SNS topic name in an ARN: 1-256 letters, digits, `-` and `_` (standard topics: alarms cannot notify FIFO topics). */
+  snsTopicArn: /^arn:aws(?:-[a-z]+)*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+} as const;
+
 /** API Gateway REST APIs (API Gateway Developer Guide, "Amazon API Gateway quotas"). */
 export const API_GATEWAY = {
   /** Payload size of a REST API request. */

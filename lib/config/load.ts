@@ -232,6 +232,7 @@ export function loadSpecFromSource(
       dedupRetentionSeconds,
       publishApi: app.publishApi,
       ...(app.quotas ? { quotas: app.quotas } : {}),
+      ...(app.alarms ? { alarms: app.alarms } : {}),
     },
     events: events.map((e) => e.spec),
     services: services.services,

@@ -2,7 +2,7 @@
  * Per-RPC settings as written in `defaults:` and on each RPC, with their ranges.
  */
 import { isScalar, type Node } from 'yaml';
-import { LAMBDA, SQS } from '../../functions/commons/aws-limits.ts';
+import { CLOUDWATCH, LAMBDA, SQS } from '../../functions/commons/aws-limits.ts';
 import {
   MIN_REMOTE_CALL_MS,
   minimumRemoteTimeoutSeconds,
@@ -58,6 +58,24 @@ const SETTING_RULES: Readonly<Record<string, SettingRule>> = {
     kind: 'duration',
     ...SQS.retentionSeconds,
     label: 'dead-letter queue retention',
+  },
+  alarmBacklogAge: {
+    field: 'alarmBacklogAgeSeconds',
+    kind: 'duration',
+    ...CLOUDWATCH.messageAgeSeconds,
+    label: 'age of the oldest queued message that raises the backlog alarm',
+  },
+  alarmErrorRate: {
+    field: 'alarmErrorRatePercent',
+    kind: 'integer',
+    ...CLOUDWATCH.errorRatePercent,
+    label: 'percent of failed worker invocations that raises the error alarm',
+  },
+  alarmMinInvocations: {
+    field: 'alarmMinInvocations',
+    kind: 'integer',
+    ...CLOUDWATCH.minInvocations,
+    label: 'invocations in five minutes before the error rate counts',
   },
 };
 
@@ -191,6 +209,28 @@ export function checkRetentionCombination(
     queue >= 14 * DAY
       ? 'Make dlqRetention at least queueRetention: set it to 14d (the maximum), or shorten queueRetention.'
       : `Make dlqRetention at least queueRetention: ${formatDuration(queue)} or more (up to 14d).`,
+  );
+  return true;
+}
+
+/**
+ * Refuses a backlog alarm that can never fire: no message waits in a queue longer than the queue keeps
+ * it. Points at the alarmBacklogAge that applies. True when it reported.
+ */
+export function checkBacklogAlarm(
+  reader: YamlReader,
+  settings: RpcSettings,
+  nodes: Partial<Record<keyof RpcSettings, Node>>,
+  owner: string,
+  fallback: Node,
+): boolean {
+  const age = settings.alarmBacklogAgeSeconds;
+  if (age === undefined || age < settings.queueRetentionSeconds) return false;
+  reader.diagnostics.error(
+    reader.loc(nodes.alarmBacklogAgeSeconds ?? fallback),
+    'alarm-backlog-age-beyond-retention',
+    `The backlog alarm of ${owner} waits for a message ${formatDuration(age)} old (alarmBacklogAge), but its queue keeps messages only ${formatDuration(settings.queueRetentionSeconds)} (queueRetention): the alarm could never fire.`,
+    `Set alarmBacklogAge below ${formatDuration(settings.queueRetentionSeconds)}, or remove it to get the default (a multiple of the visibility timeout).`,
   );
   return true;
 }

@@ -56,6 +56,22 @@ export interface AppSettings {
    * router to them instead. @default - the default quotas (300 rules per event bus)
    */
   readonly quotas?: AppQuotas;
+  /**
+   * Where the router's alarms notify and whether they also send OK (`app.alarms`).
+   * @default - the router's own alarm topic, no OK notifications
+   */
+  readonly alarms?: AlarmSettings;
+}
+
+/** `app.alarms`: the topic every alarm of the router notifies. */
+export interface AlarmSettings {
+  /**
+   * ARN of an existing SNS topic (same region as the router) to notify instead of the router's own.
+   * @default - the router's alarm topic `<app>-<stage>-alarms`
+   */
+  readonly topicArn?: string;
+  /** Notify the topic when an alarm returns to OK as well. @default false */
+  readonly okActions: boolean;
 }
 
 /** Raised AWS quotas declared in `app.quotas`. */
@@ -82,6 +98,18 @@ export interface RpcSettings {
   readonly queueRetentionSeconds: number;
   /** DLQ retention in seconds, 60..1209600. @default 1209600 (14 days) */
   readonly dlqRetentionSeconds: number;
+  /**
+   * Backlog alarm: seconds the oldest message of the queue may wait, 60..1209600 (`alarmBacklogAge`).
+   * @default - planned from the queue's visibility timeout (see lib/plan/alarms.ts)
+   */
+  readonly alarmBacklogAgeSeconds?: number;
+  /** Error-rate alarm: percent of worker invocations that fail, 1..100 (`alarmErrorRate`). @default 10 */
+  readonly alarmErrorRatePercent: number;
+  /**
+   * Invocations a five-minute window needs before its error rate counts, 1..1000000
+   * (`alarmMinInvocations`), so a single failure at a quiet hour is not a page. @default 10
+   */
+  readonly alarmMinInvocations: number;
 }
 
 export const DEFAULT_RPC_SETTINGS: RpcSettings = {
@@ -93,6 +121,8 @@ export const DEFAULT_RPC_SETTINGS: RpcSettings = {
   maxReceiveCount: 5,
   queueRetentionSeconds: 4 * 24 * 3600,
   dlqRetentionSeconds: 14 * 24 * 3600,
+  alarmErrorRatePercent: 10,
+  alarmMinInvocations: 10,
 };
 
 /** How an RPC is run. */

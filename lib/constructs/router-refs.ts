@@ -6,17 +6,26 @@ import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import type { CorePlan } from '../plan/types.ts';
+import type { AlarmsPlan, CorePlan } from '../plan/types.ts';
 
 export interface RouterRefs {
   readonly bus: events.IEventBus;
   readonly tableName: string;
   readonly tableArn: string;
+  /** The topic every alarm notifies: the router's own, or the one named in the YAML. */
   readonly alarmTopic: sns.ITopic;
+  /**
+   * Whether alarms notify the topic on their return to OK as well.
+   * @default false
+   */
+  readonly alarmOkActions?: boolean;
 }
 
-/** Imports the bus, the deliveries table and the alarm topic by name, in the account and region of `scope`. */
-export function routerRefs(scope: Construct, core: CorePlan): RouterRefs {
+/**
+ * Imports the bus, the deliveries table and the alarm topic by name, in the account and region of
+ * `scope`. With `alarms` naming a topic, alarms notify that one (by its ARN) instead.
+ */
+export function routerRefs(scope: Construct, core: CorePlan, alarms?: AlarmsPlan): RouterRefs {
   const stack = Stack.of(scope);
   const tableArn = Arn.format(
     {
@@ -35,7 +44,8 @@ export function routerRefs(scope: Construct, core: CorePlan): RouterRefs {
     bus: events.EventBus.fromEventBusName(scope, 'Bus', core.busName),
     tableName: core.deliveriesTableName,
     tableArn,
-    alarmTopic: sns.Topic.fromTopicArn(scope, 'AlarmTopic', topicArn),
+    alarmTopic: sns.Topic.fromTopicArn(scope, 'AlarmTopic', alarms?.topicArn ?? topicArn),
+    alarmOkActions: alarms?.okActions ?? false,
   };
 }
 

@@ -1,21 +1,21 @@
 /**
  * Everything one RPC owns: its queue and dead-letter queue, its worker function fed by the queue, the
- * worker's least-privilege rights and an alarm on the dead-letter queue's depth.
+ * worker's least-privilege rights and its alarms: dead-letter queue depth, backlog and error rate.
  */
 
 import { Annotations, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LAMBDA, SQS } from '../../functions/commons/aws-limits.ts';
+import { CLOUDWATCH, LAMBDA, SQS } from '../../functions/commons/aws-limits.ts';
 import { BUNDLE_DEFINES, ENV } from '../../functions/commons/contracts.ts';
 import type { NameContext } from '../naming.ts';
 import { MAX_VISIBILITY_TIMEOUT_SECONDS } from '../plan/rpcs.ts';
 import type { RpcPlan } from '../plan/types.ts';
+import { backlogAlarm, errorRateAlarm, notifyAlarmTopic } from './alarms.ts';
 import { RouterFunction } from './router-function.ts';
 import { queueArnFor, type RouterRefs } from './router-refs.ts';
 import { checkRange, failOnProblems } from './validation.ts';
@@ -67,6 +67,10 @@ export class RpcWorker extends Construct {
   readonly function: RouterFunction;
   readonly eventSource: lambda.EventSourceMapping;
   readonly alarm: cloudwatch.Alarm;
+  /** Age of the oldest message on the queue. */
+  readonly backlogAlarm: cloudwatch.Alarm;
+  /** Errors / Invocations of the worker. */
+  readonly errorRateAlarm: cloudwatch.Alarm;
   readonly rpc: RpcPlan;
   private readonly ruleArns: string[] = [];
   private allowCalls = 0;
@@ -141,7 +145,9 @@ export class RpcWorker extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.alarm.addAlarmAction(new actions.SnsAction(refs.alarmTopic));
+    notifyAlarmTopic(this.alarm, refs);
+    this.backlogAlarm = backlogAlarm(this, rpc.id, this.queue, rpc.alarms, refs);
+    this.errorRateAlarm = errorRateAlarm(this, rpc.id, this.function, rpc.alarms, refs);
   }
 
   /** ARNs of the rules allowed to send to the queue so far. */
@@ -308,6 +314,31 @@ export function validateRpcWorkerProps(props: RpcWorkerProps): string[] {
     SQS.retentionSeconds.min,
     SQS.retentionSeconds.max,
     ' s',
+  );
+  const a = rpc.alarms;
+  checkRange(
+    problems,
+    'alarms.backlogAgeSeconds',
+    a.backlogAgeSeconds,
+    CLOUDWATCH.messageAgeSeconds.min,
+    CLOUDWATCH.messageAgeSeconds.max,
+    ' s',
+  );
+  checkRange(
+    problems,
+    'alarms.errorRatePercent',
+    a.errorRatePercent,
+    CLOUDWATCH.errorRatePercent.min,
+    CLOUDWATCH.errorRatePercent.max,
+    '%',
+  );
+  checkRange(
+    problems,
+    'alarms.minInvocations',
+    a.minInvocations,
+    CLOUDWATCH.minInvocations.min,
+    CLOUDWATCH.minInvocations.max,
+    '',
   );
   if (s.batchSize > LAMBDA.batchSizeWithoutWindow && s.batchingWindowSeconds < 1) {
     problems.push(

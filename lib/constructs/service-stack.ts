@@ -7,6 +7,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { kebab, names } from '../naming.ts';
 import type { Plan, RpcPlan, ServiceStackPlan } from '../plan/types.ts';
+import { ruleFailedInvocationsAlarm } from './alarms.ts';
 import { DlqOperatorPolicy } from './dlq-operator-policy.ts';
 import { routerRefs } from './router-refs.ts';
 import { RpcWorker } from './rpc-worker.ts';
@@ -47,7 +48,7 @@ export class ServiceStack extends Stack {
       description: `event-router ${plan.names.app}/${plan.names.stage}: ${serviceLabel}, ${stack.rpcs.length} RPCs`,
       ...props,
     });
-    const refs = routerRefs(this, plan.core);
+    const refs = routerRefs(this, plan.core, plan.alarms);
 
     const workers = new Map<string, RpcWorker>();
     for (const rpc of stack.rpcs) {
@@ -76,6 +77,7 @@ export class ServiceStack extends Stack {
     const ruleArns = new Map<string, string[]>();
     this.rules = stack.rules.map((rule) => {
       const construct = new SubscriptionRule(this, `Rule-${rule.name}`, { rule, bus: refs.bus, workers });
+      ruleFailedInvocationsAlarm(construct, rule, plan.core.busName, refs);
       for (const target of rule.targets) {
         ruleArns.set(target.rpc, [...(ruleArns.get(target.rpc) ?? []), construct.ruleArn]);
       }

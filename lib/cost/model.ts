@@ -90,9 +90,18 @@ export interface RpcCost {
   /** What one delivery to this RPC costs in requests (its own follow-up PutEvents included). */
   readonly requests: Requests;
   readonly usdPerMillionDeliveries: number;
-  /** Deliveries at the modelled load plus the RPC's fixed costs (idle polling, DLQ alarm). */
+  /** Deliveries at the modelled load plus the RPC's fixed costs (idle polling, its alarms). */
   readonly usdPerMonth: number;
 }
+
+/**
+ * Alarm metrics per RPC (CloudWatch prices a metric-math alarm per metric in it): DLQ depth (1),
+ * backlog age (1), error rate (Errors and Invocations, 2). See lib/constructs/alarms.ts.
+ */
+export const ALARM_METRICS_PER_RPC = 4;
+
+/** Alarm metrics per rule: FailedInvocations. */
+export const ALARM_METRICS_PER_RULE = 1;
 
 export interface CostReport {
   /** Events per second, all modelled events together. */
@@ -103,7 +112,10 @@ export interface CostReport {
   readonly fixedPerMonth: {
     /** Empty long-polling receives of the event source mappings. */
     readonly idlePolling: number;
-    /** One DLQ-depth alarm per RPC. */
+    /**
+     * Alarms, priced per metric they watch: per RPC DLQ depth, backlog and error rate (two metrics),
+     * per rule failed invocations.
+     */
     readonly alarms: number;
   };
   readonly usdPerMonth: number;
@@ -318,13 +330,18 @@ export function costOf(plan: CostPlan, options: CostOptions): CostReport {
       memoryMb: rpc.settings.memoryMb,
       requests,
       usdPerMillionDeliveries: perDeliveryUsd * 1e6,
-      usdPerMonth: perDeliveryUsd * perSecond * SECONDS_PER_MONTH + idlePerQueue + prices.alarmPerMonth,
+      usdPerMonth:
+        perDeliveryUsd * perSecond * SECONDS_PER_MONTH +
+        idlePerQueue +
+        ALARM_METRICS_PER_RPC * prices.alarmPerMonth,
     };
   });
 
   const fixedPerMonth = {
     idlePolling: idlePerQueue * plan.rpcs.length,
-    alarms: prices.alarmPerMonth * plan.rpcs.length,
+    alarms:
+      prices.alarmPerMonth *
+      (ALARM_METRICS_PER_RPC * plan.rpcs.length + ALARM_METRICS_PER_RULE * plan.rules.length),
   };
   const variable = eventCosts.reduce(
     (sum, e) => sum + (e.usdPerMillion / 1e6) * e.rate * SECONDS_PER_MONTH,

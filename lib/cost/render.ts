@@ -104,7 +104,7 @@ export function renderCostText(report: CostReport, routerName: string): string {
       ]),
     ),
     '',
-    `Per month: ${usd(report.usdPerMonth)} (idle polling ${usd(report.fixedPerMonth.idlePolling)} and DLQ alarms ${usd(report.fixedPerMonth.alarms)} included; no free tier)`,
+    `Per month: ${usd(report.usdPerMonth)} (idle polling ${usd(report.fixedPerMonth.idlePolling)} and alarms ${usd(report.fixedPerMonth.alarms)} included; no free tier)`,
     '',
     `Assumed: ${a.invocationMs} ms per worker invocation, publish ${a.publishVia === 'api' ? `through the publish API (${a.publishInvocationMs} ms at ${a.publishMemoryMb} MB)` : 'with PutEvents directly'}, ` +
       `${a.itemBytes}-byte delivery items, ${a.messageBytes}-byte messages, ${a.workerLogBytesPerDelivery} log bytes per delivery, ` +

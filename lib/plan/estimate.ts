@@ -12,12 +12,16 @@ export const DEFAULT_STACK_RESOURCE_BUDGET = 450;
 
 /**
  * Per RPC: queue, queue policy, dead-letter queue, dead-letter queue policy, function, execution role
- * (policy inline), log group, event source mapping, DLQ-depth alarm.
+ * (policy inline), log group, event source mapping, and three alarms: DLQ depth, backlog (age of the
+ * oldest message) and worker error rate.
  */
-export const RESOURCES_PER_RPC = 9;
+export const RESOURCES_PER_RPC = 11;
 
-/** Per rule: the rule itself (targets are inline; queue policy statements live in the RPCs' policies). */
-export const RESOURCES_PER_RULE = 1;
+/**
+ * Per rule: the rule itself (targets are inline; queue policy statements live in the RPCs' policies)
+ * and its FailedInvocations alarm.
+ */
+export const RESOURCES_PER_RULE = 2;
 
 /** IAM's limit on a managed policy document, in characters not counting white space. */
 export const MANAGED_POLICY_MAX_CHARS = 6144;

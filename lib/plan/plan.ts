@@ -4,6 +4,7 @@
 import { EVENTBRIDGE } from '../../functions/commons/aws-limits.ts';
 import type { RouterSpec } from '../config/types.ts';
 import { type NameContext, names, prefix, publisherSource, splitRpcId } from '../naming.ts';
+import { planAlarms } from './alarms.ts';
 import {
   CLOUDFORMATION_STACK_RESOURCE_LIMIT,
   DEFAULT_STACK_RESOURCE_BUDGET,
@@ -67,7 +68,10 @@ export function planRouter(spec: RouterSpec, options: PlanOptions = {}): Plan {
       const stackName = names.serviceStackName(ctx, service.name, shard);
       const rpcs: RpcPlan[] = shardRpcIds.map((id) => ({ ...(drafts.get(id) as RpcDraft), stackName }));
       const ruleDrafts = groupRules(subscriptions, service.name, new Set(shardRpcIds));
-      const rules = finishRules(ruleDrafts, drafts, ctx, stackName, counters, sourcesByEvent);
+      const rules = finishRules(ruleDrafts, drafts, ctx, stackName, counters, sourcesByEvent).map((rule) => ({
+        ...rule,
+        failedInvocationsAlarmName: names.ruleAlarmName(rule.name),
+      }));
       const estimatedResources = estimateServiceStack(shardRpcIds.length, ruleDrafts.length);
       if (estimatedResources > CLOUDFORMATION_STACK_RESOURCE_LIMIT) {
         warnings.push({
@@ -101,6 +105,7 @@ export function planRouter(spec: RouterSpec, options: PlanOptions = {}): Plan {
       alarmNamePrefix: `${prefix(ctx)}-`,
     },
     dedupRetentionSeconds: spec.app.dedupRetentionSeconds,
+    alarms: planAlarms(spec.app),
     stacks,
     rpcs: stacks.flatMap((stack) => stack.rpcs),
     rules,

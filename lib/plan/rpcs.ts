@@ -7,6 +7,7 @@ import { SCHEMA_VERSION_KEY } from '../../functions/commons/contracts.ts';
 import { remoteCallTimeoutMs } from '../../functions/commons/remote-budget.ts';
 import type { JsonSchema, RouterSpec, RpcSettings, RpcSpec } from '../config/types.ts';
 import { type NameContext, names, publisherSource } from '../naming.ts';
+import { planRpcAlarms } from './alarms.ts';
 import type { RpcPlan, RpcRunner } from './types.ts';
 
 /** SQS's maximum visibility timeout (12 h). */
@@ -104,6 +105,7 @@ export function planRpc(rpc: RpcSpec, planning: RpcPlanningContext): RpcDraft {
     const schema = planning.schemas.get(eventName);
     if (schema) eventSchemas[eventName] = schema;
   }
+  const visibilityTimeoutSeconds = visibilityTimeoutFor(rpc.settings);
   const publishedSchemas: Record<string, JsonSchema> = {};
   for (const eventName of rpc.publishes) {
     const schema = planning.schemas.get(eventName);
@@ -121,11 +123,12 @@ export function planRpc(rpc: RpcSpec, planning: RpcPlanningContext): RpcDraft {
     runner: runnerFor(rpc),
     entry: entryFor(rpc, planning.rootDir, planning.remoteEntry),
     settings: rpc.settings,
-    visibilityTimeoutSeconds: visibilityTimeoutFor(rpc.settings),
+    visibilityTimeoutSeconds,
     queueName: names.queueName(ctx, rpc.id),
     dlqName: names.dlqName(ctx, rpc.id),
     functionName: names.functionName(ctx, rpc.id),
     alarmName: names.dlqAlarmName(ctx, rpc.id),
+    alarms: planRpcAlarms(ctx, rpc.id, rpc.settings, visibilityTimeoutSeconds),
     publishes: [...rpc.publishes],
     source: publisherSource(ctx.app, rpc.id),
     publishedSchemas,

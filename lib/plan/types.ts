@@ -52,6 +52,8 @@ export interface RpcPlan {
   readonly dlqName: string;
   readonly functionName: string;
   readonly alarmName: string;
+  /** Backlog and error-rate alarms (the DLQ-depth alarm is `alarmName`). */
+  readonly alarms: RpcAlarmsPlan;
   /** Event names this RPC may publish (its worker gets PutEvents for exactly these). */
   readonly publishes: readonly string[];
   /** EventBridge source of its follow-ups (`publisherSource(app, rpcId)`); its PutEvents grant allows only this. */
@@ -67,6 +69,31 @@ export interface RpcPlan {
   readonly eventSchemas: Readonly<Record<string, JsonSchema>>;
   /** Name of the stack that holds it. */
   readonly stackName: string;
+}
+
+/** The alarms of one RPC besides its DLQ depth, with their thresholds. */
+export interface RpcAlarmsPlan {
+  /** Alarm on ApproximateAgeOfOldestMessage of the queue. */
+  readonly backlogAlarmName: string;
+  /** Seconds the oldest message may wait before the backlog alarm fires (explicit, or planned). */
+  readonly backlogAgeSeconds: number;
+  /** Alarm on Errors / Invocations of the worker (metric math). */
+  readonly errorRateAlarmName: string;
+  /** Percent of failed invocations in a window that counts as breaching. */
+  readonly errorRatePercent: number;
+  /** Invocations a window needs before its error rate counts. */
+  readonly minInvocations: number;
+}
+
+/** Where every alarm of the router notifies. */
+export interface AlarmsPlan {
+  /**
+   * ARN of an existing topic named in the YAML.
+   * @default - the router's own topic (`core.alarmTopicName`)
+   */
+  readonly topicArn?: string;
+  /** Whether alarms notify on their return to OK too. */
+  readonly okActions: boolean;
 }
 
 /** One target of a rule: an RPC's queue. */
@@ -94,6 +121,11 @@ export interface RulePlan {
   /** 1..5 targets. */
   readonly targets: readonly RuleTargetPlan[];
   readonly stackName: string;
+  /**
+   * Name of the rule's FailedInvocations alarm.
+   * @default - no alarm (rules planned outside planRouter)
+   */
+  readonly failedInvocationsAlarmName?: string;
 }
 
 /** One service stack (or one shard of a service that did not fit one stack). */
@@ -135,6 +167,8 @@ export interface Plan {
   readonly core: CorePlan;
   /** Seconds a delivery record is kept (ER_RECORD_RETENTION_SECONDS). */
   readonly dedupRetentionSeconds: number;
+  /** The topic of every alarm, and whether OK is notified too. */
+  readonly alarms: AlarmsPlan;
   /** Service stacks in service declaration order, shards in order. */
   readonly stacks: readonly ServiceStackPlan[];
   /** Every RPC, in declaration order. */

@@ -32,6 +32,35 @@ describe('cdk-nag AwsSolutions checks and CloudFormation validation', () => {
     assert.equal(assembly.stacks.length, 4);
   });
 
+  it('find nothing when the alarms notify a topic named in the YAML, OK included', () => {
+    const external = {
+      ...spec,
+      app: {
+        ...spec.app,
+        alarms: { topicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-alerts', okActions: true },
+      },
+    };
+    const router = buildForTest(external, { cloudFormationValidation: true });
+    const assembly = router.app.synth();
+    const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as {
+      pluginReports: unknown[];
+    };
+    assert.deepEqual(report.pluginReports, []);
+    const alarms = router.serviceStacks.flatMap((stack) =>
+      Object.values(
+        assembly.getStackByName(stack.stackName).template.Resources as Record<
+          string,
+          { Type: string; Properties: { AlarmActions?: unknown } }
+        >,
+      ).filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm'),
+    );
+    // 3 RPCs x 3 alarms + 3 rules (card.used splits by filter; ledger.recorded)
+    assert.ok(alarms.length >= 9 + 2, String(alarms.length));
+    for (const alarm of alarms) {
+      assert.deepEqual(alarm.Properties.AlarmActions, ['arn:aws:sns:eu-west-1:123456789012:ops-alerts']);
+    }
+  });
+
   it('fail synthesis when a stack gains a non-compliant resource', () => {
     // Given the same router plus a queue with no DLQ and no TLS-only policy
     const router = buildForTest(spec);

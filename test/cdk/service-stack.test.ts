@@ -49,7 +49,7 @@ function roleResources(template: Template, functionName: string): string {
 }
 
 describe('service stack: resources per kind', () => {
-  it('has per RPC two queues, two queue policies, a role, a log group, a function, a mapping and an alarm, and the operator and viewer policies', () => {
+  it('has per RPC two queues, two queue policies, a role, a log group, a function, a mapping and three alarms, an alarm per rule, and the operator and viewer policies', () => {
     for (const [type, count] of [
       ['AWS::SQS::Queue', 4],
       ['AWS::SQS::QueuePolicy', 4],
@@ -59,7 +59,7 @@ describe('service stack: resources per kind', () => {
       ['AWS::Logs::LogGroup', 2],
       ['AWS::Lambda::Function', 2],
       ['AWS::Lambda::EventSourceMapping', 2],
-      ['AWS::CloudWatch::Alarm', 2],
+      ['AWS::CloudWatch::Alarm', 2 * 3 + 3],
       ['AWS::Events::Rule', 3],
     ] as const) {
       ledger.resourceCountIs(type, count);

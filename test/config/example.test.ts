@@ -86,6 +86,8 @@ describe('the example event-router.yaml', () => {
       maxReceiveCount: 5,
       queueRetentionSeconds: 4 * 86400,
       dlqRetentionSeconds: 14 * 86400,
+      alarmErrorRatePercent: 10,
+      alarmMinInvocations: 10,
     });
     assert.equal(byId.get('ReimbursementService/ScheduleReimbursement')?.settings.maxReceiveCount, 10);
     assert.equal(byId.get('ReimbursementService/ScheduleReimbursement')?.settings.timeoutSeconds, 60);

@@ -95,10 +95,14 @@ describe('cost model', () => {
       4.5 * 0.625 + // DynamoDB
       (logBytes * 1e6 * 0.5) / 1024 ** 3; // logs
     close(event.usdPerMillion, perMillion, 'USD per million');
-    // And per month: 4 events/s for 30 days, plus idle polling (5 pollers x 3 receives a minute) and an alarm per RPC
+    // And per month: 4 events/s for 30 days, plus idle polling (5 pollers x 3 receives a minute) and the alarms (4 metrics per RPC, 1 per rule)
     const idle = 3 * ((5 * 3 * SECONDS_PER_MONTH) / 60) * (0.4 / 1e6);
     close(report.fixedPerMonth.idlePolling, idle, 'idle polling');
-    close(report.usdPerMonth, (perMillion / 1e6) * 4 * SECONDS_PER_MONTH + idle + 3 * 0.1, 'USD per month');
+    close(
+      report.usdPerMonth,
+      (perMillion / 1e6) * 4 * SECONDS_PER_MONTH + idle + (3 * 4 + plan.rules.length) * 0.1,
+      'USD per month',
+    );
   });
 
   it('adds the API request and the publish function when events come through the publish API', () => {

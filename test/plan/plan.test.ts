@@ -223,9 +223,9 @@ describe('planner: stacks', () => {
     assert.equal(new Set(plan.rules.map((rule) => rule.name)).size, plan.rules.length);
   });
 
-  it('counts per stack the CDK metadata and the DLQ operator and viewer policies, plus 9 per RPC and 1 per rule', () => {
+  it('counts per stack the CDK metadata and the DLQ operator and viewer policies, plus 11 per RPC (three alarms) and 2 per rule (its alarm)', () => {
     assert.equal(estimateServiceStack(0, 0), 3);
-    assert.equal(estimateServiceStack(3, 2), 3 + 3 * 9 + 2);
+    assert.equal(estimateServiceStack(3, 2), 3 + 3 * 11 + 2 * 2);
   });
 
   it('puts at most MAX_RPCS_PER_SERVICE_STACK RPCs in a stack, even when the budget allows more', () => {

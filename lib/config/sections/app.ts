@@ -2,12 +2,22 @@
  * The `app:` section: names, retention and the publish API.
  */
 import { isScalar, isSeq, type Node } from 'yaml';
+import { CLOUDWATCH } from '../../../functions/commons/aws-limits.ts';
 import { formatDuration, parseDuration } from '../durations.ts';
 import { KEBAB_CASE, toKebabCase } from '../identifiers.ts';
-import type { AppQuotas, PublishApiAuth, PublishApiSettings } from '../types.ts';
+import type { AlarmSettings, AppQuotas, PublishApiAuth, PublishApiSettings } from '../types.ts';
 import type { Entry, YamlReader } from '../yaml-reader.ts';
 
-const APP_KEYS = ['name', 'stage', 'archiveRetentionDays', 'dedupRetention', 'publishApi', 'quotas'] as const;
+const APP_KEYS = [
+  'name',
+  'stage',
+  'archiveRetentionDays',
+  'dedupRetention',
+  'publishApi',
+  'quotas',
+  'alarms',
+] as const;
+const ALARM_KEYS = ['topic', 'okActions'] as const;
 const QUOTA_KEYS = ['rulesPerBus'] as const;
 const PUBLISH_API_KEYS = ['auth', 'issuer', 'audience', 'throttle'] as const;
 const THROTTLE_KEYS = ['rateLimit', 'burstLimit'] as const;
@@ -25,6 +35,7 @@ export interface AppDraft {
   readonly quotas?: AppQuotas;
   /** The `rulesPerBus` value node (or `app`), where a router over its rule quota is reported. */
   readonly quotaNode?: Node;
+  readonly alarms?: AlarmSettings;
 }
 
 const DEFAULT_PUBLISH_API: PublishApiSettings = { auth: { type: 'iam' }, rateLimit: 100, burstLimit: 200 };
@@ -75,7 +86,9 @@ export function readApp(reader: YamlReader, entry: Entry | undefined): AppDraft 
     1,
     100_000,
   );
+  const alarms = readAlarms(reader, fields.get('alarms'));
   return {
+    ...(alarms ? { alarms } : {}),
     ...(name !== undefined ? { name } : {}),
     stage,
     archiveRetentionDays,
@@ -85,6 +98,54 @@ export function readApp(reader: YamlReader, entry: Entry | undefined): AppDraft 
     ...(rulesPerBus !== undefined ? { quotas: { rulesPerBus } } : {}),
     quotaNode: quotaFields?.get('rulesPerBus')?.value ?? keyNode,
   };
+}
+
+/** Reads `app.alarms` (topic ARN, okActions); undefined when absent or empty. */
+function readAlarms(reader: YamlReader, entry: Entry | undefined): AlarmSettings | undefined {
+  if (!entry || reader.isNull(entry.value)) return undefined;
+  const map = reader.asMap(entry.value);
+  if (!map) {
+    reader.wrongType(
+      entry,
+      'a mapping (topic, okActions)',
+      '"alarms" of "app"',
+      'Write e.g. `alarms: { topic: arn:aws:sns:eu-west-1:123456789012:ops-alerts, okActions: true }`.',
+    );
+    return undefined;
+  }
+  const fields = reader.fields(map, '"alarms" of "app"', ALARM_KEYS);
+  const topicEntry = fields.get('topic');
+  let topicArn = topicEntry
+    ? reader.string(topicEntry, '"topic" of "app.alarms"', 'Write the ARN of an SNS topic.')
+    : undefined;
+  if (topicEntry && topicArn !== undefined && !CLOUDWATCH.snsTopicArn.test(topicArn)) {
+    const fifo = topicArn.endsWith('.fifo');
+    reader.diagnostics.error(
+      reader.loc(topicEntry.value),
+      'invalid-topic-arn',
+      fifo
+        ? `The alarm topic "${topicArn}" is a FIFO topic; CloudWatch alarms can only notify standard topics.`
+        : `The alarm topic "${topicArn}" is not the ARN of an SNS topic.`,
+      fifo
+        ? 'Name a standard SNS topic, or remove "topic" to use the router\'s own alarm topic.'
+        : 'Write arn:aws:sns:<region>:<12-digit account>:<topic name>, e.g. arn:aws:sns:eu-west-1:123456789012:ops-alerts, or remove "topic" to use the router\'s own alarm topic.',
+    );
+    topicArn = undefined;
+  }
+  const okEntry = fields.get('okActions');
+  let okActions = false;
+  if (okEntry) {
+    const raw = isScalar(okEntry.value) ? okEntry.value.value : undefined;
+    if (typeof raw === 'boolean') okActions = raw;
+    else
+      reader.wrongType(
+        okEntry,
+        'true or false',
+        '"okActions" of "app.alarms"',
+        'Write `okActions: true` to be told when an alarm is over too, or remove it.',
+      );
+  }
+  return { ...(topicArn !== undefined ? { topicArn } : {}), okActions };
 }
 
 function readKebab(reader: YamlReader, entry: Entry | undefined, what: string): string | undefined {

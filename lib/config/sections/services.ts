@@ -10,6 +10,7 @@ import { kebab } from '../../naming.ts';
 import { exportsHandler, missingHandlerHint } from '../handler-exports.ts';
 import { PACKAGE_NAME, PASCAL_CASE, toPascalCase } from '../identifiers.ts';
 import {
+  checkBacklogAlarm,
   checkRemoteTimeout,
   checkRetentionCombination,
   checkSettingCombination,
@@ -305,6 +306,22 @@ function readRpc(
       entry.keyNode,
     );
     if (warned && retentionFromDefaults) reportedCombination.add(dlqNode);
+  }
+  // A backlog alarm from `defaults:` that outlives a retention from `defaults:` is reported once there.
+  const ageNode = nodes.alarmBacklogAgeSeconds;
+  const ageFromDefaults =
+    ageNode !== undefined &&
+    ageNode === defaults.nodes.alarmBacklogAgeSeconds &&
+    nodes.queueRetentionSeconds === defaults.nodes.queueRetentionSeconds;
+  if (!ageFromDefaults || !reportedCombination.has(ageNode)) {
+    const reported = checkBacklogAlarm(
+      reader,
+      settings,
+      nodes,
+      ageFromDefaults ? 'every RPC that takes it from "defaults"' : owner,
+      entry.keyNode,
+    );
+    if (reported && ageFromDefaults) reportedCombination.add(ageNode);
   }
   const description = reader.string(fields.get('description'), `"description" of ${owner}`);
   const handlerEntry = fields.get('handler');
