@@ -10,6 +10,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   UpdateCommand,
   type UpdateCommandInput,
   type UpdateCommandOutput,
@@ -151,10 +152,28 @@ const NAMES = {
   '#retryable': 'retryable',
 } as const;
 
-/** Only the names an expression uses (DynamoDB rejects unused ones). */
-function namesFor(...expressions: string[]): Record<string, string> {
-  const text = expressions.join(' ');
-  return Object.fromEntries(Object.entries(NAMES).filter(([alias]) => new RegExp(`${alias}\\b`).test(text)));
+const ALIASES = Object.entries(NAMES).map(([alias, name]) => ({
+  alias,
+  name,
+  used: new RegExp(`${alias}\\b`),
+}));
+
+/** Names maps already built, by expression text: a store writes a handful of expression shapes. */
+const namesCache = new Map<string, Readonly<Record<string, string>>>();
+
+/** Only the names an expression uses (DynamoDB rejects unused ones); built once per expression text. */
+function namesFor(update: string, condition: string): Readonly<Record<string, string>> {
+  const text = `${update}\n${condition}`;
+  let names = namesCache.get(text);
+  if (!names) {
+    names = Object.fromEntries(
+      ALIASES.filter(({ used }) => used.test(text)).map(({ alias, name }) => [alias, name]),
+    );
+    // Shapes are few (their variable parts are values); the bound only guards against a caller that
+    // builds expressions from data.
+    if (namesCache.size < 256) namesCache.set(text, names);
+  }
+  return names;
 }
 
 function isConditionFailure(error: unknown): error is Error & { Item?: Record<string, AttributeValue> } {
@@ -168,16 +187,21 @@ interface EventFields {
   readonly causationId?: string;
 }
 
+/** The SET clauses that store {@link EventFields} and the record's expiry (values as in eventFieldWrites). */
+function eventFieldSets(request: EventFields): string[] {
+  const set = ['#eventName = :eventName', '#expires = :expires'];
+  if (request.correlationId) set.push('#corr = :corr');
+  if (request.causationId) set.push('#cause = :cause');
+  return set;
+}
+
 /** The SET clauses and values that store {@link EventFields} and the record's expiry. */
 function eventFieldWrites(
   request: EventFields,
   expires: number,
 ): { readonly set: string[]; readonly values: Record<string, unknown> } {
-  const set = ['#eventName = :eventName', '#expires = :expires'];
-  if (request.correlationId) set.push('#corr = :corr');
-  if (request.causationId) set.push('#cause = :cause');
   return {
-    set,
+    set: eventFieldSets(request),
     values: {
       ':eventName': request.eventName,
       ':expires': expires,
@@ -244,6 +268,51 @@ function refusal(record: DeliveryRecord | undefined, request: ClaimRequest): Cla
   }
 }
 
+/** The condition of a new delivery's claim (a PutItem): no record yet. */
+const NEW_CLAIM_CONDITION = 'attribute_not_exists(eventId)';
+
+/** The expressions of a claim other than a new one, by its kind and which event fields it stores. */
+interface ClaimShape {
+  readonly update: string;
+  readonly condition: string;
+}
+
+/** Claim expressions already built: their text depends only on the kind and the optional fields. */
+const claimShapes = new Map<string, ClaimShape>();
+
+function claimShape(kind: Exclude<ClaimKind, 'new'>, request: EventFields): ClaimShape {
+  const id = `${kind}:${request.correlationId ? 1 : 0}${request.causationId ? 1 : 0}`;
+  const known = claimShapes.get(id);
+  if (known) return known;
+  const fresh = kind === 'redrive' || kind === 'rerun';
+  const set = [
+    '#status = :inProgress',
+    '#attempts = if_not_exists(#attempts, :zero) + :one',
+    fresh ? '#runs = :one' : '#runs = if_not_exists(#runs, :zero) + :one',
+    '#lock = :lock',
+    '#first = if_not_exists(#first, :now)',
+    '#updated = :now',
+    '#hash = :hash',
+    ...(kind === 'rerun' ? ['#rerun = :rerun'] : []),
+    ...eventFieldSets(request),
+  ];
+  const remove = ['#completedAt', '#result', '#deadAt', '#retryAt', ...(fresh ? ['#dl'] : [])];
+  const liveClaim = '(#status = :inProgress AND #lock >= :now)';
+  const budgetLeft = '(attribute_not_exists(#runs) OR #runs < :maxRuns)';
+  const samePayload = '(attribute_not_exists(#hash) OR #hash = :hash)';
+  const conditions: Record<Exclude<ClaimKind, 'new'>, string> = {
+    next:
+      `attribute_not_exists(#pk) OR #expires < :nowSeconds OR (${samePayload} AND ${budgetLeft} AND (` +
+      '(#status = :failed AND #lastError.#retryable = :yes AND (attribute_not_exists(#retryAt) OR #retryAt <= :due)) ' +
+      'OR (#status = :inProgress AND #lock < :now)))',
+    redrive: `#status = :dead AND #dl = :dl AND ${samePayload}`,
+    rerun: `attribute_not_exists(#pk) OR ((attribute_not_exists(#rerun) OR #rerun <> :rerun) AND NOT ${liveClaim})`,
+  };
+  const shape = { update: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`, condition: conditions[kind] };
+  claimShapes.set(id, shape);
+  return shape;
+}
+
 /** Reads and writes delivery records. */
 export class DeliveryStore {
   constructor(
@@ -305,55 +374,60 @@ export class DeliveryStore {
     kind: ClaimKind,
   ): Promise<{ claimed: ClaimOutcome } | { existing?: DeliveryRecord; read: boolean }> {
     const lockExpiresAt = request.now + request.lockMs;
-    const event = eventFieldWrites(request, this.expiresAt(request.now));
-    const fresh = kind === 'redrive' || kind === 'rerun';
-    const set = [
-      '#status = :inProgress',
-      '#attempts = if_not_exists(#attempts, :zero) + :one',
-      fresh ? '#runs = :one' : '#runs = if_not_exists(#runs, :zero) + :one',
-      '#lock = :lock',
-      '#first = if_not_exists(#first, :now)',
-      '#updated = :now',
-      '#hash = :hash',
-      ...(kind === 'rerun' ? ['#rerun = :rerun'] : []),
-      ...event.set,
-    ];
-    const remove = ['#completedAt', '#result', '#deadAt', '#retryAt', ...(fresh ? ['#dl'] : [])];
-    const update = `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`;
-    const liveClaim = '(#status = :inProgress AND #lock >= :now)';
-    const budgetLeft = '(attribute_not_exists(#runs) OR #runs < :maxRuns)';
-    const samePayload = '(attribute_not_exists(#hash) OR #hash = :hash)';
-    const conditions: Record<ClaimKind, string> = {
-      new: 'attribute_not_exists(#pk)',
-      next:
-        `attribute_not_exists(#pk) OR #expires < :nowSeconds OR (${samePayload} AND ${budgetLeft} AND (` +
-        '(#status = :failed AND #lastError.#retryable = :yes AND (attribute_not_exists(#retryAt) OR #retryAt <= :due)) ' +
-        'OR (#status = :inProgress AND #lock < :now)))',
-      redrive: `#status = :dead AND #dl = :dl AND ${samePayload}`,
-      rerun: `attribute_not_exists(#pk) OR ((attribute_not_exists(#rerun) OR #rerun <> :rerun) AND NOT ${liveClaim})`,
-    };
-    const condition = conditions[kind];
-    const values: Record<string, unknown> = {
-      ':inProgress': STATUS.IN_PROGRESS,
-      ':zero': 0,
-      ':one': 1,
-      ':lock': lockExpiresAt,
-      ':now': request.now,
-      ':hash': request.payloadHash,
-      ...event.values,
-    };
-    if (kind === 'next')
-      Object.assign(values, {
-        ':failed': STATUS.FAILED,
-        ':yes': true,
-        ':due': request.now + RETRY_AT_TOLERANCE_MS,
-        ':maxRuns': request.maxRuns,
-        ':nowSeconds': Math.floor(request.now / 1000),
-      });
-    if (kind === 'redrive') Object.assign(values, { ':dead': STATUS.DEAD, ':dl': request.deadLetterId });
-    if (kind === 'rerun') Object.assign(values, { ':rerun': request.rerunId });
     try {
-      const output = await this.update(key, update, condition, values, {
+      if (kind === 'new') {
+        // No record yet: the whole item in one conditional PutItem, whose only expression is its
+        // condition (an UpdateItem's SET clauses would all be plain assignments on a new item).
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              eventId: key.eventId,
+              rpc: key.rpc,
+              status: STATUS.IN_PROGRESS,
+              attempts: 1,
+              runs: 1,
+              lockExpiresAt,
+              firstAttemptAt: request.now,
+              updatedAt: request.now,
+              payloadHash: request.payloadHash,
+              eventName: request.eventName,
+              expiresAt: this.expiresAt(request.now),
+              ...(request.correlationId ? { correlationId: request.correlationId } : {}),
+              ...(request.causationId ? { causationId: request.causationId } : {}),
+            },
+            ConditionExpression: NEW_CLAIM_CONDITION,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return { claimed: { kind: 'claimed', via: kind, attempt: 1, run: 1, lockExpiresAt } };
+      }
+      const shape = claimShape(kind, request);
+      const values: Record<string, unknown> = {
+        ':inProgress': STATUS.IN_PROGRESS,
+        ':zero': 0,
+        ':one': 1,
+        ':lock': lockExpiresAt,
+        ':now': request.now,
+        ':hash': request.payloadHash,
+        ':eventName': request.eventName,
+        ':expires': this.expiresAt(request.now),
+      };
+      if (request.correlationId) values[':corr'] = request.correlationId;
+      if (request.causationId) values[':cause'] = request.causationId;
+      if (kind === 'next') {
+        values[':failed'] = STATUS.FAILED;
+        values[':yes'] = true;
+        values[':due'] = request.now + RETRY_AT_TOLERANCE_MS;
+        values[':maxRuns'] = request.maxRuns;
+        values[':nowSeconds'] = Math.floor(request.now / 1000);
+      }
+      if (kind === 'redrive') {
+        values[':dead'] = STATUS.DEAD;
+        values[':dl'] = request.deadLetterId;
+      }
+      if (kind === 'rerun') values[':rerun'] = request.rerunId;
+      const output = await this.update(key, shape.update, shape.condition, values, {
         ReturnValues: 'UPDATED_NEW',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });

@@ -17,7 +17,7 @@ import { mapWithConcurrency } from './concurrency.ts';
 import { loadWorkerConfig } from './config.ts';
 import { DLQ_ATTRIBUTES, RERUN_ATTRIBUTES } from './contracts.ts';
 import { DeliveryStore } from './deliveries.ts';
-import { deliveryLogger } from './logger.ts';
+import { type DeliveryLogKeys, deliveryLogger } from './logger.ts';
 import { peekEventId } from './message.ts';
 import { resolveWorkerOptions, type WorkerOptions } from './options.ts';
 import { returnsToQueue } from './outcome.ts';
@@ -70,14 +70,15 @@ export async function processRecord(
   const received = receive(sqsRecord);
   const screened = screen(scope, sqsRecord.body);
   const delivery = screened.kind === 'delivery' ? screened.delivery : screened.delivery;
-  let log = deliveryLogger(deps.logger, {
+  const keys: DeliveryLogKeys = {
     rpc: config.rpc,
     eventId: delivery?.eventId ?? peekEventId(sqsRecord.body) ?? 'unknown',
     correlationId: delivery?.correlationId ?? 'unknown',
     attempt: 0,
     ...(delivery ? { eventName: delivery.eventName } : {}),
     messageId: sqsRecord.messageId,
-  });
+  };
+  let log = deliveryLogger(deps.logger, keys);
   try {
     if (screened.kind === 'poison')
       return {
@@ -102,7 +103,7 @@ export async function processRecord(
       };
     const claimed = await claim(scope, received, screened.delivery, context);
     if (!('kind' in claimed)) return { log, settled: claimed };
-    log = log.createChild({ persistentKeys: { attempt: claimed.attempt } });
+    log = deliveryLogger(deps.logger, { ...keys, attempt: claimed.attempt });
     const ran = await run(scope, screened.delivery, claimed.attempt, context, log);
     return { log, settled: await record(scope, received, screened.delivery, claimed, ran) };
   } catch (error) {
