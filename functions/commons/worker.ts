@@ -60,11 +60,15 @@ export function receive(record: SQSRecord): Received {
   };
 }
 
-/** Runs one record through the steps; never throws. */
+/**
+ * Runs one record through the steps; never throws. `invocationLog` is the logger of the invocation
+ * (see {@link invocationLogger}); the environment's logger when not given.
+ */
 export async function processRecord(
   scope: WorkerScope,
   sqsRecord: SQSRecord,
   context: Context,
+  invocationLog: Logger = scope.deps.logger,
 ): Promise<{ settled: Settled; log: Logger }> {
   const { config, deps } = scope;
   const received = receive(sqsRecord);
@@ -78,7 +82,7 @@ export async function processRecord(
     ...(delivery ? { eventName: delivery.eventName } : {}),
     messageId: sqsRecord.messageId,
   };
-  let log = deliveryLogger(deps.logger, keys);
+  let log = deliveryLogger(invocationLog, keys);
   try {
     if (screened.kind === 'poison')
       return {
@@ -103,7 +107,7 @@ export async function processRecord(
       };
     const claimed = await claim(scope, received, screened.delivery, context);
     if (!('kind' in claimed)) return { log, settled: claimed };
-    log = deliveryLogger(deps.logger, { ...keys, attempt: claimed.attempt });
+    log = deliveryLogger(invocationLog, { ...keys, attempt: claimed.attempt });
     const ran = await run(scope, screened.delivery, claimed.attempt, context, log);
     return { log, settled: await record(scope, received, screened.delivery, claimed, ran) };
   } catch (error) {
@@ -115,6 +119,17 @@ export async function processRecord(
       }),
     };
   }
+}
+
+/**
+ * The logger of one invocation: a child of the environment's logger, made as the invocation starts
+ * (the logger middleware has just set this invocation's Lambda context on it, and the child copies
+ * it with its cold start), so its lines keep their `function_request_id` even when another
+ * invocation starts in the same process meanwhile (the local runtime overlaps invocations in one
+ * process). One per batch; the deliveries' keys go with each line (logger.ts).
+ */
+function invocationLogger(parent: Logger): Logger {
+  return parent.createChild();
 }
 
 /** Writes the record's one outcome line. */
@@ -151,8 +166,9 @@ export function createBatchHandler(
   return async (event, context) => {
     // A missing or broken configuration fails the whole invocation, loudly, before any record is touched.
     const ready = init();
+    const invocationLog = invocationLogger(deps.logger);
     const settled = await mapWithConcurrency(event.Records, resolved.concurrency, async (sqsRecord) => {
-      const { settled, log } = await processRecord(ready, sqsRecord, context);
+      const { settled, log } = await processRecord(ready, sqsRecord, context, invocationLog);
       logOutcome(log, settled);
       return settled;
     });

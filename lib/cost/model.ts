@@ -13,10 +13,12 @@
  * - a PutEvents per follow-up event the RPC publishes (`publishesPerDelivery`, default 1 per event it
  *   lists under `publishes:`), and in turn everything those events cause.
  *
- * How many messages a batch holds (`fill`): with a batching window, what arrives in the window spread
- * over the RPC's pollers (`maxConcurrency`), between 1 and the batch size; without one, 1 (each
- * receive returns what is there, which at moderate rates is one message: an upper bound on
- * per-request costs).
+ * How many messages a batch holds (`fill`, see `batchFill`): a receive returns what is queued. With a
+ * batching window, what arrives in the window spread over the RPC's pollers (`maxConcurrency`);
+ * without one, 1 while the pollers keep up (deliveries/s x invocation time below the pollers: each
+ * message is received alone as it arrives), and what arrives during an invocation, spread over the
+ * pollers, once they are all busy. Between 1 and the batch size. The load is assumed steady (events
+ * spread evenly over each second, not in bursts): bursts fill batches fuller and cost less.
  */
 import type { Plan, RpcPlan } from '../plan/types.ts';
 import type { Assumptions, Prices } from './prices.ts';
@@ -205,12 +207,19 @@ function cascade(
   return { deliveries };
 }
 
-/** Messages per batch of `rpc` receiving `perSecond` deliveries. */
-export function batchFill(rpc: RpcPlan, perSecond: number): number {
+/**
+ * Messages per batch of `rpc` receiving `perSecond` deliveries whose invocations take `invocationMs`.
+ * A receive returns what is queued: with a batching window, what arrives in the window, spread over
+ * the RPC's pollers; without one, what arrived while every poller was busy, which is nothing (a
+ * batch of 1) until `perSecond x invocation time` reaches the pollers (`maxConcurrency`), and then
+ * what arrives during an invocation, spread over them. Between 1 and the batch size.
+ */
+export function batchFill(rpc: RpcPlan, perSecond: number, invocationMs: number): number {
   const { batchSize, batchingWindowSeconds, maxConcurrency } = rpc.settings;
-  if (batchingWindowSeconds <= 0) return 1;
-  const arriving = (perSecond * batchingWindowSeconds) / Math.max(1, maxConcurrency);
-  return Math.min(batchSize, Math.max(1, arriving));
+  const pollers = Math.max(1, maxConcurrency);
+  const inWindow = (perSecond * Math.max(0, batchingWindowSeconds)) / pollers;
+  const whileBusy = (perSecond * invocationMs) / 1000 / pollers;
+  return Math.min(batchSize, Math.max(1, inWindow, whileBusy));
 }
 
 /** Requests of one delivery to `rpc` whose batches hold `fill` messages. */
@@ -296,7 +305,7 @@ export function costOf(plan: CostPlan, options: CostOptions): CostReport {
   const perDelivery = new Map(
     plan.rpcs.map((rpc) => [
       rpc.id,
-      deliveryRequests(rpc, batchFill(rpc, rpcRate.get(rpc.id) ?? 0), assumptions),
+      deliveryRequests(rpc, batchFill(rpc, rpcRate.get(rpc.id) ?? 0, assumptions.invocationMs), assumptions),
     ]),
   );
 
@@ -326,7 +335,7 @@ export function costOf(plan: CostPlan, options: CostOptions): CostReport {
     return {
       rpc: rpc.id,
       deliveriesPerSecond: perSecond,
-      batchFill: batchFill(rpc, perSecond),
+      batchFill: batchFill(rpc, perSecond, assumptions.invocationMs),
       memoryMb: rpc.settings.memoryMb,
       requests,
       usdPerMillionDeliveries: perDeliveryUsd * 1e6,

@@ -118,12 +118,17 @@ describe('cost model', () => {
     close(api.perMillion.apiGateway, 3.5, 'API Gateway per million');
   });
 
-  it('fills no batch without a batching window, and never past the batch size', () => {
+  it('fills no batch without a batching window while the pollers keep up, and never past the batch size', () => {
     const slow = costOf(plan, { rate: 0.1, prices: LIST_PRICES, assumptions });
     assert.equal(slow.rpcs.find((r) => r.rpc === 'Notification/Notify')?.batchFill, 1);
+    assert.equal(slow.rpcs.find((r) => r.rpc === 'Shipping/Ship')?.batchFill, 1);
+    // 100 deliveries/s x 40 ms = 4 invocations running at once: Ship's 5 pollers keep up
+    const kept = costOf(plan, { rate: 100, prices: LIST_PRICES, assumptions });
+    assert.equal(kept.rpcs.find((r) => r.rpc === 'Shipping/Ship')?.batchFill, 1);
     const fast = costOf(plan, { rate: 1000, prices: LIST_PRICES, assumptions });
     assert.equal(fast.rpcs.find((r) => r.rpc === 'Notification/Notify')?.batchFill, 10);
-    assert.equal(fast.rpcs.find((r) => r.rpc === 'Shipping/Ship')?.batchFill, 1);
+    // 1000/s x 40 ms over 5 busy pollers: what arrives during an invocation, 8 a batch
+    assert.equal(fast.rpcs.find((r) => r.rpc === 'Shipping/Ship')?.batchFill, 8);
   });
 
   it('prices what a file overrides', () => {

@@ -514,8 +514,15 @@ export class Queue {
     });
   }
 
+  /**
+   * Wakes every waiting receive. The one woken first last time goes last (each waiter registers
+   * again in the order it was woken), so messages go round the receives waiting together (a
+   * runtime's pollers, each collecting its batching window; long polls) as SQS spreads messages over
+   * concurrent receives, instead of all to the receive that keeps waking first.
+   */
   private wake(): void {
     if (this.waiters.size === 0) return;
-    for (const waiter of [...this.waiters]) waiter();
+    const waiters = [...this.waiters];
+    for (let i = 1; i <= waiters.length; i++) (waiters[i % waiters.length] as () => void)();
   }
 }
