@@ -62,7 +62,8 @@ export const LIST_PRICES: Prices = {
 /** What the model cannot read from the plan. Each default says where it comes from. */
 export interface Assumptions {
   /**
-   * Billed duration of one worker invocation, in ms (a batch's records run concurrently in it).
+   * Billed duration of one worker invocation, in ms (a batch's records run concurrently in it); it
+   * also sets how full batches get once a worker's pollers are all busy (see `batchFill`).
    * @default 40 - two DynamoDB writes per record in the region plus a small handler
    */
   readonly invocationMs: number;

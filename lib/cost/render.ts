@@ -109,7 +109,9 @@ export function renderCostText(report: CostReport, routerName: string): string {
     `Assumed: ${a.invocationMs} ms per worker invocation, publish ${a.publishVia === 'api' ? `through the publish API (${a.publishInvocationMs} ms at ${a.publishMemoryMb} MB)` : 'with PutEvents directly'}, ` +
       `${a.itemBytes}-byte delivery items, ${a.messageBytes}-byte messages, ${a.workerLogBytesPerDelivery} log bytes per delivery, ` +
       `${Object.keys(a.filterMatch).length === 0 ? 'every filter lets every event through' : 'filter shares as given'}, ` +
-      'one follow-up per listed event per delivery. Change them with --prices <file>.',
+      'one follow-up per listed event per delivery, a steady load (events spread evenly, not in bursts; ' +
+      "without a batching window a batch holds one message until a worker's pollers are all busy). " +
+      'Change them with --prices <file>.',
   ];
   for (const warning of report.warnings) lines.push(`Warning: ${warning}`);
   return lines.join('\n');
