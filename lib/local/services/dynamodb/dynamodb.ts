@@ -17,7 +17,7 @@ import {
   readOldItemRequest,
   singleWriteOperation,
   type WireItem,
-} from './dynamodb-old-item.ts';
+} from './old-item.ts';
 
 /** What dynalite's request handler uses of a request. */
 interface DynaliteRequest extends NodeJS.EventEmitter {
