@@ -6,10 +6,10 @@
 
 import { userFrames } from '../../functions/commons/stack.ts';
 import { escapeTerminal as esc } from '../cli/escape-terminal.ts';
-import type { ApiRequestLog } from './apigateway.ts';
-import type { RouteLog } from './eventbridge/bus.ts';
-import type { DeliveryLog } from './functions/poller.ts';
-import type { RuntimeEvents } from './runtime.ts';
+import type { DeliveryLog } from './lambda/poller.ts';
+import type { RuntimeEvents } from './runtime/runtime.ts';
+import type { ApiRequestLog } from './services/apigateway.ts';
+import type { RouteLog } from './services/eventbridge/bus.ts';
 
 const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
 const paint = (code: number) => (text: string) => (tty ? `\u001b[${code}m${text}\u001b[0m` : text);

@@ -19,9 +19,9 @@ import {
   subscriptionsByEvent,
 } from '../../lib/codegen/spec.ts';
 import type { RouterSpec } from '../../lib/config/types.ts';
-import type { RouteLog } from '../../lib/local/eventbridge/bus.ts';
-import type { DeliveryLog } from '../../lib/local/functions/poller.ts';
-import { synthesize } from '../../lib/local/synth.ts';
+import { synthesize } from '../../lib/local/assembly/synth.ts';
+import type { DeliveryLog } from '../../lib/local/lambda/poller.ts';
+import type { RouteLog } from '../../lib/local/services/eventbridge/bus.ts';
 import { names } from '../../lib/naming.ts';
 import { CLIENT_CONFIG, eventually, type Harness, startHarness } from '../local/helpers.ts';
 

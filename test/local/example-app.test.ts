@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { run as dlq } from '../../lib/cli/commands/dlq.ts';
 import { loadSpec } from '../../lib/config/load.ts';
-import { synthesize } from '../../lib/local/synth.ts';
+import { synthesize } from '../../lib/local/assembly/synth.ts';
 import { publisherSource } from '../../lib/naming.ts';
 import { exampleTransaction } from '../support/example-payloads.ts';
 import { eventually, type Harness, startHarness } from './helpers.ts';

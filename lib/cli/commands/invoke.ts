@@ -11,10 +11,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { ENV } from '../../../functions/commons/contracts.ts';
 import { formatDiagnostics, loadSpec } from '../../config/load.ts';
-import type { DeliveryLog } from '../../local/functions/poller.ts';
+import { isStale, synthesize } from '../../local/assembly/synth.ts';
+import type { DeliveryLog } from '../../local/lambda/poller.ts';
 import { color } from '../../local/log.ts';
-import { LocalRuntime } from '../../local/runtime.ts';
-import { isStale, synthesize } from '../../local/synth.ts';
+import { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { buildGraph, subscribersOf } from '../../plan/graph.ts';
 import { parseCommandArgs } from '../args.ts';
 

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type RecordReport, readOutcomeLine } from '../../../functions/commons/outcome.ts';
-import type { FunctionDefinition } from '../model.ts';
+import type { FunctionDefinition } from '../assembly/model.ts';
 import { STOPPED } from './poller.ts';
 
 /** Extra Node.js flags for function processes, e.g. `--inspect` or `--cpu-prof` (debugging aid). */
