@@ -6,11 +6,11 @@
  * holds is judged from the stored `lockExpiresAt` and `expiresAt`, never from the item's presence
  * (TTL deletion can lag by days).
  */
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
+  type PutCommand,
   UpdateCommand,
   type UpdateCommandInput,
   type UpdateCommandOutput,
@@ -268,6 +268,14 @@ function refusal(record: DeliveryRecord | undefined, request: ClaimRequest): Cla
   }
 }
 
+/** The condition of a write that applies only while this worker's claim (`:attempt`) still holds. */
+const OWNED_CONDITION = '#status = :inProgress AND #attempts = :attempt';
+
+const COMPLETE_UPDATE =
+  'SET #status = :completed, #completedAt = :now, #updated = :now REMOVE #lock, #lastError, #retryAt';
+const COMPLETE_UPDATE_WITH_RESULT =
+  'SET #status = :completed, #completedAt = :now, #updated = :now, #result = :result REMOVE #lock, #lastError, #retryAt';
+
 /** The condition of a new delivery's claim (a PutItem): no record yet. */
 const NEW_CLAIM_CONDITION = 'attribute_not_exists(eventId)';
 
@@ -378,27 +386,30 @@ export class DeliveryStore {
       if (kind === 'new') {
         // No record yet: the whole item in one conditional PutItem, whose only expression is its
         // condition (an UpdateItem's SET clauses would all be plain assignments on a new item).
+        // Sent as DynamoDB's own PutItem with the item written out (strings and numbers only): the
+        // document client's marshalling of it cost as much as the rest of the claim on the client.
+        const item: Record<string, AttributeValue> = {
+          eventId: { S: key.eventId },
+          rpc: { S: key.rpc },
+          status: { S: STATUS.IN_PROGRESS },
+          attempts: { N: '1' },
+          runs: { N: '1' },
+          lockExpiresAt: { N: String(lockExpiresAt) },
+          firstAttemptAt: { N: String(request.now) },
+          updatedAt: { N: String(request.now) },
+          payloadHash: { S: request.payloadHash },
+          eventName: { S: request.eventName },
+          expiresAt: { N: String(this.expiresAt(request.now)) },
+        };
+        if (request.correlationId) item.correlationId = { S: request.correlationId };
+        if (request.causationId) item.causationId = { S: request.causationId };
         await this.client.send(
-          new PutCommand({
+          new PutItemCommand({
             TableName: this.tableName,
-            Item: {
-              eventId: key.eventId,
-              rpc: key.rpc,
-              status: STATUS.IN_PROGRESS,
-              attempts: 1,
-              runs: 1,
-              lockExpiresAt,
-              firstAttemptAt: request.now,
-              updatedAt: request.now,
-              payloadHash: request.payloadHash,
-              eventName: request.eventName,
-              expiresAt: this.expiresAt(request.now),
-              ...(request.correlationId ? { correlationId: request.correlationId } : {}),
-              ...(request.causationId ? { causationId: request.causationId } : {}),
-            },
+            Item: item,
             ConditionExpression: NEW_CLAIM_CONDITION,
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
+          }) as unknown as PutCommand,
         );
         return { claimed: { kind: 'claimed', via: kind, attempt: 1, run: 1, lockExpiresAt } };
       }
@@ -457,12 +468,32 @@ export class DeliveryStore {
     result: string | undefined,
     now: number,
   ): Promise<boolean> {
-    const update = `SET #status = :completed, #completedAt = :now, #updated = :now${result === undefined ? '' : ', #result = :result'} REMOVE #lock, #lastError, #retryAt`;
-    return this.ownedWrite(key, attempt, update, {
-      ':completed': STATUS.COMPLETED,
-      ':now': now,
-      ...(result === undefined ? {} : { ':result': result }),
-    });
+    // Every first delivery ends here: sent as DynamoDB's own UpdateItem with its values written out
+    // (strings and numbers), without the document client's marshalling; fenced as ownedWrite is.
+    const update = result === undefined ? COMPLETE_UPDATE : COMPLETE_UPDATE_WITH_RESULT;
+    const values: Record<string, AttributeValue> = {
+      ':completed': { S: STATUS.COMPLETED },
+      ':now': { N: String(now) },
+      ':inProgress': { S: STATUS.IN_PROGRESS },
+      ':attempt': { N: String(attempt) },
+    };
+    if (result !== undefined) values[':result'] = { S: result };
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { eventId: { S: key.eventId }, rpc: { S: key.rpc } },
+          UpdateExpression: update,
+          ConditionExpression: OWNED_CONDITION,
+          ExpressionAttributeNames: namesFor(update, OWNED_CONDITION),
+          ExpressionAttributeValues: values,
+        }) as unknown as UpdateCommand,
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   /**
@@ -590,7 +621,7 @@ export class DeliveryStore {
     update: string,
     values: Record<string, unknown>,
   ): Promise<boolean> {
-    const condition = '#status = :inProgress AND #attempts = :attempt';
+    const condition = OWNED_CONDITION;
     try {
       await this.update(key, update, condition, {
         ...values,
