@@ -15,9 +15,9 @@
 
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -203,6 +203,27 @@ async function ceiling(
   return (JSON.parse(last) as { rate: number }).rate;
 }
 
+/** CPU time this process has used so far, in ms. */
+function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** CPU time (user + system) the live child processes of this one (the function processes) have used, in ms. */
+function childrenCpuMs(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      if (Number(fields[1]) !== process.pid) continue;
+      total += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return total;
+}
+
 function rssOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
@@ -301,7 +322,13 @@ export async function run(): Promise<void> {
     await drive(runtime, done, 20, 0);
     const worker = runtime.model.functions.find((f) => f.environment.ER_RPC === RPC)?.name ?? '';
     const invocationsBefore = counter.invocations(worker);
+    const cpuBefore = { own: ownCpuMs(), functions: childrenCpuMs() };
     const fixed = await drive(runtime, done, FIXED_RATE * FIXED_SECONDS, FIXED_RATE);
+    const cpu = {
+      own: (ownCpuMs() - cpuBefore.own) / Math.max(1, fixed.deliveries),
+      functions: (childrenCpuMs() - cpuBefore.functions) / Math.max(1, fixed.deliveries),
+    };
+    const load = loadavg()[0] ?? 0;
     const fixedFill = fixed.deliveries / Math.max(1, counter.invocations(worker) - invocationsBefore);
     const rate = (p: Phase) => p.deliveries / p.seconds;
     const saturated: Phase[] = [];
@@ -327,6 +354,9 @@ export async function run(): Promise<void> {
     console.log(`example app, ${EVENT} -> ${RPC} (one delivery per event), durable state`);
     console.log(
       `  fixed load ${FIXED_RATE}/s for ${FIXED_SECONDS}s: ${fixed.deliveries} deliveries, ${rate(fixed).toFixed(0)}/s, publish->handled p50 ${fixed.p50.toFixed(0)} ms, p99 ${fixed.p99.toFixed(0)} ms (goal p99 <= 50 ms); ${fixedFill.toFixed(1)} messages per invocation`,
+    );
+    console.log(
+      `    CPU per delivery at that load: runtime ${cpu.own.toFixed(2)} ms (HTTP APIs, bus, queues and journal, DynamoDB, with this bench's PutEvents client), function processes ${cpu.functions.toFixed(2)} ms (worker, SDK, IPC); ${((FIXED_RATE * (cpu.own + cpu.functions)) / 1000).toFixed(2)} of ${availableParallelism()} cores at ${FIXED_RATE}/s; load average ${load.toFixed(1)}`,
     );
     console.log(
       `  saturation (${SATURATION_EVENTS} events, PutEvents of 10), ${RUNS} runs: ${spread(rates, whole)} deliveries/s, publish->handled p50 ${spread(
