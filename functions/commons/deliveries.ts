@@ -271,10 +271,7 @@ function refusal(record: DeliveryRecord | undefined, request: ClaimRequest): Cla
 /** The condition of a write that applies only while this worker's claim (`:attempt`) still holds. */
 const OWNED_CONDITION = '#status = :inProgress AND #attempts = :attempt';
 
-const COMPLETE_UPDATE =
-  'SET #status = :completed, #completedAt = :now, #updated = :now REMOVE #lock, #lastError, #retryAt';
-const COMPLETE_UPDATE_WITH_RESULT =
-  'SET #status = :completed, #completedAt = :now, #updated = :now, #result = :result REMOVE #lock, #lastError, #retryAt';
+const COMPLETE_SET = 'SET #status = :completed, #completedAt = :now, #updated = :now';
 
 /** The condition of a new delivery's claim (a PutItem): no record yet. */
 const NEW_CLAIM_CONDITION = 'attribute_not_exists(eventId)';
@@ -467,10 +464,15 @@ export class DeliveryStore {
     attempt: number,
     result: string | undefined,
     now: number,
+    /**
+     * The claim was a new delivery's PutItem: its item holds no `lastError` or `retryAt` (nothing
+     * else writes an IN_PROGRESS item at this attempt), so only the lock is removed.
+     */
+    fromNew = false,
   ): Promise<boolean> {
     // Every first delivery ends here: sent as DynamoDB's own UpdateItem with its values written out
     // (strings and numbers), without the document client's marshalling; fenced as ownedWrite is.
-    const update = result === undefined ? COMPLETE_UPDATE : COMPLETE_UPDATE_WITH_RESULT;
+    const update = `${result === undefined ? COMPLETE_SET : `${COMPLETE_SET}, #result = :result`} REMOVE #lock${fromNew ? '' : ', #lastError, #retryAt'}`;
     const values: Record<string, AttributeValue> = {
       ':completed': { S: STATUS.COMPLETED },
       ':now': { N: String(now) },

@@ -33,6 +33,7 @@ export async function record(
       claimed.attempt,
       boundedResult(ran.result, options.maxResultBytes),
       deps.now(),
+      claimed.via === 'new',
     );
     if (!completed)
       return settle(
