@@ -18,6 +18,7 @@ export class ManualClock implements Clock {
   private current: number;
   private seq = 0;
   private readonly timers = new Set<Scheduled>();
+  private watchers: Array<{ readonly at: number; readonly resolve: () => void }> = [];
 
   constructor(start = Date.parse('2026-11-20T10:00:00.000Z')) {
     this.current = start;
@@ -35,9 +36,13 @@ export class ManualClock implements Clock {
     return this.add(Math.max(1, ms), Math.max(1, ms), callback);
   }
 
-  /** Timers waiting (not cancelled): a test can see that something is scheduled. */
-  pending(): number {
-    return [...this.timers].filter((t) => !t.cancelled).length;
+  /**
+   * Resolves once a timer is set to fall due at `at` (epoch ms) or later: the signal that whatever
+   * sets it (a long poll, a retry) is now waiting, so moving the clock will reach it.
+   */
+  scheduled(at: number): Promise<void> {
+    if ([...this.timers].some((t) => t.at >= at && t.every === undefined)) return Promise.resolve();
+    return new Promise((resolve) => this.watchers.push({ at, resolve }));
   }
 
   /**
@@ -71,6 +76,11 @@ export class ManualClock implements Clock {
   private add(ms: number, every: number | undefined, callback: () => void): Timer {
     const timer: Scheduled = { at: this.current + ms, seq: this.seq++, every, callback, cancelled: false };
     this.timers.add(timer);
+    if (every === undefined && this.watchers.length > 0) {
+      const due = this.watchers.filter((w) => timer.at >= w.at);
+      this.watchers = this.watchers.filter((w) => timer.at < w.at);
+      for (const w of due) w.resolve();
+    }
     // A timer due now runs on a later turn of the loop, as setTimeout(fn, 0) does.
     if (ms === 0 && every === undefined) setImmediate(() => this.fire(timer));
     return {
