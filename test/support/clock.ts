@@ -24,9 +24,8 @@ export class ManualClock implements Clock {
     this.current = start;
   }
 
-  now(): number {
-    return this.current;
-  }
+  /** Epoch ms; a bound function, so `clock.now` can be handed on as a `() => number`. */
+  readonly now = (): number => this.current;
 
   after(ms: number, callback: () => void, _options?: TimerOptions): Timer {
     return this.add(Math.max(0, ms), undefined, callback);
@@ -47,8 +46,9 @@ export class ManualClock implements Clock {
 
   /**
    * Moves the time forward by `ms`, running every timer due on the way in order, each at its own time
-   * (`now()` reads its due time while it runs). Then lets the work those timers started (promises,
-   * I/O callbacks already queued) run one turn of the event loop.
+   * (`now()` reads its due time while it runs); the time has moved when the call returns. The promise
+   * then lets the work those timers started (promises, I/O callbacks already queued) run one turn of
+   * the event loop.
    */
   async advance(ms: number): Promise<void> {
     const target = this.current + ms;
