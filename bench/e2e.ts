@@ -23,12 +23,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { publisherSource } from '../common/naming.ts';
 import { DEFAULT_WORKER_OPTIONS } from '../functions/commons/options.ts';
 import { LocalDynamoDb } from '../lib/local/dynamodb.ts';
 import { RequestCounter } from '../lib/local/request-counter.ts';
 import { LocalRuntime } from '../lib/local/runtime.ts';
 import { isStale, synthesize } from '../lib/local/synth.ts';
-import { publisherSource } from '../lib/naming.ts';
 import { deliveriesTableKey } from '../test/support/deliveries-table.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

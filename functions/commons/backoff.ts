@@ -3,7 +3,7 @@
  * allowed attempt (`retryAt`), and the message is made visible again then, with a delay that doubles
  * with each run of the delivery, up to a cap (ChangeMessageVisibility on the worker's own queue).
  */
-import type { QueuePort } from './ports.ts';
+import type { QueuePort } from '../../common/ports.ts';
 
 export interface BackoffOptions {
   /** Delay after the first failed receive. @default 10 */

@@ -21,8 +21,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { mapWithConcurrency } from '../commons/concurrency.ts';
-import { PayloadValidator } from '../commons/payload-schema.ts';
+import { mapWithConcurrency } from '../../common/concurrency.ts';
+import { PayloadValidator } from '../../common/payload-schema.ts';
 import {
   busOf,
   type PreparedEntry,
@@ -30,13 +30,13 @@ import {
   prepareEntries,
   type SendOptions,
   sendEntries,
-} from '../commons/publish.ts';
+} from '../../common/publish.ts';
+import { authorize, identifyCaller } from '../../common/publishers.ts';
+import { type PublishReceipt, RECEIPT_SORT_KEY, recordReceipt } from '../../common/receipts.ts';
+import { buildStatus, queryEvent } from '../../common/status.ts';
 import { loadPublishConfig, type PublishConfig } from './config.ts';
 import { json, problemResponse } from './http.ts';
-import { authorize, identifyCaller } from './publishers.ts';
-import { type PublishReceipt, RECEIPT_SORT_KEY, recordReceipt } from './receipts.ts';
 import { decodeBody, type FieldProblem, parseRequest } from './request.ts';
-import { buildStatus, queryEvent } from './status.ts';
 
 /** What the handler works with; tests build their own. */
 export interface PublishDependencies {

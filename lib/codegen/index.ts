@@ -6,19 +6,18 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { publisherSource } from '../../common/naming.ts';
 import type { RouterSpec } from '../config/types.ts';
-import { publisherSource } from '../naming.ts';
 import { buildOpenApi } from '../openapi/index.ts';
 import { renderEventsFile } from './events-file.ts';
 import { renderPublisherFile } from './publisher-file.ts';
 
-/** functions/publish/publisher.ts, which the generated publisher builds on. */
+/** common/publisher.ts, which the generated publisher builds on. */
 const PUBLISHER_MODULE = resolve(
   dirname(fileURLToPath(import.meta.url)),
   '..',
   '..',
-  'functions',
-  'publish',
+  'common',
   'publisher.ts',
 );
 

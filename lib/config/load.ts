@@ -18,8 +18,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { EVENTBRIDGE, NAME_LIMITS, QUEUE_POLICY_BYTES } from '../../functions/commons/aws-limits.ts';
-import { names, publisherSource } from '../naming.ts';
+import { EVENTBRIDGE, NAME_LIMITS, QUEUE_POLICY_BYTES } from '../../common/aws-limits.ts';
+import { publisherSource } from '../../common/naming.ts';
+import { names } from '../naming.ts';
 import { groupRules } from '../plan/rules.ts';
 import { DiagnosticBag } from './diagnostics.ts';
 import { formatDuration } from './durations.ts';

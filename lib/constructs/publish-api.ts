@@ -17,17 +17,16 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BUNDLE_DEFINES, ENV } from '../../functions/commons/contracts.ts';
-import { FILTERED_SUBSCRIPTIONS, SCHEMA_VERSION_KEY } from '../../functions/publish/config.ts';
-import { JWT_ENV } from '../../functions/publish/jwt-authorizer.ts';
+import { kebabCase } from '../../common/case.ts';
+import { BUNDLE_DEFINES, ENV, JWT_ENV, SCHEMA_VERSION_KEY } from '../../common/contracts.ts';
 import {
   API_KEY_PUBLISHERS_ENV,
   PUBLISHERS_DEFINE,
   type PublisherDirectory,
-} from '../../functions/publish/publishers.ts';
+} from '../../common/publishers.ts';
 import { filteredSubscriptionsByEvent, subscriptionsByEvent } from '../codegen/spec.ts';
 import type { PublishApiAuth, RouterSpec } from '../config/types.ts';
-import { kebab, names } from '../naming.ts';
+import { names } from '../naming.ts';
 import { planPublishers } from '../plan/plan.ts';
 import type { PublisherPlan } from '../plan/types.ts';
 import { acknowledge } from './nag.ts';
@@ -91,7 +90,7 @@ export function publishFunctionConstants(
   return {
     [BUNDLE_DEFINES.eventSchemas]: JSON.stringify(schemas),
     [ENV.subscriptions]: JSON.stringify(subscriptionsByEvent(spec)),
-    [FILTERED_SUBSCRIPTIONS]: JSON.stringify(filteredSubscriptionsByEvent(spec)),
+    [BUNDLE_DEFINES.filteredSubscriptions]: JSON.stringify(filteredSubscriptionsByEvent(spec)),
     [PUBLISHERS_DEFINE]: JSON.stringify(directory),
   };
 }
@@ -339,7 +338,7 @@ export class PublishApi extends Construct {
     return publishers.map((publisher) => {
       const keyName = publisher.identity?.kind === 'apiKey' ? publisher.identity.name : publisher.name;
       const key = this.api.addApiKey(`ApiKey${publisher.name}`, {
-        apiKeyName: `${names.publishApiName(ctx)}-${kebab(keyName)}`,
+        apiKeyName: `${names.publishApiName(ctx)}-${kebabCase(keyName)}`,
         description: `API key of publisher ${publisher.name} on ${names.publishApiName(ctx)}`,
       });
       return { key, publisher: publisher.name };

@@ -4,7 +4,7 @@
  * with `--verbose`; stderr always, except the worker's outcome lines the delivery line already tells.
  */
 
-import { userFrames } from '../../functions/commons/stack.ts';
+import { userFrames } from '../../common/stack.ts';
 import { escapeTerminal as esc } from '../cli/escape-terminal.ts';
 import type { ApiRequestLog } from './apigateway.ts';
 import type { RouteLog } from './eventbridge/bus.ts';

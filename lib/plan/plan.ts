@@ -1,9 +1,10 @@
 /**
  * The planner: RouterSpec -> Plan. Pure: same spec, same plan; no CDK, no I/O.
  */
-import { EVENTBRIDGE } from '../../functions/commons/aws-limits.ts';
+import { EVENTBRIDGE } from '../../common/aws-limits.ts';
+import { publisherSource, splitRpcId } from '../../common/naming.ts';
 import type { RouterSpec } from '../config/types.ts';
-import { type NameContext, names, prefix, publisherSource, splitRpcId } from '../naming.ts';
+import { type NameContext, names, prefix } from '../naming.ts';
 import { planAlarms } from './alarms.ts';
 import {
   CLOUDFORMATION_STACK_RESOURCE_LIMIT,

@@ -3,10 +3,11 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SCHEMA_VERSION_KEY } from '../../functions/commons/contracts.ts';
-import { remoteCallTimeoutMs } from '../../functions/commons/remote-budget.ts';
+import { SCHEMA_VERSION_KEY } from '../../common/contracts.ts';
+import { publisherSource } from '../../common/naming.ts';
+import { remoteCallTimeoutMs } from '../../common/remote-budget.ts';
 import type { JsonSchema, RouterSpec, RpcSettings, RpcSpec } from '../config/types.ts';
-import { type NameContext, names, publisherSource } from '../naming.ts';
+import { type NameContext, names } from '../naming.ts';
 import { planRpcAlarms } from './alarms.ts';
 import type { RpcPlan, RpcRunner } from './types.ts';
 
@@ -35,7 +36,7 @@ export function visibilityTimeoutFor(settings: RpcSettings): number {
 
 /**
  * Timeout of one remote call: all of the function timeout but what the worker needs before the call
- * (the claim) and after it (recording the outcome); see functions/commons/remote-budget.ts.
+ * (the claim) and after it (recording the outcome); see common/remote-budget.ts.
  */
 export function remoteTimeoutMsFor(settings: RpcSettings): number {
   return remoteCallTimeoutMs(settings.timeoutSeconds);

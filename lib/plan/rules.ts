@@ -2,10 +2,12 @@
  * Rule planning: subscriptions of one service grouped by (event, identical filter), at most
  * MAX_TARGETS_PER_RULE targets per rule.
  */
-import { EVENTBRIDGE } from '../../functions/commons/aws-limits.ts';
-import { inputTemplateFor } from '../../functions/commons/contracts.ts';
+import { EVENTBRIDGE } from '../../common/aws-limits.ts';
+import { kebabCase } from '../../common/case.ts';
+import { inputTemplateFor } from '../../common/contracts.ts';
+import { fitName, splitRpcId } from '../../common/naming.ts';
 import type { SubscriptionSpec } from '../config/types.ts';
-import { fitName, kebab, type NameContext, names, splitRpcId } from '../naming.ts';
+import { type NameContext, names } from '../naming.ts';
 import { rulePatternFor } from '../patterns/rule-pattern.ts';
 import { canonicalJson } from './canonical-json.ts';
 import type { RpcDraft } from './rpcs.ts';
@@ -58,7 +60,7 @@ export function groupRules(
 
 /** Target id of an RPC within a rule of its service: the kebab-cased method (unique within a service). */
 export function targetIdFor(rpcId: string): string {
-  return fitName(kebab(splitRpcId(rpcId).method), 64);
+  return fitName(kebabCase(splitRpcId(rpcId).method), 64);
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EventStatus } from '../../functions/publish/status.ts';
+import type { EventStatus } from '../../common/status.ts';
 import { describeDeadLetter } from '../../lib/cli/commands/dlq.ts';
 import { formatStatus } from '../../lib/cli/commands/status.ts';
 import { escapeTerminal } from '../../lib/cli/escape-terminal.ts';

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import type { DeliveryStatus } from '../../functions/commons/contracts.ts';
-import type { EventStatus } from '../../functions/publish/status.ts';
+import type { DeliveryStatus } from '../../common/contracts.ts';
+import type { EventStatus } from '../../common/status.ts';
 import {
   filteredSubscriptionsByEvent,
   loadRouterSpec,

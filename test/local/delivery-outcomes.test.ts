@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { type AttributeValue, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
-import type { DeliveryStatus } from '../../functions/commons/contracts.ts';
+import type { DeliveryStatus } from '../../common/contracts.ts';
 import type { DeliveryLog } from '../../lib/local/functions/poller.ts';
 import { formatDelivery } from '../../lib/local/log.ts';
 import { deliveriesTableResource } from '../support/deliveries-table.ts';

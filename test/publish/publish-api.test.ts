@@ -6,7 +6,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import { BUNDLE_DEFINES, ENV } from '../../functions/commons/contracts.ts';
+import { BUNDLE_DEFINES, ENV } from '../../common/contracts.ts';
 import type { PublishApiAuth, RouterSpec } from '../../lib/config/types.ts';
 import { applyNagChecks } from '../../lib/constructs/nag.ts';
 import { PublishApi, publishFunctionConstants } from '../../lib/constructs/publish-api.ts';

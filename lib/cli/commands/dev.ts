@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { ENV } from '../../../functions/commons/contracts.ts';
+import { ENV } from '../../../common/contracts.ts';
+import { publisherSource } from '../../../common/naming.ts';
 import { loadSpec } from '../../config/load.ts';
 import type { RouterSpec } from '../../config/types.ts';
 import { createDashboard } from '../../local/dashboard/index.ts';
@@ -14,7 +15,6 @@ import { color, terminalEvents } from '../../local/log.ts';
 import { functionsDirOf, RebundleError, WorkerRebundler } from '../../local/rebundle.ts';
 import { DEFAULT_PORT, LocalRuntime } from '../../local/runtime.ts';
 import { isStale, synthesize } from '../../local/synth.ts';
-import { publisherSource } from '../../naming.ts';
 import { buildGraph } from '../../plan/graph.ts';
 import { parseCommandArgs } from '../args.ts';
 import { type BannerExample, type BannerInfo, formatBanner } from '../dev-banner.ts';

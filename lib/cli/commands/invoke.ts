@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { ENV } from '../../../functions/commons/contracts.ts';
+import { ENV } from '../../../common/contracts.ts';
 import { formatDiagnostics, loadSpec } from '../../config/load.ts';
 import type { DeliveryLog } from '../../local/functions/poller.ts';
 import { color } from '../../local/log.ts';

@@ -11,7 +11,7 @@ import {
   type EventStatus,
   queryDeliveries,
   type RpcDeliveryState,
-} from '../../../functions/publish/status.ts';
+} from '../../../common/status.ts';
 import { filteredSubscriptionsByEvent, subscriptionsByEvent } from '../../codegen/spec.ts';
 import { names } from '../../naming.ts';
 import { loadRouterSpecOrReport, parseCommandArgs } from '../args.ts';

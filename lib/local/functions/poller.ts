@@ -5,7 +5,7 @@
  * reappear after the visibility timeout (or after `retryDelaySeconds` when set for local dev).
  */
 
-import { type RecordOutcome, type RecordReport, returnsToQueue } from '../../../functions/commons/outcome.ts';
+import { type RecordOutcome, type RecordReport, returnsToQueue } from '../../../common/outcome.ts';
 import type { EventSourceMappingDefinition } from '../model.ts';
 import type { Message, Queue } from '../sqs/queue.ts';
 import type { FunctionRunner, InvokeOutcome } from './runner.ts';
@@ -40,7 +40,7 @@ export interface DeliveryLog {
   readonly error?: string;
   /** Name of the error a `dead-lettered` (or failed) delivery was sent away with, when the worker said. */
   readonly errorType?: string;
-  /** The bounded stack of the error the RPC threw (functions/commons/stack.ts), when the worker said. */
+  /** The bounded stack of the error the RPC threw (common/stack.ts), when the worker said. */
   readonly stack?: string;
   /** For a `duplicate`: what it duplicated, when the worker said. */
   readonly duplicateOf?: RecordReport['duplicateOf'];

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { type RecordReport, readOutcomeLine } from '../../../functions/commons/outcome.ts';
+import { type RecordReport, readOutcomeLine } from '../../../common/outcome.ts';
 import type { FunctionDefinition } from '../model.ts';
 import { STOPPED } from './poller.ts';
 
@@ -25,7 +25,7 @@ const INIT_LIMIT_MS = 10_000;
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.mjs');
 
-export type { RecordReport } from '../../../functions/commons/outcome.ts';
+export type { RecordReport } from '../../../common/outcome.ts';
 
 export interface InvokeOutcome {
   readonly ok: boolean;

@@ -54,9 +54,6 @@ export interface QueueMessage<P = unknown> {
 /** Key under which a schema compiled into a bundle carries its event's `schemaVersion`. */
 export const SCHEMA_VERSION_KEY = 'x-schema-version';
 
-/** EventBridge `source` of events published through event-router. */
-export const EVENT_SOURCE_PREFIX = 'event-router';
-
 /** Builds the InputTemplate of a rule target delivering to `rpcId`. */
 export function inputTemplateFor(rpcId: string): string {
   return `{"rpc":${JSON.stringify(rpcId)},"event":<aws.events.event.json>}`;
@@ -153,6 +150,14 @@ export const ENV = {
   subscriptions: 'ER_SUBSCRIPTIONS',
 } as const;
 
+/** Environment variables of the publish API's JWT authorizer (set by the PublishApi construct). */
+export const JWT_ENV = {
+  issuer: 'ER_JWT_ISSUER',
+  audience: 'ER_JWT_AUDIENCE',
+  /** Comma-separated claims passed on to the publish function as authorizer context. */
+  claims: 'ER_JWT_CLAIMS',
+} as const;
+
 /** Message attributes set on a message the worker sends to a DLQ. */
 export const DLQ_ATTRIBUTES = {
   errorType: 'ErrorType',
@@ -197,6 +202,11 @@ export const BUNDLE_DEFINES = {
    * its schema version under SCHEMA_VERSION_KEY: a follow-up is validated before it is sent.
    */
   publishedSchemas: 'ER_PUBLISHED_SCHEMAS',
+  /**
+   * Publish function: JSON `{ [eventName]: rpcId[] }` of the subscriptions that have a content filter (the
+   * status marks those RPCs' PENDING as possibly final).
+   */
+  filteredSubscriptions: 'ER_FILTERED_SUBSCRIPTIONS',
 } as const;
 
 /** How one record ended (the worker's outcome log line): see outcome.ts. */

@@ -40,6 +40,8 @@ export const NAME_LIMITS = {
   alarmName: 255,
   /** SNS topic name: 1-256 (SNS API reference, CreateTopic `Name`). */
   topicName: 256,
+  /** PutEvents entry `Source`: 1-256 (EventBridge API reference, PutEventsRequestEntry `Source`). */
+  eventSource: 256,
   /** Event archive name: 1-48 (EventBridge API reference, CreateArchive `ArchiveName`). */
   archiveName: 48,
   /**
