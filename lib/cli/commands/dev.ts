@@ -4,7 +4,7 @@
  * API routes. Prints what to export and a ready command that publishes an example event.
  */
 import { existsSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { ENV } from '../../../common/contracts.ts';
 import { publisherSource } from '../../../common/naming.ts';
 import { loadSpec } from '../../config/load.ts';
@@ -311,7 +311,11 @@ function startWatching(o: Options, runtime: LocalRuntime, onReloaded: () => void
     timer = setTimeout(() => void rebuild(), WATCH_DEBOUNCE_MS);
   };
   const functionsDir = functionsDirOf(o.file);
-  const stop = watchTree({ files: [o.file], trees: [functionsDir] }, onChange);
+  // The framework's shared code beside the handlers (this repository's own layout) is watched too: a
+  // change there re-synthesizes, as synthesis imports it.
+  const sharedDir = join(dirname(functionsDir), 'common');
+  const trees = existsSync(sharedDir) ? [functionsDir, sharedDir] : [functionsDir];
+  const stop = watchTree({ files: [o.file], trees }, onChange);
   console.log(
     color.dim(
       `Watching ${o.file} and ${relative(process.cwd(), functionsDir) || '.'}/ for changes${typecheck ? ' (type checked in the background)' : ''}.`,
