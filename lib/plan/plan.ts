@@ -3,6 +3,7 @@
  */
 import { EVENTBRIDGE } from '../../common/aws-limits.ts';
 import { publisherSource, splitRpcId } from '../../common/naming.ts';
+import { groupRules } from '../config/rule-groups.ts';
 import type { RouterSpec } from '../config/types.ts';
 import { type NameContext, names, prefix } from '../naming.ts';
 import { planAlarms } from './alarms.ts';
@@ -12,7 +13,7 @@ import {
   estimateServiceStack,
 } from './estimate.ts';
 import { DEFAULT_REMOTE_ENTRY, planRpc, type RpcDraft, rpcPlanningContext } from './rpcs.ts';
-import { finishRules, groupRules } from './rules.ts';
+import { finishRules } from './rules.ts';
 import { shardService } from './shards.ts';
 import type {
   Plan,

@@ -8,7 +8,7 @@ import type { EventStatus } from '../../common/status.ts';
 import { describeDeadLetter } from '../../lib/cli/commands/dlq.ts';
 import { formatStatus } from '../../lib/cli/commands/status.ts';
 import { escapeTerminal } from '../../lib/cli/escape-terminal.ts';
-import { formatDelivery, formatRoute, terminalEvents } from '../../lib/local/log.ts';
+import { formatDelivery, formatRoute, terminalEvents } from '../../lib/cli/present/terminal-log.ts';
 
 const HOSTILE = 'evt\u001b[2J\u001b]0;pwned\u0007\rfake\u202eline\u009b31m';
 // No raw ESC, BEL, CR, CSI or bidi override may be printed.

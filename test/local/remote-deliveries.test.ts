@@ -24,7 +24,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { build } from 'esbuild';
 import type { DeliveryRecord } from '../../common/contracts.ts';
 import { remoteCallTimeoutMs } from '../../common/remote-budget.ts';
-import { formatDelivery } from '../../lib/local/log.ts';
+import { formatDelivery } from '../../lib/cli/present/terminal-log.ts';
 import { deliveriesTableResource } from '../support/deliveries-table.ts';
 import { ROOT } from '../worker/support/bundle.ts';
 import { authorizedPayload } from '../worker/support/harness.ts';

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { MAX_STACK_CHARS, sanitizeAttribute, trimStack, userFrames } from '../../common/stack.ts';
 import { deadLetterAttributes } from '../../functions/commons/dead-letters.ts';
 import { summarizeError } from '../../functions/commons/errors.ts';
-import { formatStack } from '../../lib/local/log.ts';
+import { formatStack } from '../../lib/cli/present/terminal-log.ts';
 import { copiedAttributes, type DeadLetter } from '../../lib/ops/dead-letter.ts';
 
 const ROOT = '/home/dev/shop';

@@ -11,13 +11,14 @@ import { loadSpec } from '../../config/load.ts';
 import type { RouterSpec } from '../../config/types.ts';
 import { createDashboard } from '../../local/dashboard/index.ts';
 import { exampleFor } from '../../local/example-event.ts';
-import { color, terminalEvents } from '../../local/log.ts';
 import { functionsDirOf, RebundleError, WorkerRebundler } from '../../local/rebundle.ts';
 import { DEFAULT_PORT, LocalRuntime } from '../../local/runtime.ts';
 import { isStale, synthesize } from '../../local/synth.ts';
 import { buildGraph } from '../../plan/graph.ts';
 import { parseCommandArgs } from '../args.ts';
 import { type BannerExample, type BannerInfo, formatBanner } from '../dev-banner.ts';
+import { color } from '../present/color.ts';
+import { terminalEvents } from '../present/terminal-log.ts';
 import { BackgroundTypecheck, formatTypeProblem, type TypeProblem } from '../typecheck.ts';
 import { watchTree } from '../watch-tree.ts';
 

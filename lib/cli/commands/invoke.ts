@@ -12,11 +12,11 @@ import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { ENV } from '../../../common/contracts.ts';
 import { formatDiagnostics, loadSpec } from '../../config/load.ts';
 import type { DeliveryLog } from '../../local/functions/poller.ts';
-import { color } from '../../local/log.ts';
 import { LocalRuntime } from '../../local/runtime.ts';
 import { isStale, synthesize } from '../../local/synth.ts';
 import { buildGraph, subscribersOf } from '../../plan/graph.ts';
 import { parseCommandArgs } from '../args.ts';
+import { color } from '../present/color.ts';
 
 export const summary = "Run one RPC's worker once, locally, on a payload, and print outcome, result and logs";
 export const usage = `event-router invoke <Service/Method> --event <file|json> [options]

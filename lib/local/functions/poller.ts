@@ -8,11 +8,8 @@
 import { type RecordOutcome, type RecordReport, returnsToQueue } from '../../../common/outcome.ts';
 import type { EventSourceMappingDefinition } from '../model.ts';
 import type { Message, Queue } from '../sqs/queue.ts';
-import type { FunctionRunner, InvokeOutcome } from './runner.ts';
+import { type FunctionRunner, type InvokeOutcome, STOPPED } from './runner.ts';
 import { describeMessage, sqsRecord } from './sqs-event.ts';
-
-/** Error name of invocations cut short because the runtime is stopping. */
-export const STOPPED = 'Runtime.Stopped';
 
 /**
  * How a delivery ended. For the event-router worker, which says how each record ended, its

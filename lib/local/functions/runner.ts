@@ -13,7 +13,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type RecordReport, readOutcomeLine } from '../../../common/outcome.ts';
 import type { FunctionDefinition } from '../model.ts';
-import { STOPPED } from './poller.ts';
+
+/** Error name of invocations cut short because the runtime is stopping. */
+export const STOPPED = 'Runtime.Stopped';
 
 /** Extra Node.js flags for function processes, e.g. `--inspect` or `--cpu-prof` (debugging aid). */
 function extraNodeArgs(): string[] {
