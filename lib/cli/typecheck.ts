@@ -87,7 +87,7 @@ export class BackgroundTypecheck {
             options.functionsDir,
             join(ROOT, 'functions'),
             join(ROOT, 'common'),
-            join(ROOT, 'generated'),
+            join(dirname(options.functionsDir), 'generated'),
           ],
         },
         null,

@@ -11,6 +11,7 @@ import type { RouterSpec } from '../config/types.ts';
 import { buildOpenApi } from '../openapi/index.ts';
 import { renderEventsFile } from './events-file.ts';
 import { renderPublisherFile } from './publisher-file.ts';
+import { renderRpcFile } from './rpc-file.ts';
 
 /** common/publisher.ts, which the generated publisher builds on. */
 const PUBLISHER_MODULE = resolve(
@@ -19,6 +20,16 @@ const PUBLISHER_MODULE = resolve(
   '..',
   'common',
   'publisher.ts',
+);
+
+/** functions/commons/rpc.ts, whose `bindRpc` the generated `defineRpc` is made with. */
+const RPC_MODULE = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'functions',
+  'commons',
+  'rpc.ts',
 );
 
 /** Import specifier of `target` from a file in `fromDir` (always relative, `/`-separated). */
@@ -44,6 +55,7 @@ export function generate(spec: RouterSpec, outDir: string): GeneratedFile[] {
         spec.publishers.map((p) => ({ name: p.name, source: publisherSource(spec.app.name, p.name) })),
       ),
     },
+    { path: 'rpc.ts', content: renderRpcFile(importPath(resolve(outDir), RPC_MODULE)) },
     { path: 'openapi.json', content: `${JSON.stringify(buildOpenApi(spec), null, 2)}\n` },
   ];
 }

@@ -1,7 +1,7 @@
 /**
  * The import graph of the project's own modules (bin/, lib/, functions/, common/, generated/), read
  * from the source text: static `import`/`export … from`, side-effect imports and literal dynamic
- * `import('…')`. Relative specifiers and the package's `#commons/*` subpath imports are resolved;
+ * `import('…')`. Relative specifiers and the package's subpath imports (`#commons/*`, `#generated/*`) are resolved;
  * packages are left out. Used by layers.test.ts.
  */
 import { execFileSync } from 'node:child_process';

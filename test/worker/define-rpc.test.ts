@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { kebabCase } from '../../common/case.ts';
-import { defineRpc } from '../../functions/commons/rpc.ts';
+import { defineRpc } from '../../generated/rpc.ts';
 import { authorizedPayload, type Harness, startHarness } from './support/harness.ts';
 import { busEvent, lambdaContext, queueMessage, sqsEvent, sqsRecord } from './support/messages.ts';
 
