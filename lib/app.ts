@@ -103,7 +103,7 @@ export function buildRouter(spec: RouterSpec, options: BuildAppOptions = {}): Ro
   const env = options.env ?? defaultEnv();
   const stackProps = env === undefined ? {} : { env };
 
-  const coreStack = new CoreStack(app, plan.core.stackName, { ...stackProps, spec, plan });
+  const coreStack = new CoreStack(app, plan.core.stackName, { ...stackProps, plan });
   const prebuilt = options.prebuilt;
   const serviceStacks = plan.stacks.map((stackPlan) => {
     const stack = new ServiceStack(app, stackPlan.stackName, {

@@ -6,7 +6,6 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { kebabCase } from '../../common/case.ts';
-import { names } from '../naming.ts';
 import type { Plan, RpcPlan, ServiceStackPlan } from '../plan/types.ts';
 import { ruleFailedInvocationsAlarm } from './alarms.ts';
 import { DlqOperatorPolicy } from './dlq-operator-policy.ts';
@@ -68,8 +67,8 @@ export class ServiceStack extends Stack {
     }
     this.workers = workers;
     this.operatorPolicy = new DlqOperatorPolicy(this, 'DlqOperator', {
-      managedPolicyName: names.dlqOperatorPolicyName(plan.names, stack.service, stack.shard),
-      viewerPolicyName: names.dlqViewerPolicyName(plan.names, stack.service, stack.shard),
+      managedPolicyName: stack.dlqOperatorPolicyName,
+      viewerPolicyName: stack.dlqViewerPolicyName,
       serviceLabel,
       workers: [...workers.values()],
       refs,

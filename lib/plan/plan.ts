@@ -12,6 +12,7 @@ import {
   DEFAULT_STACK_RESOURCE_BUDGET,
   estimateServiceStack,
 } from './estimate.ts';
+import { planPublishApi } from './publish-api.ts';
 import { DEFAULT_REMOTE_ENTRY, planRpc, type RpcDraft, rpcPlanningContext } from './rpcs.ts';
 import { finishRules } from './rules.ts';
 import { shardService } from './shards.ts';
@@ -82,7 +83,16 @@ export function planRouter(spec: RouterSpec, options: PlanOptions = {}): Plan {
           hint: 'Subscribe the RPC to fewer events, or split it into several RPCs.',
         });
       }
-      stacks.push({ stackName, service: service.name, shard, rpcs, rules, estimatedResources });
+      stacks.push({
+        stackName,
+        service: service.name,
+        shard,
+        rpcs,
+        rules,
+        estimatedResources,
+        dlqOperatorPolicyName: names.dlqOperatorPolicyName(ctx, service.name, shard),
+        dlqViewerPolicyName: names.dlqViewerPolicyName(ctx, service.name, shard),
+      });
     });
   }
 
@@ -112,6 +122,8 @@ export function planRouter(spec: RouterSpec, options: PlanOptions = {}): Plan {
     rpcs: stacks.flatMap((stack) => stack.rpcs),
     rules,
     publishers,
+    publishApi: planPublishApi(spec, publishers),
+    opsRecordsPolicyName: names.opsRecordsPolicyName(ctx),
     warnings,
   };
 }

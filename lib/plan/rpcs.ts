@@ -1,8 +1,10 @@
 /**
  * Per-RPC planning: names, queue timing, the worker's entry and what it is told about its events.
  */
+
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SQS } from '../../common/aws-limits.ts';
 import { SCHEMA_VERSION_KEY } from '../../common/contracts.ts';
 import { publisherSource } from '../../common/naming.ts';
 import { remoteCallTimeoutMs } from '../../common/remote-budget.ts';
@@ -11,8 +13,8 @@ import { type NameContext, names } from '../naming.ts';
 import { planRpcAlarms } from './alarms.ts';
 import type { RpcPlan, RpcRunner } from './types.ts';
 
-/** SQS's maximum visibility timeout (12 h). */
-export const MAX_VISIBILITY_TIMEOUT_SECONDS = 12 * 3600;
+/** SQS's maximum visibility timeout (12 h), from the one table of limits. */
+export const MAX_VISIBILITY_TIMEOUT_SECONDS = SQS.visibilityTimeoutSeconds.max;
 
 /** Module run by the worker of a remote RPC. */
 export const DEFAULT_REMOTE_ENTRY = fileURLToPath(

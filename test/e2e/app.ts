@@ -13,16 +13,13 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import type { DeliveryStatus } from '../../common/contracts.ts';
 import type { EventStatus } from '../../common/status.ts';
-import {
-  filteredSubscriptionsByEvent,
-  loadRouterSpec,
-  subscriptionsByEvent,
-} from '../../lib/codegen/spec.ts';
+import { loadRouterSpec } from '../../lib/codegen/spec.ts';
 import type { RouterSpec } from '../../lib/config/types.ts';
 import type { RouteLog } from '../../lib/local/eventbridge/bus.ts';
 import type { DeliveryLog } from '../../lib/local/functions/poller.ts';
 import { synthesize } from '../../lib/local/synth.ts';
 import { names } from '../../lib/naming.ts';
+import { filteredSubscriptionsByEvent, subscriptionsByEvent } from '../../lib/plan/publish-api.ts';
 import { CLIENT_CONFIG, eventually, type Harness, startHarness } from '../local/helpers.ts';
 
 export const ROOT = resolve(import.meta.dirname ?? '.', '..', '..');

@@ -12,8 +12,8 @@ import {
   queryDeliveries,
   type RpcDeliveryState,
 } from '../../../common/status.ts';
-import { filteredSubscriptionsByEvent, subscriptionsByEvent } from '../../codegen/spec.ts';
 import { names } from '../../naming.ts';
+import { filteredSubscriptionsByEvent, subscriptionsByEvent } from '../../plan/publish-api.ts';
 import { loadRouterSpecOrReport, parseCommandArgs } from '../args.ts';
 import { explainAwsError } from '../aws-errors.ts';
 import { clientSettings } from '../client-settings.ts';
