@@ -3,6 +3,7 @@
  * allowed attempt (`retryAt`), and the message is made visible again then, with a delay that doubles
  * with each run of the delivery, up to a cap (ChangeMessageVisibility on the worker's own queue).
  */
+import { SQS } from '../../common/aws-limits.ts';
 import type { QueuePort } from '../../common/ports.ts';
 
 export interface BackoffOptions {
@@ -14,9 +15,6 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { baseSeconds: 10, maxSeconds: 900 };
 
-/** SQS's limit on a visibility timeout. */
-const MAX_VISIBILITY_SECONDS = 43_200;
-
 /**
  * Seconds until the next attempt after the `run`-th run of a delivery failed: base x 2^(n-1), capped.
  * Runs count per delivery (its record's `runs`), not per SQS message.
@@ -24,7 +22,7 @@ const MAX_VISIBILITY_SECONDS = 43_200;
 export function backoffSeconds(run: number, options: BackoffOptions = DEFAULT_BACKOFF): number {
   const exponent = Math.max(0, run - 1);
   const delay = options.baseSeconds * 2 ** Math.min(exponent, 30);
-  return Math.max(0, Math.min(delay, options.maxSeconds, MAX_VISIBILITY_SECONDS));
+  return Math.max(0, Math.min(delay, options.maxSeconds, SQS.visibilityTimeoutSeconds.max));
 }
 
 /**

@@ -21,6 +21,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { MAX_ID_CHARS } from '../../common/aws-limits.ts';
 import { mapWithConcurrency } from '../../common/concurrency.ts';
 import { PayloadValidator } from '../../common/payload-schema.ts';
 import {
@@ -267,9 +268,9 @@ async function status(
 ): Promise<APIGatewayProxyResult> {
   const { config } = deps;
   if (!config.deliveriesTable) return notConfigured('no deliveries table', 'ER_DELIVERIES_TABLE');
-  if (!eventId || eventId.length > 256)
+  if (!eventId || eventId.length > MAX_ID_CHARS)
     return problemResponse(400, [
-      { field: 'eventId', message: 'must be an event id of 1 to 256 characters' },
+      { field: 'eventId', message: `must be an event id of 1 to ${MAX_ID_CHARS} characters` },
     ]);
   const hint = event.queryStringParameters?.event || undefined;
   if (hint !== undefined && !Object.hasOwn(config.subscriptions, hint) && !deps.validator.has(hint))

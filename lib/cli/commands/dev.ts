@@ -3,8 +3,10 @@
  * one port: EventBridge, SQS and DynamoDB endpoints, the functions from their bundles, and the REST
  * API routes. Prints what to export and a ready command that publishes an example event.
  */
+
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { SQS } from '../../../common/aws-limits.ts';
 import { ENV } from '../../../common/contracts.ts';
 import { publisherSource } from '../../../common/naming.ts';
 import { loadSpec } from '../../config/load.ts';
@@ -86,8 +88,11 @@ function parse(args: string[]): Options | string | undefined {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     return `--port must be a port number, got "${values.port}".`;
   const retryDelay = values['retry-delay'] === undefined ? undefined : Number(values['retry-delay']);
-  if (retryDelay !== undefined && (!Number.isInteger(retryDelay) || retryDelay < 0 || retryDelay > 43200))
-    return `--retry-delay must be whole seconds between 0 and 43200, got "${values['retry-delay']}".`;
+  if (
+    retryDelay !== undefined &&
+    (!Number.isInteger(retryDelay) || retryDelay < 0 || retryDelay > SQS.visibilityTimeoutSeconds.max)
+  )
+    return `--retry-delay must be whole seconds between 0 and ${SQS.visibilityTimeoutSeconds.max}, got "${values['retry-delay']}".`;
   if (positionals.length > 1) return `dev takes one router file, got ${positionals.length}.`;
   return {
     file: positionals[0] ?? 'event-router.yaml',

@@ -6,9 +6,11 @@
  * stored result or error, and the worker's log lines. No other RPC gets this event (follow-ups it
  * publishes are routed as usual, and not waited for).
  */
+
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { SQS } from '../../../common/aws-limits.ts';
 import { ENV } from '../../../common/contracts.ts';
 import { formatDiagnostics, loadSpec } from '../../config/load.ts';
 import type { DeliveryLog } from '../../local/functions/poller.ts';
@@ -122,7 +124,7 @@ export async function run(args: string[]): Promise<number> {
       port: 0,
       inMemory: true,
       // One run: a failure is reported, not retried.
-      retryDelaySeconds: 43_200,
+      retryDelaySeconds: SQS.visibilityTimeoutSeconds.max,
       events: {
         functionOutput: (name, _stream, line) => {
           if (name === functionName) lines.push(line);
