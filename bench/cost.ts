@@ -1,7 +1,7 @@
 /**
  * Checks the cost model (lib/cost) against what the local runtime counts for the example app: every
  * event published from outside is put at a steady rate, the runtime runs everything that follows
- * (rules, queues, workers, follow-up events) and counts the requests (lib/local/request-counter.ts);
+ * (rules, queues, workers, follow-up events) and counts the requests (lib/local/runtime/request-counter.ts);
  * the model is given the same rate, events and filter share, and the two are compared per kind of
  * request. Goal: modelled within 10% of counted. The example's events are then priced per million.
  *
@@ -20,8 +20,8 @@ import {
   type Requests,
   subscriptionKey,
 } from '../lib/cost/index.ts';
-import { RequestCounter, type RequestCounts } from '../lib/local/request-counter.ts';
-import { LocalRuntime } from '../lib/local/runtime.ts';
+import { RequestCounter, type RequestCounts } from '../lib/local/runtime/request-counter.ts';
+import { LocalRuntime } from '../lib/local/runtime/runtime.ts';
 import { planRouter } from '../lib/plan/index.ts';
 import { exampleTransaction } from '../test/support/example-payloads.ts';
 import { assembly, ROOT } from './e2e.ts';

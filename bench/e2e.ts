@@ -25,10 +25,10 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { publisherSource } from '../common/naming.ts';
 import { DEFAULT_WORKER_OPTIONS } from '../functions/commons/options.ts';
-import { LocalDynamoDb } from '../lib/local/dynamodb.ts';
-import { RequestCounter } from '../lib/local/request-counter.ts';
-import { LocalRuntime } from '../lib/local/runtime.ts';
-import { isStale, synthesize } from '../lib/local/synth.ts';
+import { isStale, synthesize } from '../lib/local/assembly/synth.ts';
+import { RequestCounter } from '../lib/local/runtime/request-counter.ts';
+import { LocalRuntime } from '../lib/local/runtime/runtime.ts';
+import { LocalDynamoDb } from '../lib/local/services/dynamodb/dynamodb.ts';
 import { deliveriesTableKey } from '../test/support/deliveries-table.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LookupRow } from '../../lib/local/dashboard/data.ts';
 import { type DeliveryView, renderDeliveryPage } from '../../lib/local/dashboard/delivery-view.ts';
-import { EventLog } from '../../lib/local/event-log.ts';
+import { EventLog } from '../../lib/local/runtime/event-log.ts';
 
 function routed(log: EventLog, eventId: string, name: string, causationId?: string): void {
   log.noteRouted({

@@ -20,7 +20,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryRecord } from '../../common/contracts.ts';
 import { DEFAULT_RPC_SETTINGS, type RouterSpec, type RpcSpec } from '../../lib/config/types.ts';
 import { createDashboard, type DashboardHandler } from '../../lib/local/dashboard/index.ts';
-import { LocalRuntime } from '../../lib/local/runtime.ts';
+import { LocalRuntime } from '../../lib/local/runtime/runtime.ts';
 import { names } from '../../lib/naming.ts';
 import { deliveriesTableResource } from '../support/deliveries-table.ts';
 

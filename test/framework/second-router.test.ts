@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { publisherSource } from '../../common/naming.ts';
-import { synthesize } from '../../lib/local/synth.ts';
+import { synthesize } from '../../lib/local/assembly/synth.ts';
 import { eventually, type Harness, startHarness } from '../local/helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

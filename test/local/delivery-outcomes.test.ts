@@ -14,7 +14,7 @@ import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
 import type { DeliveryStatus } from '../../common/contracts.ts';
 import { formatDelivery } from '../../lib/cli/present/terminal-log.ts';
-import type { DeliveryLog } from '../../lib/local/functions/poller.ts';
+import type { DeliveryLog } from '../../lib/local/lambda/poller.ts';
 import { deliveriesTableResource } from '../support/deliveries-table.ts';
 import { ROOT } from '../worker/support/bundle.ts';
 import { authorizedPayload } from '../worker/support/harness.ts';

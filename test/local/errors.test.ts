@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { run as dev } from '../../lib/cli/commands/dev.ts';
-import { LocalRuntime } from '../../lib/local/runtime.ts';
-import { CloudAssemblyError } from '../../lib/local/template.ts';
+import { CloudAssemblyError } from '../../lib/local/assembly/template.ts';
+import { LocalRuntime } from '../../lib/local/runtime/runtime.ts';
 import { FIXTURE_ASSEMBLY, writeStackAssembly } from './helpers.ts';
 
 async function captureErrors(fn: () => Promise<number>): Promise<{ code: number; text: string }> {

@@ -16,7 +16,7 @@ import {
   PutEventsCommand,
   TestEventPatternCommand,
 } from '@aws-sdk/client-eventbridge';
-import type { RouteLog } from '../../lib/local/eventbridge/bus.ts';
+import type { RouteLog } from '../../lib/local/services/eventbridge/bus.ts';
 import { type Harness, startHarness } from './helpers.ts';
 
 interface CidrCase {

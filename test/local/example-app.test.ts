@@ -20,7 +20,7 @@ import {
 import { publisherSource } from '../../common/naming.ts';
 import { run as dlq } from '../../lib/cli/commands/dlq.ts';
 import { loadSpec } from '../../lib/config/load.ts';
-import { synthesize } from '../../lib/local/synth.ts';
+import { synthesize } from '../../lib/local/assembly/synth.ts';
 import { exampleTransaction } from '../support/example-payloads.ts';
 import { eventually, type Harness, startHarness } from './helpers.ts';
 

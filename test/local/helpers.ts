@@ -13,8 +13,8 @@ import {
   type PutEventsCommandOutput,
 } from '@aws-sdk/client-eventbridge';
 import { DeleteMessageCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { DeliveryLog } from '../../lib/local/functions/poller.ts';
-import { LocalRuntime, type RuntimeOptions } from '../../lib/local/runtime.ts';
+import type { DeliveryLog } from '../../lib/local/lambda/poller.ts';
+import { LocalRuntime, type RuntimeOptions } from '../../lib/local/runtime/runtime.ts';
 
 export const FIXTURE_ASSEMBLY = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'assembly');
 

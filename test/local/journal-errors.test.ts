@@ -9,9 +9,9 @@ import { fdatasync, mkdtempSync, readFileSync, rmSync, writeSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { EventBuses } from '../../lib/local/eventbridge/bus.ts';
-import { DEFAULT_QUEUE_CONFIG } from '../../lib/local/sqs/queue.ts';
-import { QueueStore } from '../../lib/local/sqs/store.ts';
+import { EventBuses } from '../../lib/local/services/eventbridge/bus.ts';
+import { DEFAULT_QUEUE_CONFIG } from '../../lib/local/services/sqs/queue.ts';
+import { QueueStore } from '../../lib/local/services/sqs/store.ts';
 import { Journal, type JournalIo, JournalWriteError } from '../../lib/local/store/journal.ts';
 
 const dirs: string[] = [];

@@ -4,8 +4,8 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DEFAULT_QUEUE_CONFIG } from '../../lib/local/sqs/queue.ts';
-import { QueueStore } from '../../lib/local/sqs/store.ts';
+import { DEFAULT_QUEUE_CONFIG } from '../../lib/local/services/sqs/queue.ts';
+import { QueueStore } from '../../lib/local/services/sqs/store.ts';
 
 const dirs: string[] = [];
 function open(dir: string): QueueStore {

@@ -1,8 +1,8 @@
 /** Queue semantics without HTTP: retention, delays, redrive on receive, and what a moved message keeps. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_QUEUE_CONFIG } from '../../lib/local/sqs/queue.ts';
-import { QueueStore } from '../../lib/local/sqs/store.ts';
+import { DEFAULT_QUEUE_CONFIG } from '../../lib/local/services/sqs/queue.ts';
+import { QueueStore } from '../../lib/local/services/sqs/store.ts';
 
 function store(): QueueStore {
   return new QueueStore({ region: 'us-east-1', account: '000000000000', baseUrl: () => 'http://local' });

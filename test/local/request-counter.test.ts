@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import type { RouteLog } from '../../lib/local/eventbridge/bus.ts';
-import { RequestCounter } from '../../lib/local/request-counter.ts';
+import { RequestCounter } from '../../lib/local/runtime/request-counter.ts';
+import type { RouteLog } from '../../lib/local/services/eventbridge/bus.ts';
 
 describe('RequestCounter', () => {
   it('counts the requests a server serves by X-Amz-Target', async () => {

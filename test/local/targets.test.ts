@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { RouteLog } from '../../lib/local/eventbridge/bus.ts';
+import type { RouteLog } from '../../lib/local/services/eventbridge/bus.ts';
 import { eventually, type Harness, startHarness, writeStackAssembly } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'er-targets-'));

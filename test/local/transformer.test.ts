@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { evaluateJsonPath } from '../../lib/local/eventbridge/json-path.ts';
-import { renderInput, validateTransformer } from '../../lib/local/eventbridge/transformer.ts';
-import { ruleDefinition } from '../../lib/local/model.ts';
+import { ruleDefinition } from '../../lib/local/assembly/model.ts';
+import { evaluateJsonPath } from '../../lib/local/services/eventbridge/json-path.ts';
+import { renderInput, validateTransformer } from '../../lib/local/services/eventbridge/transformer.ts';
 
 const event = {
   version: '0',

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ListQueuesCommand, type Message } from '@aws-sdk/client-sqs';
-import type { RouteLog } from '../../lib/local/eventbridge/bus.ts';
+import type { RouteLog } from '../../lib/local/services/eventbridge/bus.ts';
 import { drain, type Harness, startHarness, writeStackAssembly } from './helpers.ts';
 
 const dirs: string[] = [];

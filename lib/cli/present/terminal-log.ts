@@ -8,10 +8,10 @@
  */
 
 import { userFrames } from '../../../common/stack.ts';
-import type { ApiRequestLog } from '../../local/apigateway.ts';
-import type { RouteLog } from '../../local/eventbridge/bus.ts';
-import type { DeliveryLog } from '../../local/functions/poller.ts';
-import type { RuntimeEvents } from '../../local/runtime.ts';
+import type { DeliveryLog } from '../../local/lambda/poller.ts';
+import type { RuntimeEvents } from '../../local/runtime/runtime.ts';
+import type { ApiRequestLog } from '../../local/services/apigateway.ts';
+import type { RouteLog } from '../../local/services/eventbridge/bus.ts';
 import { escapeTerminal as esc } from '../escape-terminal.ts';
 import { color } from './color.ts';
 

@@ -7,8 +7,8 @@
  * schema and publishes it through the local publish API as any HTTP client does (send.js), showing
  * the API's per-field errors.
  */
-import type { EventLog, LoggedEvent, LoggedLine } from '../event-log.ts';
-import { exampleFor } from '../example-event.ts';
+import type { EventLog, LoggedEvent, LoggedLine } from '../runtime/event-log.ts';
+import { exampleFor } from '../runtime/example-event.ts';
 import type { DashboardData, LookupRow } from './data.ts';
 import type { Graph } from './graph.ts';
 import { html, type SafeHtml } from './html.ts';

@@ -15,9 +15,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LOCAL_PUBLISHER_HEADER, LOCAL_PUBLISHER_KEY } from '../../common/publishers.ts';
-import type { InvokeOutcome } from './functions/runner.ts';
-import type { ApiDefinition, ApiRoute } from './model.ts';
+import { LOCAL_PUBLISHER_HEADER, LOCAL_PUBLISHER_KEY } from '../../../common/publishers.ts';
+import type { ApiDefinition, ApiRoute } from '../assembly/model.ts';
+import type { InvokeOutcome } from '../lambda/runner.ts';
 
 export interface ApiRequestLog {
   readonly method: string;

@@ -6,8 +6,8 @@
  */
 
 import { type RecordOutcome, type RecordReport, returnsToQueue } from '../../../common/outcome.ts';
-import type { EventSourceMappingDefinition } from '../model.ts';
-import type { Message, Queue } from '../sqs/queue.ts';
+import type { EventSourceMappingDefinition } from '../assembly/model.ts';
+import type { Message, Queue } from '../services/sqs/queue.ts';
 import { type FunctionRunner, type InvokeOutcome, STOPPED } from './runner.ts';
 import { describeMessage, sqsRecord } from './sqs-event.ts';
 

@@ -2,7 +2,7 @@
  * The EventBridge API on JSON 1.1 (`X-Amz-Target: AWSEvents.<Op>`): PutEvents, TestEventPattern and
  * the read-only listings tools use (ListEventBuses, ListRules, ListTargetsByRule, DescribeEventBus).
  */
-import { compilePattern, invalidPatternMessage, validatePattern } from '../../patterns/index.ts';
+import { compilePattern, invalidPatternMessage, validatePattern } from '../../../patterns/index.ts';
 import { eventsErrors } from '../aws-error.ts';
 import type { EventBuses } from './bus.ts';
 

@@ -4,7 +4,7 @@
  * its payload), the events published because of it (their causationId), and the worker log lines that
  * name it (the structured lines carry `eventId` and `rpc`). Bounded; lost on restart.
  */
-import type { BusEventRecord } from './eventbridge/bus.ts';
+import type { BusEventRecord } from '../services/eventbridge/bus.ts';
 
 /** One event as it was routed. */
 export interface LoggedEvent {

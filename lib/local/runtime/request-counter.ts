@@ -8,7 +8,7 @@
  * Wiring: `LocalRuntime.start({ requestCounter, events: { ...counter.events } })`.
  */
 import type { Server } from 'node:http';
-import type { RouteLog } from './eventbridge/bus.ts';
+import type { RouteLog } from '../services/eventbridge/bus.ts';
 
 /** The counts at one moment; subtract two to count a phase. */
 export interface RequestCounts {

@@ -4,7 +4,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { SQS } from '../../../common/aws-limits.ts';
+import { SQS } from '../../../../common/aws-limits.ts';
 import { AwsError, sqsErrors } from '../aws-error.ts';
 import { attributesSize, type MessageAttributeValue, md5OfAttributes } from './md5.ts';
 import type { MoveTasks } from './move-tasks.ts';

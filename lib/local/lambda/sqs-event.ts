@@ -1,5 +1,5 @@
 /** The SQS event a Lambda function receives from an event source mapping (one record per message). */
-import type { Message, Queue } from '../sqs/queue.ts';
+import type { Message, Queue } from '../services/sqs/queue.ts';
 
 export interface SqsRecord {
   readonly messageId: string;

@@ -6,25 +6,25 @@
 import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
-import { ENV } from '../../common/contracts.ts';
-import type { Graph } from '../plan/graph.ts';
-import { ApiGateway, type ApiRequestLog } from './apigateway.ts';
-import { LocalDynamoDb } from './dynamodb.ts';
+import { ENV } from '../../../common/contracts.ts';
+import type { Graph } from '../../plan/graph.ts';
+import { buildModel, LOCAL_ACCOUNT, LOCAL_REGION, type LocalModel } from '../assembly/model.ts';
+import { readCloudAssembly } from '../assembly/template.ts';
+import { type DeliveryLog, SqsPoller } from '../lambda/poller.ts';
+import { FunctionRunner } from '../lambda/runner.ts';
+import { ApiGateway, type ApiRequestLog } from '../services/apigateway.ts';
+import { LocalDynamoDb } from '../services/dynamodb/dynamodb.ts';
+import { createEventsApi } from '../services/eventbridge/api.ts';
+import { EventBuses, type RouteLog } from '../services/eventbridge/bus.ts';
+import { createSqsApi } from '../services/sqs/api.ts';
+import { MoveTasks } from '../services/sqs/move-tasks.ts';
+import type { Message, Queue } from '../services/sqs/queue.ts';
+import { QueueStore } from '../services/sqs/store.ts';
+import { lockStateDir } from '../store/lock.ts';
 import { EventLog } from './event-log.ts';
-import { createEventsApi } from './eventbridge/api.ts';
-import { EventBuses, type RouteLog } from './eventbridge/bus.ts';
-import { type DeliveryLog, SqsPoller } from './functions/poller.ts';
-import { FunctionRunner } from './functions/runner.ts';
-import { buildModel, LOCAL_ACCOUNT, LOCAL_REGION, type LocalModel } from './model.ts';
 import type { RequestCounter } from './request-counter.ts';
 import { createRuntimeServer, listen } from './server.ts';
-import { createSqsApi } from './sqs/api.ts';
-import { MoveTasks } from './sqs/move-tasks.ts';
-import type { Message, Queue } from './sqs/queue.ts';
-import { QueueStore } from './sqs/store.ts';
 import { StatusEndpoints } from './status.ts';
-import { lockStateDir } from './store/lock.ts';
-import { readCloudAssembly } from './template.ts';
 
 /** Where the runtime's lines go; every method is optional. */
 export interface RuntimeEvents {

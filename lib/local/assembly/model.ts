@@ -6,11 +6,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TableDefinition } from './dynamodb.ts';
-import { DEFAULT_RETRY, type RuleDefinition, type RuleTarget } from './eventbridge/bus.ts';
-import { type InputTransformer, validateTransformer } from './eventbridge/transformer.ts';
+import type { TableDefinition } from '../services/dynamodb/dynamodb.ts';
+import { DEFAULT_RETRY, type RuleDefinition, type RuleTarget } from '../services/eventbridge/bus.ts';
+import { type InputTransformer, validateTransformer } from '../services/eventbridge/transformer.ts';
+import { DEFAULT_QUEUE_CONFIG, type QueueConfig } from '../services/sqs/queue.ts';
 import { type ResolveContext, Resolver } from './resolve.ts';
-import { DEFAULT_QUEUE_CONFIG, type QueueConfig } from './sqs/queue.ts';
 import { assetDirectory, type CfnResource, type CloudAssembly, type StackArtifact } from './template.ts';
 
 export interface FunctionDefinition {

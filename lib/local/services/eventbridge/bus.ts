@@ -11,11 +11,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { BusEvent } from '../../../common/contracts.ts';
-import { compilePattern, type PatternMatcher } from '../../patterns/index.ts';
+import type { BusEvent } from '../../../../common/contracts.ts';
+import { compilePattern, type PatternMatcher } from '../../../patterns/index.ts';
+import { Journal, type JournalRecord } from '../../store/journal.ts';
 import { eventsErrors } from '../aws-error.ts';
 import type { QueueStore } from '../sqs/store.ts';
-import { Journal, type JournalRecord } from '../store/journal.ts';
 import { type InputTransformer, renderInput } from './transformer.ts';
 
 export interface RetryPolicy {

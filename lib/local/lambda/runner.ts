@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type RecordReport, readOutcomeLine } from '../../../common/outcome.ts';
-import type { FunctionDefinition } from '../model.ts';
+import type { FunctionDefinition } from '../assembly/model.ts';
 
 /** Error name of invocations cut short because the runtime is stopping. */
 export const STOPPED = 'Runtime.Stopped';

@@ -15,7 +15,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { AwsError, serializationError } from './aws-error.ts';
+import { AwsError, serializationError } from '../services/aws-error.ts';
 import { awsContentTypeProblem, type BodyLimit, bodyLimit, refusal } from './guard.ts';
 
 export type JsonOperation = (

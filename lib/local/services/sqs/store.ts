@@ -4,7 +4,7 @@
  * journal join their queue when it is defined, and survive in the journal while it is not.
  */
 import { join } from 'node:path';
-import { Journal, type JournalIo, type JournalRecord } from '../store/journal.ts';
+import { Journal, type JournalIo, type JournalRecord } from '../../store/journal.ts';
 import {
   type Message,
   messageFromRecord,

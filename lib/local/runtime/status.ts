@@ -5,13 +5,13 @@
  * (the CLI) or the dashboard's API, both through lib/ops.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Graph } from '../plan/graph.ts';
-import type { ApiGateway } from './apigateway.ts';
-import type { DeliveryLog } from './functions/poller.ts';
-import type { LocalModel } from './model.ts';
-import type { MoveTasks } from './sqs/move-tasks.ts';
-import type { Queue } from './sqs/queue.ts';
-import type { QueueStore } from './sqs/store.ts';
+import type { Graph } from '../../plan/graph.ts';
+import type { LocalModel } from '../assembly/model.ts';
+import type { DeliveryLog } from '../lambda/poller.ts';
+import type { ApiGateway } from '../services/apigateway.ts';
+import type { MoveTasks } from '../services/sqs/move-tasks.ts';
+import type { Queue } from '../services/sqs/queue.ts';
+import type { QueueStore } from '../services/sqs/store.ts';
 
 export interface StatusSource {
   readonly url: string;

@@ -13,23 +13,23 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BuildContext, build, context, type Message } from 'esbuild';
-import { ENV } from '../../common/contracts.ts';
-import { DiagnosticBag, formatDiagnostics } from '../config/diagnostics.ts';
-import { checkHandlerEvents } from '../config/handler-events.ts';
-import { loadSpec } from '../config/load.ts';
-import type { RouterSpec } from '../config/types.ts';
+import { ENV } from '../../../common/contracts.ts';
+import { DiagnosticBag, formatDiagnostics } from '../../config/diagnostics.ts';
+import { checkHandlerEvents } from '../../config/handler-events.ts';
+import { loadSpec } from '../../config/load.ts';
+import type { RouterSpec } from '../../config/types.ts';
 import {
   outputTexts,
   stampWorker,
   workerBuildOptions,
   workerEntries,
   writeStamped,
-} from '../constructs/prebundle.ts';
-import { planRouter } from '../plan/plan.ts';
-import type { Plan } from '../plan/types.ts';
+} from '../../constructs/prebundle.ts';
+import { planRouter } from '../../plan/plan.ts';
+import type { Plan } from '../../plan/types.ts';
 import type { FunctionDefinition } from './model.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** The modules synthesis runs: whatever they import from functions/ shapes the templates. */
 const SYNTH_PROGRAM = [join(ROOT, 'bin', 'app.ts'), join(ROOT, 'lib', 'cli', 'commands', 'synth.ts')];
