@@ -202,12 +202,13 @@ export const BUNDLE_DEFINES = {
    * its schema version under SCHEMA_VERSION_KEY: a follow-up is validated before it is sent.
    */
   publishedSchemas: 'ER_PUBLISHED_SCHEMAS',
-  /**
-   * Publish function: JSON `{ [eventName]: rpcId[] }` of the subscriptions that have a content filter (the
-   * status marks those RPCs' PENDING as possibly final).
-   */
-  filteredSubscriptions: 'ER_FILTERED_SUBSCRIPTIONS',
 } as const;
+
+/**
+ * Publish function's define (and test environment variable): JSON `{ [eventName]: rpcId[] }` of the
+ * subscriptions that have a content filter (the status marks those RPCs' PENDING as possibly final).
+ */
+export const FILTERED_SUBSCRIPTIONS_DEFINE = 'ER_FILTERED_SUBSCRIPTIONS';
 
 /** How one record ended (the worker's outcome log line): see outcome.ts. */
 export type { RecordOutcome, RecordReport } from './outcome.ts';

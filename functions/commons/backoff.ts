@@ -3,7 +3,7 @@
  * allowed attempt (`retryAt`), and the message is made visible again then, with a delay that doubles
  * with each run of the delivery, up to a cap (ChangeMessageVisibility on the worker's own queue).
  */
-import { SQS } from '../../common/aws-limits.ts';
+import { MAX_VISIBILITY_SECONDS } from '../../common/aws-limits.ts';
 import type { QueuePort } from '../../common/ports.ts';
 
 export interface BackoffOptions {
@@ -22,7 +22,7 @@ export const DEFAULT_BACKOFF: BackoffOptions = { baseSeconds: 10, maxSeconds: 90
 export function backoffSeconds(run: number, options: BackoffOptions = DEFAULT_BACKOFF): number {
   const exponent = Math.max(0, run - 1);
   const delay = options.baseSeconds * 2 ** Math.min(exponent, 30);
-  return Math.max(0, Math.min(delay, options.maxSeconds, SQS.visibilityTimeoutSeconds.max));
+  return Math.max(0, Math.min(delay, options.maxSeconds, MAX_VISIBILITY_SECONDS));
 }
 
 /**

@@ -3,7 +3,7 @@
  * event schemas (`BUNDLE_DEFINES.eventSchemas`, each with its `x-schema-version`) and subscriptions
  * (`ENV.subscriptions`) compiled into the bundle, or the environment variables of the same names in tests.
  */
-import { BUNDLE_DEFINES, ENV } from '../../common/contracts.ts';
+import { BUNDLE_DEFINES, ENV, FILTERED_SUBSCRIPTIONS_DEFINE } from '../../common/contracts.ts';
 import type { PayloadSchema } from '../../common/payload-schema.ts';
 import { catalogOf } from '../../common/publish.ts';
 import { loadPublisherDirectory, type PublisherDirectory } from '../../common/publishers.ts';
@@ -68,10 +68,10 @@ export function loadPublishConfig(env: Env = process.env): PublishConfig {
     typeof ER_SUBSCRIPTIONS !== 'undefined' ? ER_SUBSCRIPTIONS : env[ENV.subscriptions],
   );
   const filtered = readRpcMap(
-    BUNDLE_DEFINES.filteredSubscriptions,
+    FILTERED_SUBSCRIPTIONS_DEFINE,
     typeof ER_FILTERED_SUBSCRIPTIONS !== 'undefined'
       ? ER_FILTERED_SUBSCRIPTIONS
-      : env[BUNDLE_DEFINES.filteredSubscriptions],
+      : env[FILTERED_SUBSCRIPTIONS_DEFINE],
   );
   const retention = Number(env[ENV.recordRetentionSeconds]);
   return {

@@ -13,24 +13,12 @@ import { renderEventsFile } from './events-file.ts';
 import { renderPublisherFile } from './publisher-file.ts';
 import { renderRpcFile } from './rpc-file.ts';
 
+/** The project's root, where the framework modules the generated files import live. */
+const FRAMEWORK_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** common/publisher.ts, which the generated publisher builds on. */
-const PUBLISHER_MODULE = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'common',
-  'publisher.ts',
-);
-
+const PUBLISHER_MODULE = join(FRAMEWORK_ROOT, 'common', 'publisher.ts');
 /** functions/commons/rpc.ts, whose `bindRpc` the generated `defineRpc` is made with. */
-const RPC_MODULE = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'functions',
-  'commons',
-  'rpc.ts',
-);
+const RPC_MODULE = join(FRAMEWORK_ROOT, 'functions', 'commons', 'rpc.ts');
 
 /** Import specifier of `target` from a file in `fromDir` (always relative, `/`-separated). */
 function importPath(fromDir: string, target: string): string {

@@ -4,7 +4,12 @@
  * The PublishApi construct reads only this.
  */
 import { kebabCase } from '../../common/case.ts';
-import { BUNDLE_DEFINES, ENV, SCHEMA_VERSION_KEY } from '../../common/contracts.ts';
+import {
+  BUNDLE_DEFINES,
+  ENV,
+  FILTERED_SUBSCRIPTIONS_DEFINE,
+  SCHEMA_VERSION_KEY,
+} from '../../common/contracts.ts';
 import { PUBLISHERS_DEFINE, type PublisherDirectory } from '../../common/publishers.ts';
 import type { RouterSpec } from '../config/types.ts';
 import { type NameContext, names } from '../naming.ts';
@@ -59,7 +64,7 @@ export function publishFunctionConstants(
   return {
     [BUNDLE_DEFINES.eventSchemas]: JSON.stringify(schemas),
     [ENV.subscriptions]: JSON.stringify(subscriptionsByEvent(spec)),
-    [BUNDLE_DEFINES.filteredSubscriptions]: JSON.stringify(filteredSubscriptionsByEvent(spec)),
+    [FILTERED_SUBSCRIPTIONS_DEFINE]: JSON.stringify(filteredSubscriptionsByEvent(spec)),
     [PUBLISHERS_DEFINE]: JSON.stringify(directory),
   };
 }
