@@ -304,15 +304,14 @@ function settingAttributes(c: QueueConfig): Record<string, string> {
   return attrs;
 }
 
+/** SQS's visibility timeout range (the one table of limits). */
+const VISIBILITY = SQS.visibilityTimeoutSeconds;
+
 /**
  * Ranges of the numeric queue attributes (SetQueueAttributes API reference): [config field, min, max].
  */
 const NUMERIC_ATTRIBUTES: Record<string, readonly [keyof QueueConfig, number, number]> = {
-  VisibilityTimeout: [
-    'visibilityTimeout',
-    SQS.visibilityTimeoutSeconds.min,
-    SQS.visibilityTimeoutSeconds.max,
-  ],
+  VisibilityTimeout: ['visibilityTimeout', VISIBILITY.min, VISIBILITY.max],
   MessageRetentionPeriod: ['messageRetentionPeriod', 60, 1_209_600],
   DelaySeconds: ['delaySeconds', 0, 900],
   ReceiveMessageWaitTimeSeconds: ['receiveMessageWaitTimeSeconds', 0, 20],
@@ -707,12 +706,7 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
       const max = num(input, 'MaxNumberOfMessages') ?? 1;
       inRange('MaxNumberOfMessages', max, 1, 10);
       const visibility = num(input, 'VisibilityTimeout');
-      inRange(
-        'VisibilityTimeout',
-        visibility,
-        SQS.visibilityTimeoutSeconds.min,
-        SQS.visibilityTimeoutSeconds.max,
-      );
+      inRange('VisibilityTimeout', visibility, VISIBILITY.min, VISIBILITY.max);
       const wait = num(input, 'WaitTimeSeconds') ?? queue.config.receiveMessageWaitTimeSeconds;
       inRange('WaitTimeSeconds', wait, 0, MAX_WAIT_SECONDS, 'bounds');
       const system = wantedSystemAttributes(input);
@@ -747,12 +741,7 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
       if (!handle) throw sqsErrors.missingParameter('ReceiptHandle');
       const seconds = num(input, 'VisibilityTimeout');
       if (seconds === undefined) throw sqsErrors.missingParameter('VisibilityTimeout');
-      inRange(
-        'VisibilityTimeout',
-        seconds,
-        SQS.visibilityTimeoutSeconds.min,
-        SQS.visibilityTimeoutSeconds.max,
-      );
+      inRange('VisibilityTimeout', seconds, VISIBILITY.min, VISIBILITY.max);
       queue.changeVisibility(handle, seconds, store.clock.now(), { asSqs: true });
       return {};
     },
@@ -760,12 +749,7 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
       const queue = requireQueue(store, input);
       return eachEntry(checkBatch(input.Entries), (entry) => {
         const seconds = num(entry, 'VisibilityTimeout') ?? 0;
-        inRange(
-          'VisibilityTimeout',
-          seconds,
-          SQS.visibilityTimeoutSeconds.min,
-          SQS.visibilityTimeoutSeconds.max,
-        );
+        inRange('VisibilityTimeout', seconds, VISIBILITY.min, VISIBILITY.max);
         queue.changeVisibility(str(entry, 'ReceiptHandle') ?? '', seconds, store.clock.now(), {
           asSqs: true,
         });
