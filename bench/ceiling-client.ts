@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { mapWithConcurrency } from '../functions/commons/concurrency.ts';
+import { mapWithConcurrency } from '../common/concurrency.ts';
 import { DeliveryStore } from '../functions/commons/deliveries.ts';
 
 const [endpoint = '', table = '', total = '0', pollers = '5', batch = '10', inBatch = '10'] =

@@ -23,12 +23,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { publisherSource } from '../common/naming.ts';
 import { DEFAULT_WORKER_OPTIONS } from '../functions/commons/options.ts';
 import { isStale, synthesize } from '../lib/local/assembly/synth.ts';
 import { RequestCounter } from '../lib/local/runtime/request-counter.ts';
 import { LocalRuntime } from '../lib/local/runtime/runtime.ts';
 import { LocalDynamoDb } from '../lib/local/services/dynamodb/dynamodb.ts';
-import { publisherSource } from '../lib/naming.ts';
 import { deliveriesTableKey } from '../test/support/deliveries-table.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -9,15 +9,12 @@
  *                         `cdk` (each function bundled by the CDK, one after the other, also local esbuild),
  *                         `skip` (no bundling: templates only)
  */
-import { join } from 'node:path';
-import { buildRouter } from '../lib/app.ts';
+import { BUNDLERS, type Bundler, synthesizeRouter } from '../lib/app.ts';
 import { formatDiagnostics, loadSpec } from '../lib/config/load.ts';
-import { prebundleWorkers } from '../lib/constructs/prebundle.ts';
-import { planRouter } from '../lib/plan/plan.ts';
 
 const file = process.env.EVENT_ROUTER_FILE ?? 'event-router.yaml';
-const bundler = process.env.EVENT_ROUTER_BUNDLER ?? 'prebundle';
-if (!['prebundle', 'cdk', 'skip'].includes(bundler)) {
+const bundler = (process.env.EVENT_ROUTER_BUNDLER ?? 'prebundle') as Bundler;
+if (!BUNDLERS.includes(bundler)) {
   console.error(`EVENT_ROUTER_BUNDLER is "${bundler}"; use prebundle, cdk or skip.`);
   process.exit(1);
 }
@@ -30,20 +27,7 @@ if (!result.spec) {
   );
   process.exit(1);
 }
-const spec = result.spec;
 
-const outdir = process.env.CDK_OUTDIR ?? 'cdk.out';
-const planned = planRouter(spec);
-const prebuilt =
-  bundler === 'prebundle'
-    ? (await prebundleWorkers(planned, { outDir: join(outdir, '.bundles') })).dirs
-    : undefined;
-const { app, plan } = buildRouter(spec, {
-  planned,
-  bundling: bundler === 'skip' ? 'skip' : 'esbuild',
-  ...(prebuilt === undefined ? {} : { prebuilt }),
-});
-for (const warning of plan.warnings) {
-  console.error(`warning: ${warning.message}${warning.hint ? `\n  hint: ${warning.hint}` : ''}`);
-}
-app.synth();
+// The assembly goes where the CDK CLI says (CDK_OUTDIR), as any CDK app's.
+const { warnings } = await synthesizeRouter(result.spec, { bundler });
+for (const warning of warnings) console.error(warning);

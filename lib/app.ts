@@ -1,11 +1,14 @@
 /**
- * The router as a CDK app: a core stack plus one stack per service (or shard), from a loaded spec.
+ * The router as a CDK app: a core stack plus one stack per service (or shard), from a loaded spec;
+ * and its synthesis (`synthesizeRouter`), shared by bin/app.ts and `event-router synth`.
  */
+import { join } from 'node:path';
 import { App, type Environment } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { RouterSpec } from './config/types.ts';
 import { CoreStack } from './constructs/core-stack.ts';
 import { applyNagChecks } from './constructs/nag.ts';
+import { prebundleWorkers } from './constructs/prebundle.ts';
 import { ServiceStack } from './constructs/service-stack.ts';
 import { planRouter } from './plan/plan.ts';
 import type { Plan, PlanOptions } from './plan/types.ts';
@@ -100,7 +103,7 @@ export function buildRouter(spec: RouterSpec, options: BuildAppOptions = {}): Ro
   const env = options.env ?? defaultEnv();
   const stackProps = env === undefined ? {} : { env };
 
-  const coreStack = new CoreStack(app, plan.core.stackName, { ...stackProps, spec, plan });
+  const coreStack = new CoreStack(app, plan.core.stackName, { ...stackProps, plan });
   const prebuilt = options.prebuilt;
   const serviceStacks = plan.stacks.map((stackPlan) => {
     const stack = new ServiceStack(app, stackPlan.stackName, {
@@ -128,4 +131,58 @@ export function buildRouter(spec: RouterSpec, options: BuildAppOptions = {}): Ro
 /** Builds the CDK app of a router: the core stack and every service stack. */
 export function buildApp(spec: RouterSpec, options: BuildAppOptions = {}): App {
   return buildRouter(spec, options).app;
+}
+
+/** How worker code is bundled by {@link synthesizeRouter}. */
+export const BUNDLERS = [
+  /** All workers bundled in one parallel run of the local esbuild before the app is built (default). */
+  'prebundle',
+  /** Each function bundled by the CDK in turn (also the local esbuild). */
+  'cdk',
+  /** No bundling: templates only. */
+  'skip',
+] as const;
+export type Bundler = (typeof BUNDLERS)[number];
+
+export interface SynthesizeOptions {
+  /**
+   * Directory of the cloud assembly.
+   * @default - the CDK's default (`CDK_OUTDIR` when the CDK CLI runs the app, else `cdk.out`)
+   */
+  readonly outdir?: string;
+  /** @default 'prebundle' */
+  readonly bundler?: Bundler;
+}
+
+/** A synthesized router: its assembly, its plan and the plan's warnings as lines for the terminal. */
+export interface SynthesizedRouter {
+  readonly assembly: ReturnType<App['synth']>;
+  readonly plan: Plan;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Plans a loaded spec, bundles its workers as `bundler` says and synthesizes the app: the one synthesis
+ * path of `bin/app.ts` (the CDK CLI) and `event-router synth`.
+ */
+export async function synthesizeRouter(
+  spec: RouterSpec,
+  options: SynthesizeOptions = {},
+): Promise<SynthesizedRouter> {
+  const bundler = options.bundler ?? 'prebundle';
+  const planned = planRouter(spec);
+  const bundlesDir = join(options.outdir ?? process.env.CDK_OUTDIR ?? 'cdk.out', '.bundles');
+  const prebuilt =
+    bundler === 'prebundle' ? (await prebundleWorkers(planned, { outDir: bundlesDir })).dirs : undefined;
+  const { app, plan } = buildRouter(spec, {
+    ...(options.outdir === undefined ? {} : { outdir: options.outdir }),
+    planned,
+    bundling: bundler === 'skip' ? 'skip' : 'esbuild',
+    ...(prebuilt === undefined ? {} : { prebuilt }),
+  });
+  const assembly = app.synth();
+  const warnings = plan.warnings.map(
+    (warning) => `warning: ${warning.message}${warning.hint ? `\n  hint: ${warning.hint}` : ''}`,
+  );
+  return { assembly, plan, warnings };
 }

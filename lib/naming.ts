@@ -3,60 +3,23 @@
  *
  * Every name derives from app, stage, service and RPC, so stacks find each other's resources without
  * exports, the local runtime finds queues by name, and ops tools can compute a queue's URL from an RPC id.
- * Names that would pass an AWS length limit are shortened deterministically (prefix + short hash).
+ * Names that would pass an AWS length limit are shortened deterministically (prefix + short hash), by
+ * common/naming.ts, which also holds the publishers' event sources.
  */
-import { createHash } from 'node:crypto';
-import { NAME_LIMITS } from '../functions/commons/aws-limits.ts';
-import { EVENT_SOURCE_PREFIX } from '../functions/commons/contracts.ts';
+import { NAME_LIMITS } from '../common/aws-limits.ts';
+import { kebabCase as kebab } from '../common/case.ts';
+import { fitName, publisherSource, splitRpcId } from '../common/naming.ts';
 
 export interface NameContext {
   readonly app: string;
   readonly stage: string;
 }
 
-/** `NotificationService` -> `notification-service`; `NotifyCardholder` -> `notify-cardholder`. */
-export function kebab(name: string): string {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
-    .replace(/[^A-Za-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .toLowerCase();
-}
-
-/** Shortens `name` to `max` characters, replacing the tail with a stable 8-character hash of the whole. */
-export function fitName(name: string, max: number): string {
-  if (name.length <= max) return name;
-  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
-  return `${name.slice(0, max - 9).replace(/-+$/, '')}-${hash}`;
-}
-
 export function prefix(ctx: NameContext): string {
   return `${ctx.app}-${ctx.stage}`;
 }
 
-/** Splits `Service/Method`. Throws on a malformed id (the loader rejects those before this is reached). */
-export function splitRpcId(rpcId: string): { service: string; method: string } {
-  const [service, method, ...rest] = rpcId.split('/');
-  if (!service || !method || rest.length > 0)
-    throw new Error(`Malformed RPC id "${rpcId}": expected Service/Method`);
-  return { service, method };
-}
-
-/**
- * The EventBridge `source` of a publisher: `event-router.<app>.<service>.<method>` for an RPC
- * (`Service/Method`) publishing follow-ups, `event-router.<app>.<publisher>` for an external publisher
- * (kebab-case). The two shapes cannot collide: kebab-case names hold no dots. Every rule matches only the
- * sources of its event's declared publishers; every PutEvents grant is scoped to one of them.
- */
-export function publisherSource(app: string, publisher: string): string {
-  const parts = publisher.includes('/') ? publisher.split('/').map(kebab) : [kebab(publisher)];
-  return fitName([EVENT_SOURCE_PREFIX, app, ...parts].filter(Boolean).join('.'), LIMITS.source);
-}
-
 const LIMITS = {
-  /** PutEvents entry `Source`: at most 256 characters (EventBridge API reference, PutEventsRequestEntry). */
-  source: 256,
   queue: NAME_LIMITS.queueName,
   function: NAME_LIMITS.functionName,
   rule: NAME_LIMITS.ruleName,

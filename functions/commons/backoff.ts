@@ -3,7 +3,8 @@
  * allowed attempt (`retryAt`), and the message is made visible again then, with a delay that doubles
  * with each run of the delivery, up to a cap (ChangeMessageVisibility on the worker's own queue).
  */
-import type { QueuePort } from './ports.ts';
+import { MAX_VISIBILITY_SECONDS } from '../../common/aws-limits.ts';
+import type { QueuePort } from '../../common/ports.ts';
 
 export interface BackoffOptions {
   /** Delay after the first failed receive. @default 10 */
@@ -13,9 +14,6 @@ export interface BackoffOptions {
 }
 
 export const DEFAULT_BACKOFF: BackoffOptions = { baseSeconds: 10, maxSeconds: 900 };
-
-/** SQS's limit on a visibility timeout. */
-const MAX_VISIBILITY_SECONDS = 43_200;
 
 /**
  * Seconds until the next attempt after the `run`-th run of a delivery failed: base x 2^(n-1), capped.

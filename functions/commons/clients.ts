@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { EventBusPort, QueuePort } from './ports.ts';
+import type { EventBusPort, QueuePort } from '../../common/ports.ts';
 
 /** Document client over DynamoDB; `undefined` attributes are left out rather than rejected. */
 export const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}), {

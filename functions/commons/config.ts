@@ -3,8 +3,8 @@
  * `ENV` of contracts.ts) and the event schemas injected into the bundle at build time
  * (`BUNDLE_DEFINES`), with the environment variable of the same name as a fallback for tests.
  */
-import { BUNDLE_DEFINES, ENV } from './contracts.ts';
-import type { PayloadSchema } from './payload-schema.ts';
+import { BUNDLE_DEFINES, ENV } from '../../common/contracts.ts';
+import type { PayloadSchema } from '../../common/payload-schema.ts';
 
 declare const ER_EVENT_SCHEMAS: string | undefined;
 

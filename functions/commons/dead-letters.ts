@@ -4,10 +4,10 @@
  * that lets the worker tell a redrive of this letter from a stale copy of the message.
  */
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
-import { DLQ_ATTRIBUTES } from './contracts.ts';
+import { DLQ_ATTRIBUTES } from '../../common/contracts.ts';
+import type { QueuePort } from '../../common/ports.ts';
+import { MAX_STACK_CHARS, sanitizeAttribute } from '../../common/stack.ts';
 import type { ErrorSummary } from './errors.ts';
-import type { QueuePort } from './ports.ts';
-import { MAX_STACK_CHARS, sanitizeAttribute } from './stack.ts';
 
 /** SQS limits a message attribute value to the message size; keep reasons short. */
 const MAX_ATTRIBUTE_CHARS = 1000;

@@ -15,7 +15,7 @@ import {
   type UpdateCommandInput,
   type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import type { DeliveryRecord, DeliveryStatus } from './contracts.ts';
+import type { DeliveryRecord, DeliveryStatus } from '../../common/contracts.ts';
 import type { ErrorSummary } from './errors.ts';
 
 /** The key of a delivery: its idempotency key. */

@@ -4,8 +4,8 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ENV } from './contracts.ts';
-import { type TrimOptions, trimStack } from './stack.ts';
+import { ENV } from '../../common/contracts.ts';
+import { type TrimOptions, trimStack } from '../../common/stack.ts';
 
 const NON_RETRYABLE = Symbol.for('event-router.non-retryable');
 

@@ -3,7 +3,7 @@
  * a delivery carries `rpc`, `eventId`, `correlationId` and `attempt`.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ENV } from './contracts.ts';
+import { ENV } from '../../common/contracts.ts';
 
 /** Service name on every line: POWERTOOLS_SERVICE_NAME, else the RPC id. */
 export const logger = new Logger({

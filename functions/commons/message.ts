@@ -4,7 +4,7 @@
  * redrive it is treated as addressed to this worker's RPC).
  */
 import { createHash } from 'node:crypto';
-import type { BusEvent, QueueMessage } from './contracts.ts';
+import type { BusEvent, QueueMessage } from '../../common/contracts.ts';
 import { PoisonMessageError } from './errors.ts';
 
 /** One delivery as the worker sees it: the addressed RPC and the event's parts. */

@@ -2,6 +2,7 @@
  * The tuning options of a worker (`defineRpc(..., options)`): defaults merged with what the RPC
  * sets, checked when the module loads so a typo fails the deployment's first test, not production.
  */
+import { MAX_VISIBILITY_SECONDS } from '../../common/aws-limits.ts';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.ts';
 import { MAX_RESULT_BYTES } from './result.ts';
 
@@ -50,8 +51,8 @@ export function resolveWorkerOptions(options: WorkerOptions = {}): ResolvedWorke
     if (!KNOWN_BACKOFF.has(key))
       problems.push(`"backoff.${key}" is not an option (known: baseSeconds, maxSeconds)`);
   checkInteger(problems, 'concurrency', resolved.concurrency, 1, 1000);
-  checkInteger(problems, 'backoff.baseSeconds', resolved.backoff.baseSeconds, 0, 43_200);
-  checkInteger(problems, 'backoff.maxSeconds', resolved.backoff.maxSeconds, 0, 43_200);
+  checkInteger(problems, 'backoff.baseSeconds', resolved.backoff.baseSeconds, 0, MAX_VISIBILITY_SECONDS);
+  checkInteger(problems, 'backoff.maxSeconds', resolved.backoff.maxSeconds, 0, MAX_VISIBILITY_SECONDS);
   checkInteger(problems, 'maxResultBytes', resolved.maxResultBytes, 64, 102_400);
   if (problems.length > 0) throw new Error(`Invalid worker options: ${problems.join('; ')}.`);
   return resolved;

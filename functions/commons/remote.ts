@@ -16,11 +16,12 @@
  * recording, see remote-budget.ts), cut to the invocation's remaining time less what recording the
  * outcome needs; a call cut that way says so in its error.
  */
+
+import { callBudgetMs, RECORD_RESERVE_MS } from '../../common/remote-budget.ts';
 import type { WorkerConfig } from './config.ts';
 import type { DeliveryContext } from './context.ts';
 import { NonRetryableError } from './errors.ts';
 import { traceparent } from './ids.ts';
-import { callBudgetMs, RECORD_RESERVE_MS } from './remote-budget.ts';
 import type { RpcRunner } from './scope.ts';
 
 /** Characters of an error response body quoted in the error message. */

@@ -4,8 +4,9 @@
  * Uses an interpreting validator (no code generation at run time, about 23 KB minified) so the
  * worker bundle stays small; each event's validator is built once per execution environment.
  */
+
+import { type PayloadSchema, PayloadValidator as SchemaValidator } from '../../common/payload-schema.ts';
 import { PoisonMessageError } from './errors.ts';
-import { type PayloadSchema, PayloadValidator as SchemaValidator } from './payload-schema.ts';
 
 /** Problems listed in one error message. */
 const MAX_LISTED = 5;

@@ -6,12 +6,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
+import type { RecordOutcome, RecordReport } from '../../common/outcome.ts';
+import type { EventBusPort, QueuePort } from '../../common/ports.ts';
 import type { WorkerConfig } from './config.ts';
 import type { DeliveryContext } from './context.ts';
 import type { DeliveryStore } from './deliveries.ts';
 import type { ResolvedWorkerOptions } from './options.ts';
-import type { RecordOutcome, RecordReport } from './outcome.ts';
-import type { EventBusPort, QueuePort } from './ports.ts';
 import type { PayloadValidator } from './schema.ts';
 
 /** What runs a delivery: a handler module's function, or a call to a remote endpoint. */

@@ -13,14 +13,14 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { mapWithConcurrency } from './concurrency.ts';
+import { mapWithConcurrency } from '../../common/concurrency.ts';
+import { DLQ_ATTRIBUTES, RERUN_ATTRIBUTES } from '../../common/contracts.ts';
+import { returnsToQueue } from '../../common/outcome.ts';
 import { loadWorkerConfig } from './config.ts';
-import { DLQ_ATTRIBUTES, RERUN_ATTRIBUTES } from './contracts.ts';
 import { DeliveryStore } from './deliveries.ts';
 import { type DeliveryLogKeys, deliveryLogger } from './logger.ts';
 import { peekEventId } from './message.ts';
 import { resolveWorkerOptions, type WorkerOptions } from './options.ts';
-import { returnsToQueue } from './outcome.ts';
 import { PayloadValidator } from './schema.ts';
 import {
   type Received,

@@ -3,27 +3,18 @@
  * event schemas (`BUNDLE_DEFINES.eventSchemas`, each with its `x-schema-version`) and subscriptions
  * (`ENV.subscriptions`) compiled into the bundle, or the environment variables of the same names in tests.
  */
-import { BUNDLE_DEFINES, ENV } from '../commons/contracts.ts';
-import type { PayloadSchema } from '../commons/payload-schema.ts';
-import { catalogOf } from '../commons/publish.ts';
-import { loadPublisherDirectory, type PublisherDirectory } from './publishers.ts';
+import { BUNDLE_DEFINES, ENV, FILTERED_SUBSCRIPTIONS_DEFINE } from '../../common/contracts.ts';
+import type { PayloadSchema } from '../../common/payload-schema.ts';
+import { catalogOf } from '../../common/publish.ts';
+import { loadPublisherDirectory, type PublisherDirectory } from '../../common/publishers.ts';
 
 declare const ER_EVENT_SCHEMAS: string | undefined;
 /** Subscriptions compiled into the bundle under the name of ENV.subscriptions (they can pass 4 KB). */
 declare const ER_SUBSCRIPTIONS: string | undefined;
 declare const ER_FILTERED_SUBSCRIPTIONS: string | undefined;
 
-/**
- * Define (and test environment variable) holding JSON `{ [eventName]: rpcId[] }` of the subscriptions that
- * have a content filter: the status marks those RPCs' PENDING as possibly final.
- */
-export const FILTERED_SUBSCRIPTIONS = 'ER_FILTERED_SUBSCRIPTIONS';
-
 /** Schema version used when the schemas JSON gives none (`x-schema-version` on the schema). */
 export const DEFAULT_SCHEMA_VERSION = 1;
-
-/** Schema key the constructs set to carry an event's `schemaVersion` alongside its schema. */
-export { SCHEMA_VERSION_KEY } from '../commons/contracts.ts';
 
 export interface PublishConfig {
   /** Bus events are put on (needed for POST). */
@@ -77,10 +68,10 @@ export function loadPublishConfig(env: Env = process.env): PublishConfig {
     typeof ER_SUBSCRIPTIONS !== 'undefined' ? ER_SUBSCRIPTIONS : env[ENV.subscriptions],
   );
   const filtered = readRpcMap(
-    FILTERED_SUBSCRIPTIONS,
+    FILTERED_SUBSCRIPTIONS_DEFINE,
     typeof ER_FILTERED_SUBSCRIPTIONS !== 'undefined'
       ? ER_FILTERED_SUBSCRIPTIONS
-      : env[FILTERED_SUBSCRIPTIONS],
+      : env[FILTERED_SUBSCRIPTIONS_DEFINE],
   );
   const retention = Number(env[ENV.recordRetentionSeconds]);
   return {

@@ -21,8 +21,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { mapWithConcurrency } from '../commons/concurrency.ts';
-import { PayloadValidator } from '../commons/payload-schema.ts';
+import { MAX_ID_CHARS } from '../../common/aws-limits.ts';
+import { mapWithConcurrency } from '../../common/concurrency.ts';
+import { PayloadValidator } from '../../common/payload-schema.ts';
 import {
   busOf,
   type PreparedEntry,
@@ -30,13 +31,13 @@ import {
   prepareEntries,
   type SendOptions,
   sendEntries,
-} from '../commons/publish.ts';
+} from '../../common/publish.ts';
+import { authorize, identifyCaller } from '../../common/publishers.ts';
+import { type PublishReceipt, RECEIPT_SORT_KEY, recordReceipt } from '../../common/receipts.ts';
+import { buildStatus, queryEvent } from '../../common/status.ts';
 import { loadPublishConfig, type PublishConfig } from './config.ts';
 import { json, problemResponse } from './http.ts';
-import { authorize, identifyCaller } from './publishers.ts';
-import { type PublishReceipt, RECEIPT_SORT_KEY, recordReceipt } from './receipts.ts';
 import { decodeBody, type FieldProblem, parseRequest } from './request.ts';
-import { buildStatus, queryEvent } from './status.ts';
 
 /** What the handler works with; tests build their own. */
 export interface PublishDependencies {
@@ -267,9 +268,9 @@ async function status(
 ): Promise<APIGatewayProxyResult> {
   const { config } = deps;
   if (!config.deliveriesTable) return notConfigured('no deliveries table', 'ER_DELIVERIES_TABLE');
-  if (!eventId || eventId.length > 256)
+  if (!eventId || eventId.length > MAX_ID_CHARS)
     return problemResponse(400, [
-      { field: 'eventId', message: 'must be an event id of 1 to 256 characters' },
+      { field: 'eventId', message: `must be an event id of 1 to ${MAX_ID_CHARS} characters` },
     ]);
   const hint = event.queryStringParameters?.event || undefined;
   if (hint !== undefined && !Object.hasOwn(config.subscriptions, hint) && !deps.validator.has(hint))

@@ -9,14 +9,8 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import { JWT_ENV } from '../../common/contracts.ts';
 import { InvalidTokenError, type JwtSettings, jwksResolver, type KeyResolver, verifyJwt } from './jwt.ts';
-
-/** Environment variables of the authorizer. */
-export const JWT_ENV = {
-  issuer: 'ER_JWT_ISSUER',
-  audience: 'ER_JWT_AUDIENCE',
-  claims: 'ER_JWT_CLAIMS',
-} as const;
 
 /** Context keys a token never sets: the local dev server's caller key, and what API Gateway sets itself. */
 const RESERVED_CONTEXT_KEYS = new Set(['localPublisher', 'principalId', 'claims']);

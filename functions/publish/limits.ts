@@ -1,5 +1,5 @@
 /** Limits of the publish API and of EventBridge PutEvents that publishing respects (from the one table). */
-import { DELIVERABLE_ENTRY_BYTES, EVENTBRIDGE, MAX_ID_CHARS as ID_CHARS } from '../commons/aws-limits.ts';
+import { DELIVERABLE_ENTRY_BYTES, EVENTBRIDGE, MAX_ID_CHARS as ID_CHARS } from '../../common/aws-limits.ts';
 
 /** Entries one `POST /events` may carry. */
 export const MAX_ENTRIES_PER_REQUEST = 100;

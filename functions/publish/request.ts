@@ -4,20 +4,12 @@
  * without guessing. Nothing here talks to AWS.
  */
 
-import { jsonTextDepth, MAX_JSON_DEPTH } from '../commons/aws-limits.ts';
-import type { PublishInput } from '../commons/publish.ts';
-import { MAX_ENTRIES_PER_REQUEST, MAX_ID_CHARS } from './limits.ts';
+import { jsonTextDepth, MAX_JSON_DEPTH } from '../../common/aws-limits.ts';
+import type { FieldProblem, PublishInput } from '../../common/publish.ts';
 
-/** One problem with a request. */
-export interface FieldProblem {
-  /** The request field, e.g. `event`, `entries[2].payload`, `body`. */
-  readonly field: string;
-  readonly message: string;
-  /** JSON pointer into the payload, for schema violations. */
-  readonly pointer?: string;
-  /** Known event names closest to an unknown one. */
-  readonly suggestions?: readonly string[];
-}
+export type { FieldProblem };
+
+import { MAX_ENTRIES_PER_REQUEST, MAX_ID_CHARS } from './limits.ts';
 
 /** A parsed body: the entries with the field prefix each one's problems are reported under. */
 export interface ParsedRequest {

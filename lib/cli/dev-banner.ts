@@ -2,7 +2,7 @@
  * The text `event-router dev` prints once it runs: where it listens, what it runs, and ready commands
  * to publish an example event, the friendliest (the publish API) first. Pure: it formats what it is given.
  */
-import { color } from '../local/log.ts';
+import { color } from './present/color.ts';
 
 /** An example event for the banner, built from the router file. */
 export interface BannerExample {

@@ -83,7 +83,12 @@ export class BackgroundTypecheck {
       JSON.stringify(
         {
           extends: join(ROOT, 'tsconfig.json'),
-          include: [options.functionsDir, join(ROOT, 'functions'), join(ROOT, 'generated')],
+          include: [
+            options.functionsDir,
+            join(ROOT, 'functions'),
+            join(ROOT, 'common'),
+            join(dirname(options.functionsDir), 'generated'),
+          ],
         },
         null,
         2,

@@ -2,9 +2,11 @@
  * Renders `generated/events.ts`: one payload type per event, the `EventPayloads` map (event name -> payload
  * type), `EventName`, and the schemas and schema versions as constants.
  */
+
+import { pascalCase } from '../../common/case.ts';
 import type { EventSpec } from '../config/types.ts';
 import { propertyKey, valueLiteral } from './literals.ts';
-import { NameRegistry, pascalCase } from './names.ts';
+import { NameRegistry } from './names.ts';
 import { TypeEmitter } from './schema-to-ts.ts';
 
 /** The header every generated TypeScript file starts with. */

@@ -6,21 +6,19 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { publisherSource } from '../../common/naming.ts';
 import type { RouterSpec } from '../config/types.ts';
-import { publisherSource } from '../naming.ts';
 import { buildOpenApi } from '../openapi/index.ts';
 import { renderEventsFile } from './events-file.ts';
 import { renderPublisherFile } from './publisher-file.ts';
+import { renderRpcFile } from './rpc-file.ts';
 
-/** functions/publish/publisher.ts, which the generated publisher builds on. */
-const PUBLISHER_MODULE = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'functions',
-  'publish',
-  'publisher.ts',
-);
+/** The project's root, where the framework modules the generated files import live. */
+const FRAMEWORK_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** common/publisher.ts, which the generated publisher builds on. */
+const PUBLISHER_MODULE = join(FRAMEWORK_ROOT, 'common', 'publisher.ts');
+/** functions/commons/rpc.ts, whose `bindRpc` the generated `defineRpc` is made with. */
+const RPC_MODULE = join(FRAMEWORK_ROOT, 'functions', 'commons', 'rpc.ts');
 
 /** Import specifier of `target` from a file in `fromDir` (always relative, `/`-separated). */
 function importPath(fromDir: string, target: string): string {
@@ -45,6 +43,7 @@ export function generate(spec: RouterSpec, outDir: string): GeneratedFile[] {
         spec.publishers.map((p) => ({ name: p.name, source: publisherSource(spec.app.name, p.name) })),
       ),
     },
+    { path: 'rpc.ts', content: renderRpcFile(importPath(resolve(outDir), RPC_MODULE)) },
     { path: 'openapi.json', content: `${JSON.stringify(buildOpenApi(spec), null, 2)}\n` },
   ];
 }

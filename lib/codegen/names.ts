@@ -1,15 +1,4 @@
-/** Type names derived from event names and schema property names. */
-
-/** `card.transaction.authorized` -> `CardTransactionAuthorized`; `merchant_name` -> `MerchantName`. */
-export function pascalCase(text: string): string {
-  const words = text
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean);
-  const joined = words.map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('');
-  if (!joined) return 'Unnamed';
-  return /^[0-9]/.test(joined) ? `T${joined}` : joined;
-}
+/** Unique type names (the names themselves come from `pascalCase` of common/case.ts). */
 
 /** Hands out unique names: the first request for a base gets it, later ones get `Base2`, `Base3`, ... */
 export class NameRegistry {

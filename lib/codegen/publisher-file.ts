@@ -14,7 +14,7 @@ function named(head: string, names: readonly string[], from: string): string {
 
 /**
  * The text of `generated/publisher.ts`. `publisherModule` is the import specifier of
- * functions/publish/publisher.ts as seen from the output directory.
+ * common/publisher.ts as seen from the output directory.
  */
 export function renderPublisherFile(
   publisherModule: string,

@@ -13,9 +13,11 @@
  * - `description` -> JSDoc; `default` -> `@default`; `deprecated: true` -> `@deprecated`.
  * Anything else falls back to `unknown`, which accepts every payload the schema accepts.
  */
+
+import { pascalCase } from '../../common/case.ts';
 import type { JsonSchema } from '../config/types.ts';
 import { jsDoc, LINE_WIDTH, propertyKey, stringLiteral } from './literals.ts';
-import { type NameRegistry, pascalCase } from './names.ts';
+import type { NameRegistry } from './names.ts';
 
 /** A type expression; `members` is set when it is a top-level union (so it can be laid out one per line). */
 interface TypeExpr {

@@ -17,23 +17,3 @@ export function loadRouterSpec(file = 'event-router.yaml'): SpecResult {
   if (result.spec) return { spec: result.spec };
   return { errors: formatDiagnostics(result.diagnostics) };
 }
-
-/** Event name -> RPC ids subscribed to it, in YAML order (the publish function's ER_SUBSCRIPTIONS). */
-export function subscriptionsByEvent(spec: Pick<RouterSpec, 'subscriptions'>): Record<string, string[]> {
-  const map: Record<string, string[]> = {};
-  for (const subscription of spec.subscriptions) {
-    const rpcs = map[subscription.event] ?? [];
-    if (!rpcs.includes(subscription.rpc)) rpcs.push(subscription.rpc);
-    map[subscription.event] = rpcs;
-  }
-  return map;
-}
-
-/** Event name -> RPC ids whose subscription has a content filter (they may never receive a given event). */
-export function filteredSubscriptionsByEvent(
-  spec: Pick<RouterSpec, 'subscriptions'>,
-): Record<string, string[]> {
-  return subscriptionsByEvent({
-    subscriptions: spec.subscriptions.filter((subscription) => subscription.filter),
-  });
-}

@@ -11,7 +11,7 @@ import type { DiagnosticBag } from './diagnostics.ts';
 import { handlerDefinition, positionOf } from './handler-exports.ts';
 import type { RpcSpec, SubscriptionSpec } from './types.ts';
 
-const DEFINE_RPC_IMPORT = "import { defineRpc } from '#commons/rpc.ts'";
+const DEFINE_RPC_IMPORT = 'import { defineRpc } from the generated/rpc.ts that `event-router codegen` writes';
 
 function quoted(names: readonly string[]): string {
   return names.map((n) => `"${n}"`).join(', ');

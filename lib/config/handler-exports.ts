@@ -78,7 +78,7 @@ export function missingHandlerHint(source: string): string {
     return 'The module has a default export, but the worker calls the named export `handler`: write `export const handler = ...` (or `export { yourFunction as handler }`).';
   if (/\bexport\s+\*\s+from\b/.test(code))
     return "`export * from` re-exports are not followed by this check: export `handler` explicitly, e.g. `export { handler } from './impl.ts'`.";
-  return "Export the RPC's worker as `handler`, made with defineRpc: `export const handler = defineRpc('event.name', async (payload, ctx) => { ... });` (import { defineRpc } from '#commons/rpc.ts').";
+  return "Export the RPC's worker as `handler`, made with defineRpc: `export const handler = defineRpc('event.name', async (payload, ctx) => { ... });` (import { defineRpc } from the generated/rpc.ts that `event-router codegen` writes).";
 }
 
 /** How a module's `handler` export is made, as far as reading its source tells. */

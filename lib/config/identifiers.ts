@@ -1,6 +1,7 @@
 /**
  * The shapes of names in the YAML, and suggestions that fix a malformed one.
  */
+import { joinPascal, kebabCase, words } from '../../common/case.ts';
 
 /** `NotificationService`, `NotifyCardholder`: starts upper-case, letters and digits only. */
 export const PASCAL_CASE = /^[A-Z][A-Za-z0-9]*$/;
@@ -11,28 +12,15 @@ export const EVENT_NAME = /^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$/;
 /** `acme.ledger.v1`. */
 export const PACKAGE_NAME = /^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$/;
 
-/** Splits a name into words at separators and case changes. */
-function words(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean);
-}
-
 /** `notification-service` -> `NotificationService`. */
 export function toPascalCase(name: string): string {
-  const pascal = words(name)
-    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-    .join('');
+  const pascal = joinPascal(name);
   return /^[0-9]/.test(pascal) ? `X${pascal}` : pascal;
 }
 
 /** `Card Flow` -> `card-flow`. */
 export function toKebabCase(name: string): string {
-  const kebab = words(name)
-    .map((w) => w.toLowerCase())
-    .join('-');
+  const kebab = kebabCase(name);
   return /^[0-9]/.test(kebab) ? `x-${kebab}` : kebab;
 }
 

@@ -2,7 +2,7 @@
  * Checking a payload JSON Schema before anything runs it: `$schema` must name a dialect the runtime
  * validates with (draft 2020-12, the default, or draft-07); Ajv checks the schema against that
  * dialect's meta-schema and compiles it (the loader's linter only: payloads are validated by one
- * engine, functions/commons/payload-schema.ts, in the publish API, the publisher and the workers);
+ * engine, common/payload-schema.ts, in the publish API, the publisher and the workers);
  * and every `pattern` / `patternProperties` key must be linear-time safe (regex-safety.ts), since
  * it runs on every publish.
  */

@@ -18,14 +18,15 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { EVENTBRIDGE, NAME_LIMITS, QUEUE_POLICY_BYTES } from '../../functions/commons/aws-limits.ts';
-import { names, publisherSource } from '../naming.ts';
-import { groupRules } from '../plan/rules.ts';
+import { EVENTBRIDGE, NAME_LIMITS, QUEUE_POLICY_BYTES } from '../../common/aws-limits.ts';
+import { publisherSource } from '../../common/naming.ts';
+import { names } from '../naming.ts';
 import { DiagnosticBag } from './diagnostics.ts';
 import { formatDuration } from './durations.ts';
 import { checkHandlerEvents } from './handler-events.ts';
 import { checkPublishCycles, checkPublishers } from './publishers.ts';
 import { checkPublishes, checkSubscriptions } from './references.ts';
+import { groupRules } from './rule-groups.ts';
 import { readApp } from './sections/app.ts';
 import { readEvents } from './sections/events.ts';
 import { readPublishers } from './sections/publishers.ts';

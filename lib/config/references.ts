@@ -3,7 +3,7 @@
  * and the warnings about RPCs and events that nothing connects.
  */
 import type { Node } from 'yaml';
-import { EVENT_SOURCE_PREFIX } from '../../functions/commons/contracts.ts';
+import { EVENT_SOURCE_PREFIX } from '../../common/naming.ts';
 import { findPatternProblems, MAX_PATTERN_LENGTH, rulePatternFor } from '../patterns/index.ts';
 import { PASCAL_CASE, toPascalCase } from './identifiers.ts';
 import type { EventDraft, SubscriberDraft } from './sections/events.ts';

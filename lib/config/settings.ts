@@ -2,15 +2,16 @@
  * Per-RPC settings as written in `defaults:` and on each RPC, with their ranges.
  */
 import { isScalar, type Node } from 'yaml';
-import { CLOUDWATCH, LAMBDA, SQS } from '../../functions/commons/aws-limits.ts';
+import { CLOUDWATCH, LAMBDA, SQS } from '../../common/aws-limits.ts';
+import { capitalize } from '../../common/case.ts';
 import {
   MIN_REMOTE_CALL_MS,
   minimumRemoteTimeoutSeconds,
   REMOTE_CONCURRENCY,
-} from '../../functions/commons/remote-budget.ts';
+} from '../../common/remote-budget.ts';
 import { formatDuration, parseDuration } from './durations.ts';
 import type { RpcSettings } from './types.ts';
-import { capitalize, type Entry, type YamlReader } from './yaml-reader.ts';
+import type { Entry, YamlReader } from './yaml-reader.ts';
 
 interface SettingRule {
   /** Field of RpcSettings it sets. */
@@ -164,7 +165,7 @@ export function checkSettingCombination(
 /**
  * Refuses a remote RPC whose timeout is too short for its calls to succeed: the worker needs time to
  * claim before the call and to record after it, and calls at most REMOTE_CONCURRENCY records of a
- * batch at once (functions/commons/remote-budget.ts). Points at the timeout that applies. True when
+ * batch at once (common/remote-budget.ts). Points at the timeout that applies. True when
  * it reported.
  */
 export function checkRemoteTimeout(

@@ -2,7 +2,7 @@
  * "Did you mean" suggestions by edit distance, for unknown keys and unknown names.
  */
 
-import { editDistance } from '../../functions/commons/edit-distance.ts';
+import { editDistance } from '../../common/edit-distance.ts';
 
 /**
  * The candidate closest to `input`, if it is close enough to be a plausible typo (case differences

@@ -15,6 +15,7 @@ import {
   type YAMLMap,
   type YAMLSeq,
 } from 'yaml';
+import { capitalize } from '../../common/case.ts';
 import type { DiagnosticBag } from './diagnostics.ts';
 import { didYouMean } from './suggest.ts';
 import type { SourceLocation } from './types.ts';
@@ -247,8 +248,4 @@ export class YamlReader {
     }
     return value;
   }
-}
-
-export function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

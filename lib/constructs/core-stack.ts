@@ -3,8 +3,6 @@
  */
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { RouterSpec } from '../config/types.ts';
-import { names } from '../naming.ts';
 import type { Plan } from '../plan/types.ts';
 import { OpsRecordsPolicy } from './dlq-operator-policy.ts';
 import { PublishApi } from './publish-api.ts';
@@ -12,9 +10,7 @@ import { PublisherPolicy } from './publisher-policy.ts';
 import { RouterCore } from './router-core.ts';
 
 export interface CoreStackProps extends StackProps {
-  /** The loaded spec (the publish API reads events and subscriptions from it). */
-  readonly spec: RouterSpec;
-  /** The plan (names of the core resources). */
+  /** The plan (names of the core resources, the publish API, the publishers). */
   readonly plan: Plan;
 }
 
@@ -32,16 +28,15 @@ export class CoreStack extends Stack {
     });
     this.core = new RouterCore(this, 'Router', { core: props.plan.core });
     new OpsRecordsPolicy(this, 'OpsRecords', {
-      managedPolicyName: names.opsRecordsPolicyName(props.plan.names),
+      managedPolicyName: props.plan.opsRecordsPolicyName,
       tableArn: this.core.table.tableArn,
     });
 
     // ---- publish API -------------------------------------------------------------------------------
     new PublishApi(this, 'PublishApi', {
-      spec: props.spec,
+      api: props.plan.publishApi,
       bus: this.core.bus,
       table: this.core.table,
-      publishers: props.plan.publishers,
     });
     // ---------------------------------------------------------------------------------------------------
 

@@ -17,19 +17,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BUNDLE_DEFINES, ENV } from '../../functions/commons/contracts.ts';
-import { FILTERED_SUBSCRIPTIONS, SCHEMA_VERSION_KEY } from '../../functions/publish/config.ts';
-import { JWT_ENV } from '../../functions/publish/jwt-authorizer.ts';
-import {
-  API_KEY_PUBLISHERS_ENV,
-  PUBLISHERS_DEFINE,
-  type PublisherDirectory,
-} from '../../functions/publish/publishers.ts';
-import { filteredSubscriptionsByEvent, subscriptionsByEvent } from '../codegen/spec.ts';
-import type { PublishApiAuth, RouterSpec } from '../config/types.ts';
-import { kebab, names } from '../naming.ts';
-import { planPublishers } from '../plan/plan.ts';
-import type { PublisherPlan } from '../plan/types.ts';
+import { ENV, JWT_ENV } from '../../common/contracts.ts';
+import { API_KEY_PUBLISHERS_ENV } from '../../common/publishers.ts';
+import type { PublishApiAuth } from '../config/types.ts';
+import type { PublishApiPlan, PublisherPlan } from '../plan/types.ts';
 import { acknowledge } from './nag.ts';
 import { RouterFunction } from './router-function.ts';
 import { checkRange, failOnProblems } from './validation.ts';
@@ -44,18 +35,12 @@ export const JWT_AUTHORIZER_ENTRY = fileURLToPath(
 );
 
 export interface PublishApiProps {
-  /** The loaded spec: events (schemas), subscriptions (status), app settings (auth, throttling, names). */
-  readonly spec: RouterSpec;
+  /** The plan of the API (planRouter(spec).publishApi): names, auth, throttling, served publishers, constants. */
+  readonly api: PublishApiPlan;
   /** The bus events are published to; the function may PutEvents on it and nothing else. */
   readonly bus: events.IEventBus;
   /** The deliveries table; the function reads delivery records and writes publish receipts there. */
   readonly table: dynamodb.ITable;
-  /**
-   * The external publishers; the API serves those whose identity is of the API's auth type, and the
-   * function may PutEvents only with their sources and their events.
-   * @default - planned from `spec` (planPublishers)
-   */
-  readonly publishers?: readonly PublisherPlan[];
   /**
    * Ready-made code of the publish function (a bundled directory with `index.mjs`).
    * @default - functions/publish/handler.ts bundled by esbuild at synth time
@@ -68,44 +53,10 @@ export interface PublishApiProps {
   readonly authorizerCode?: lambda.Code;
 }
 
-/**
- * Compile-time constants of the publish function: every event's schema (with its schema version under
- * `x-schema-version`), the subscriptions and those with a content filter, as JSON.
- */
-export function publishFunctionConstants(
-  spec: RouterSpec,
-  publishers: readonly PublisherPlan[] = servedPublishers(spec, planPublishers(spec)),
-): Record<string, string> {
-  const schemas = Object.fromEntries(
-    spec.events.map((event) => [event.name, { ...event.schema, [SCHEMA_VERSION_KEY]: event.schemaVersion }]),
-  );
-  const directory: PublisherDirectory = {
-    publishers: publishers.map((p) => ({
-      name: p.name,
-      source: p.source,
-      events: [...p.events],
-      ...(p.identity ? { identity: p.identity } : {}),
-    })),
-    eventPublishers: Object.fromEntries(spec.events.map((event) => [event.name, [...event.publishers]])),
-  };
-  return {
-    [BUNDLE_DEFINES.eventSchemas]: JSON.stringify(schemas),
-    [ENV.subscriptions]: JSON.stringify(subscriptionsByEvent(spec)),
-    [FILTERED_SUBSCRIPTIONS]: JSON.stringify(filteredSubscriptionsByEvent(spec)),
-    [PUBLISHERS_DEFINE]: JSON.stringify(directory),
-  };
-}
-
-/** The publishers the API serves: those that prove who they are the way the API authenticates. */
-export function servedPublishers(spec: RouterSpec, publishers: readonly PublisherPlan[]): PublisherPlan[] {
-  const auth = spec.app.publishApi.auth.type;
-  return publishers.filter((p) => p.identity?.kind === auth && p.events.length > 0);
-}
-
-/** Every problem with the publish API settings of `spec`. */
+/** Every problem with the publish API settings of the plan. */
 export function validatePublishApiProps(props: PublishApiProps): string[] {
   const problems: string[] = [];
-  const { publishApi } = props.spec.app;
+  const publishApi = props.api;
   checkRange(problems, 'app.publishApi.throttle.rateLimit', publishApi.rateLimit, 1, 10000, ' requests/s');
   checkRange(problems, 'app.publishApi.throttle.burstLimit', publishApi.burstLimit, 0, 5000, ' requests');
   const { auth } = publishApi;
@@ -151,14 +102,13 @@ export class PublishApi extends Construct {
   constructor(scope: Construct, id: string, props: PublishApiProps) {
     super(scope, id);
     failOnProblems(this, `PublishApi ${id}`, validatePublishApiProps(props));
-    const { spec } = props;
-    const ctx = { app: spec.app.name, stage: spec.app.stage };
-    const { auth, rateLimit, burstLimit } = spec.app.publishApi;
-    const served = servedPublishers(spec, props.publishers ?? planPublishers(spec));
+    const plan = props.api;
+    const ctx = plan.names;
+    const { auth, rateLimit, burstLimit, served } = plan;
 
     this.function = new RouterFunction(this, 'Function', {
       entry: PUBLISH_FUNCTION_ENTRY,
-      functionName: names.publishFunctionName(ctx),
+      functionName: plan.functionName,
       description: `Publish API of ${ctx.app}/${ctx.stage}: POST /events, GET /events/{eventId}`,
       timeout: Duration.seconds(25),
       memorySize: 512,
@@ -167,9 +117,9 @@ export class PublishApi extends Construct {
         [ENV.stage]: ctx.stage,
         [ENV.eventBus]: props.bus.eventBusName,
         [ENV.deliveriesTable]: props.table.tableName,
-        [ENV.recordRetentionSeconds]: String(spec.app.dedupRetentionSeconds),
+        [ENV.recordRetentionSeconds]: String(plan.recordRetentionSeconds),
       },
-      constants: publishFunctionConstants(spec, served),
+      constants: plan.constants,
       policyStatements: [
         // Each served publisher's events only under that publisher's source (as the function stamps
         // them), so a caller can never pass its events off as another publisher's or an RPC's follow-ups.
@@ -198,8 +148,8 @@ export class PublishApi extends Construct {
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
     this.api = new apigateway.RestApi(this, 'Api', {
-      restApiName: names.publishApiName(ctx),
-      description: `Publish events to ${names.busName(ctx)} and read their delivery status`,
+      restApiName: plan.apiName,
+      description: `Publish events to ${plan.busName} and read their delivery status`,
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       cloudWatchRole: false,
       deployOptions: {
@@ -261,7 +211,7 @@ export class PublishApi extends Construct {
 
     if (auth.type === 'apiKey') {
       const apiKeys = this.publisherKeys(
-        ctx,
+        plan,
         served.filter((p) => p.identity?.kind === 'apiKey'),
       );
       if (apiKeys.length > 0)
@@ -269,20 +219,20 @@ export class PublishApi extends Construct {
           API_KEY_PUBLISHERS_ENV,
           Stack.of(this).toJsonString(apiKeys.map(({ key, publisher }) => [key.keyId, publisher])),
         );
-      const plan = this.api.addUsagePlan('UsagePlan', {
-        name: names.publishApiKeyName(ctx),
+      const usagePlan = this.api.addUsagePlan('UsagePlan', {
+        name: plan.apiKeyName,
         description: "Throttling of the publishers' API keys (the YAML publishApi.throttle).",
         throttle: { rateLimit, burstLimit },
         apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
       });
-      for (const { key } of apiKeys) plan.addApiKey(key);
+      for (const { key } of apiKeys) usagePlan.addApiKey(key);
       if (apiKeys.length === 0) {
         // No publisher declares a key: a default key (it maps to no publisher, so it may publish nothing).
         const key = this.api.addApiKey('ApiKey', {
-          apiKeyName: names.publishApiKeyName(ctx),
-          description: `Default key of ${names.publishApiName(ctx)}`,
+          apiKeyName: plan.apiKeyName,
+          description: `Default key of ${plan.apiName}`,
         });
-        plan.addApiKey(key);
+        usagePlan.addApiKey(key);
         this.apiKey = key;
       } else this.apiKey = apiKeys[0]?.key;
     }
@@ -309,9 +259,7 @@ export class PublishApi extends Construct {
             // The claims publishers are recognized by, passed on to the publish function.
             [JWT_ENV.claims]: [
               ...new Set(
-                servedPublishers(props.spec, props.publishers ?? planPublishers(props.spec)).flatMap((p) =>
-                  p.identity?.kind === 'jwt' ? [p.identity.claim] : [],
-                ),
+                props.api.served.flatMap((p) => (p.identity?.kind === 'jwt' ? [p.identity.claim] : [])),
               ),
             ].join(','),
           },
@@ -333,14 +281,13 @@ export class PublishApi extends Construct {
 
   /** One API key per publisher that declares one, named `<app>-<stage>-publish-api-<key name>`. */
   private publisherKeys(
-    ctx: { app: string; stage: string },
+    plan: PublishApiPlan,
     publishers: readonly PublisherPlan[],
   ): { key: apigateway.IApiKey; publisher: string }[] {
     return publishers.map((publisher) => {
-      const keyName = publisher.identity?.kind === 'apiKey' ? publisher.identity.name : publisher.name;
       const key = this.api.addApiKey(`ApiKey${publisher.name}`, {
-        apiKeyName: `${names.publishApiName(ctx)}-${kebab(keyName)}`,
-        description: `API key of publisher ${publisher.name} on ${names.publishApiName(ctx)}`,
+        apiKeyName: plan.publisherKeyNames[publisher.name] ?? publisher.name,
+        description: `API key of publisher ${publisher.name} on ${plan.apiName}`,
       });
       return { key, publisher: publisher.name };
     });

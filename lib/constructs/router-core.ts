@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { DELIVERIES_TABLE } from '../../functions/commons/contracts.ts';
+import { DELIVERIES_TABLE } from '../../common/contracts.ts';
 import type { CorePlan } from '../plan/types.ts';
 import { checkRange, failOnProblems } from './validation.ts';
 

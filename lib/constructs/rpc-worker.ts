@@ -10,8 +10,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CLOUDWATCH, LAMBDA, SQS } from '../../functions/commons/aws-limits.ts';
-import { BUNDLE_DEFINES, ENV } from '../../functions/commons/contracts.ts';
+import { CLOUDWATCH, LAMBDA, SQS } from '../../common/aws-limits.ts';
+import { BUNDLE_DEFINES, ENV } from '../../common/contracts.ts';
 import type { NameContext } from '../naming.ts';
 import { MAX_VISIBILITY_TIMEOUT_SECONDS } from '../plan/rpcs.ts';
 import type { RpcPlan } from '../plan/types.ts';
@@ -264,7 +264,7 @@ export function validateRpcWorkerProps(props: RpcWorkerProps): string[] {
   const { rpc } = props;
   const s = rpc.settings;
   const problems: string[] = [];
-  // The ranges of the one table of AWS limits (functions/commons/aws-limits.ts).
+  // The ranges of the one table of AWS limits (common/aws-limits.ts).
   checkRange(
     problems,
     'settings.timeoutSeconds',

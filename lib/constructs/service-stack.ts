@@ -5,7 +5,7 @@ import { Annotations, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { kebab, names } from '../naming.ts';
+import { kebabCase } from '../../common/case.ts';
 import type { Plan, RpcPlan, ServiceStackPlan } from '../plan/types.ts';
 import { ruleFailedInvocationsAlarm } from './alarms.ts';
 import { DlqOperatorPolicy } from './dlq-operator-policy.ts';
@@ -55,7 +55,7 @@ export class ServiceStack extends Stack {
       const code = props.codeFor?.(rpc);
       workers.set(
         rpc.id,
-        new RpcWorker(this, kebab(rpc.method), {
+        new RpcWorker(this, kebabCase(rpc.method), {
           rpc,
           names: plan.names,
           refs,
@@ -67,8 +67,8 @@ export class ServiceStack extends Stack {
     }
     this.workers = workers;
     this.operatorPolicy = new DlqOperatorPolicy(this, 'DlqOperator', {
-      managedPolicyName: names.dlqOperatorPolicyName(plan.names, stack.service, stack.shard),
-      viewerPolicyName: names.dlqViewerPolicyName(plan.names, stack.service, stack.shard),
+      managedPolicyName: stack.dlqOperatorPolicyName,
+      viewerPolicyName: stack.dlqViewerPolicyName,
       serviceLabel,
       workers: [...workers.values()],
       refs,

@@ -5,7 +5,7 @@
 import { type Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
-import { EVENTBRIDGE, NAME_LIMITS } from '../../functions/commons/aws-limits.ts';
+import { EVENTBRIDGE, NAME_LIMITS } from '../../common/aws-limits.ts';
 import { MAX_PATTERN_LENGTH } from '../patterns/rule-pattern.ts';
 import { MAX_TARGETS_PER_RULE } from '../plan/rules.ts';
 import type { RulePlan } from '../plan/types.ts';

@@ -5,7 +5,7 @@
  * `generated/openapi.json` and served by the local runtime.
  */
 
-import { pascalCase } from '../codegen/names.ts';
+import { pascalCase } from '../../common/case.ts';
 import type { JsonSchema, PublishApiAuth, RouterSpec } from '../config/types.ts';
 
 /** An OpenAPI document (plain JSON). */

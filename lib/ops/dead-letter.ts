@@ -5,7 +5,7 @@
  * EventBridge itself could not deliver it (no worker saw it: no reason attributes).
  */
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
-import { DLQ_ATTRIBUTES } from '../../functions/commons/contracts.ts';
+import { DLQ_ATTRIBUTES } from '../../common/contracts.ts';
 
 /** Attributes the ops tools add or read besides the worker's {@link DLQ_ATTRIBUTES}. */
 export const OPS_ATTRIBUTES = {

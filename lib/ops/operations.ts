@@ -48,8 +48,8 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mapWithConcurrency } from '../../functions/commons/concurrency.ts';
-import { PayloadValidator, type Violation } from '../../functions/commons/payload-schema.ts';
+import { mapWithConcurrency } from '../../common/concurrency.ts';
+import { PayloadValidator, type Violation } from '../../common/payload-schema.ts';
 import type { RouterSpec } from '../config/types.ts';
 import { names } from '../naming.ts';
 import { type AuditEntry, AuditLog } from './audit.ts';

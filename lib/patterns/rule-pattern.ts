@@ -1,4 +1,4 @@
-import { EVENTBRIDGE } from '../../functions/commons/aws-limits.ts';
+import { EVENTBRIDGE } from '../../common/aws-limits.ts';
 /**
  * The full EventBridge rule pattern of a subscription: the sources of the event's declared publishers,
  * the event name, and the content filter, which applies to the envelope (`detail`). The loader (length

@@ -2,7 +2,7 @@
  * Alarm planning: the thresholds of each RPC's backlog and error-rate alarms, and where all alarms
  * notify. Pure; the constructs declare exactly what is planned here.
  */
-import { CLOUDWATCH } from '../../functions/commons/aws-limits.ts';
+import { CLOUDWATCH } from '../../common/aws-limits.ts';
 import type { AppSettings, RpcSettings } from '../config/types.ts';
 import { type NameContext, names } from '../naming.ts';
 import type { AlarmsPlan, RpcAlarmsPlan } from './types.ts';

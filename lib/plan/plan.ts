@@ -1,17 +1,20 @@
 /**
  * The planner: RouterSpec -> Plan. Pure: same spec, same plan; no CDK, no I/O.
  */
-import { EVENTBRIDGE } from '../../functions/commons/aws-limits.ts';
+import { EVENTBRIDGE } from '../../common/aws-limits.ts';
+import { publisherSource, splitRpcId } from '../../common/naming.ts';
+import { groupRules } from '../config/rule-groups.ts';
 import type { RouterSpec } from '../config/types.ts';
-import { type NameContext, names, prefix, publisherSource, splitRpcId } from '../naming.ts';
+import { type NameContext, names, prefix } from '../naming.ts';
 import { planAlarms } from './alarms.ts';
 import {
   CLOUDFORMATION_STACK_RESOURCE_LIMIT,
   DEFAULT_STACK_RESOURCE_BUDGET,
   estimateServiceStack,
 } from './estimate.ts';
+import { planPublishApi } from './publish-api.ts';
 import { DEFAULT_REMOTE_ENTRY, planRpc, type RpcDraft, rpcPlanningContext } from './rpcs.ts';
-import { finishRules, groupRules } from './rules.ts';
+import { finishRules } from './rules.ts';
 import { shardService } from './shards.ts';
 import type {
   Plan,
@@ -80,7 +83,16 @@ export function planRouter(spec: RouterSpec, options: PlanOptions = {}): Plan {
           hint: 'Subscribe the RPC to fewer events, or split it into several RPCs.',
         });
       }
-      stacks.push({ stackName, service: service.name, shard, rpcs, rules, estimatedResources });
+      stacks.push({
+        stackName,
+        service: service.name,
+        shard,
+        rpcs,
+        rules,
+        estimatedResources,
+        dlqOperatorPolicyName: names.dlqOperatorPolicyName(ctx, service.name, shard),
+        dlqViewerPolicyName: names.dlqViewerPolicyName(ctx, service.name, shard),
+      });
     });
   }
 
@@ -110,6 +122,8 @@ export function planRouter(spec: RouterSpec, options: PlanOptions = {}): Plan {
     rpcs: stacks.flatMap((stack) => stack.rpcs),
     rules,
     publishers,
+    publishApi: planPublishApi(spec, publishers),
+    opsRecordsPolicyName: names.opsRecordsPolicyName(ctx),
     warnings,
   };
 }

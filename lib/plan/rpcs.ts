@@ -1,17 +1,20 @@
 /**
  * Per-RPC planning: names, queue timing, the worker's entry and what it is told about its events.
  */
+
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SCHEMA_VERSION_KEY } from '../../functions/commons/contracts.ts';
-import { remoteCallTimeoutMs } from '../../functions/commons/remote-budget.ts';
+import { SQS } from '../../common/aws-limits.ts';
+import { SCHEMA_VERSION_KEY } from '../../common/contracts.ts';
+import { publisherSource } from '../../common/naming.ts';
+import { remoteCallTimeoutMs } from '../../common/remote-budget.ts';
 import type { JsonSchema, RouterSpec, RpcSettings, RpcSpec } from '../config/types.ts';
-import { type NameContext, names, publisherSource } from '../naming.ts';
+import { type NameContext, names } from '../naming.ts';
 import { planRpcAlarms } from './alarms.ts';
 import type { RpcPlan, RpcRunner } from './types.ts';
 
-/** SQS's maximum visibility timeout (12 h). */
-export const MAX_VISIBILITY_TIMEOUT_SECONDS = 12 * 3600;
+/** SQS's maximum visibility timeout (12 h), from the one table of limits. */
+export const MAX_VISIBILITY_TIMEOUT_SECONDS = SQS.visibilityTimeoutSeconds.max;
 
 /** Module run by the worker of a remote RPC. */
 export const DEFAULT_REMOTE_ENTRY = fileURLToPath(
@@ -35,7 +38,7 @@ export function visibilityTimeoutFor(settings: RpcSettings): number {
 
 /**
  * Timeout of one remote call: all of the function timeout but what the worker needs before the call
- * (the claim) and after it (recording the outcome); see functions/commons/remote-budget.ts.
+ * (the claim) and after it (recording the outcome); see common/remote-budget.ts.
  */
 export function remoteTimeoutMsFor(settings: RpcSettings): number {
   return remoteCallTimeoutMs(settings.timeoutSeconds);

@@ -2,63 +2,22 @@
  * Rule planning: subscriptions of one service grouped by (event, identical filter), at most
  * MAX_TARGETS_PER_RULE targets per rule.
  */
-import { EVENTBRIDGE } from '../../functions/commons/aws-limits.ts';
-import { inputTemplateFor } from '../../functions/commons/contracts.ts';
-import type { SubscriptionSpec } from '../config/types.ts';
-import { fitName, kebab, type NameContext, names, splitRpcId } from '../naming.ts';
+import { EVENTBRIDGE } from '../../common/aws-limits.ts';
+import { kebabCase } from '../../common/case.ts';
+import { inputTemplateFor } from '../../common/contracts.ts';
+import { fitName, splitRpcId } from '../../common/naming.ts';
+import type { RuleDraft } from '../config/rule-groups.ts';
+import { type NameContext, names } from '../naming.ts';
 import { rulePatternFor } from '../patterns/rule-pattern.ts';
-import { canonicalJson } from './canonical-json.ts';
 import type { RpcDraft } from './rpcs.ts';
 import type { RulePlan, RuleTargetPlan } from './types.ts';
 
 /** EventBridge allows at most 5 targets per rule. */
 export const MAX_TARGETS_PER_RULE = EVENTBRIDGE.targetsPerRule;
 
-/** A rule before it is named and placed: an event, a filter and 1..5 subscribing RPCs. */
-export interface RuleDraft {
-  readonly eventName: string;
-  readonly service: string;
-  readonly filter?: Record<string, unknown>;
-  readonly rpcs: readonly string[];
-}
-
-/**
- * Groups the subscriptions of `service` that reach one of `rpcIds` into rules: one group per
- * (event, filter) in order of first appearance, split into chunks of at most 5 targets.
- */
-export function groupRules(
-  subscriptions: readonly SubscriptionSpec[],
-  service: string,
-  rpcIds: ReadonlySet<string>,
-): RuleDraft[] {
-  const groups = new Map<string, { eventName: string; filter?: Record<string, unknown>; rpcs: string[] }>();
-  for (const sub of subscriptions) {
-    if (!rpcIds.has(sub.rpc) || splitRpcId(sub.rpc).service !== service) continue;
-    const key = `${sub.event}\n${sub.filter === undefined ? '' : canonicalJson(sub.filter)}`;
-    let group = groups.get(key);
-    if (!group) {
-      group = { eventName: sub.event, ...(sub.filter === undefined ? {} : { filter: sub.filter }), rpcs: [] };
-      groups.set(key, group);
-    }
-    if (!group.rpcs.includes(sub.rpc)) group.rpcs.push(sub.rpc);
-  }
-  const drafts: RuleDraft[] = [];
-  for (const group of groups.values()) {
-    for (let start = 0; start < group.rpcs.length; start += MAX_TARGETS_PER_RULE) {
-      drafts.push({
-        eventName: group.eventName,
-        service,
-        ...(group.filter === undefined ? {} : { filter: group.filter }),
-        rpcs: group.rpcs.slice(start, start + MAX_TARGETS_PER_RULE),
-      });
-    }
-  }
-  return drafts;
-}
-
 /** Target id of an RPC within a rule of its service: the kebab-cased method (unique within a service). */
 export function targetIdFor(rpcId: string): string {
-  return fitName(kebab(splitRpcId(rpcId).method), 64);
+  return fitName(kebabCase(splitRpcId(rpcId).method), 64);
 }
 
 /**

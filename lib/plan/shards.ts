@@ -3,9 +3,10 @@
  * the resource budget. A rule always lives with the queues it targets, so the rules of a shard are
  * planned from that shard's RPCs only and no stack needs another's resources.
  */
+
+import { groupRules } from '../config/rule-groups.ts';
 import type { SubscriptionSpec } from '../config/types.ts';
 import { estimateServiceStack, MAX_RPCS_PER_SERVICE_STACK } from './estimate.ts';
-import { groupRules } from './rules.ts';
 
 /** Resources of a stack holding exactly these RPCs of `service`. */
 function estimateFor(subscriptions: readonly SubscriptionSpec[], service: string, rpcIds: readonly string[]) {

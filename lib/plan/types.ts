@@ -5,7 +5,7 @@
  * decision about grouping, limits, names and stack placement is testable without CDK.
  */
 
-import type { JsonSchema, PublisherIdentity, RpcSettings } from '../config/types.ts';
+import type { JsonSchema, PublishApiAuth, PublisherIdentity, RpcSettings } from '../config/types.ts';
 import type { NameContext } from '../naming.ts';
 
 /** The core stack: what every service stack finds by name. */
@@ -138,6 +138,10 @@ export interface ServiceStackPlan {
   readonly rules: readonly RulePlan[];
   /** CloudFormation resources the constructs will create in this stack (see estimate.ts). */
   readonly estimatedResources: number;
+  /** The managed policy that lets ops inspect and redrive this stack's DLQs. */
+  readonly dlqOperatorPolicyName: string;
+  /** Its read-only twin. */
+  readonly dlqViewerPolicyName: string;
 }
 
 /** Something worth telling the user that does not stop synthesis. */
@@ -162,6 +166,31 @@ export interface PublisherPlan {
   readonly policyName?: string;
 }
 
+/** The HTTP publish API and its function. */
+export interface PublishApiPlan {
+  readonly names: NameContext;
+  /** How callers authenticate (`app.publishApi.auth`). */
+  readonly auth: PublishApiAuth;
+  /** Stage (and usage plan) throttling: steady requests per second. */
+  readonly rateLimit: number;
+  /** Stage (and usage plan) throttling: burst. */
+  readonly burstLimit: number;
+  /** Seconds a publish receipt is kept (as long as delivery records). */
+  readonly recordRetentionSeconds: number;
+  readonly functionName: string;
+  readonly apiName: string;
+  /** The usage plan, and the default API key when no publisher declares one (auth `apiKey`). */
+  readonly apiKeyName: string;
+  /** The bus it publishes to (named in the API's description). */
+  readonly busName: string;
+  /** The external publishers the API serves (identity of the API's auth type, at least one event). */
+  readonly served: readonly PublisherPlan[];
+  /** Publisher name -> name of its API key (auth `apiKey`: `<publish API name>-<key name, kebab-case>`). */
+  readonly publisherKeyNames: Readonly<Record<string, string>>;
+  /** String constants compiled into the publish function (schemas, subscriptions, publishers). */
+  readonly constants: Readonly<Record<string, string>>;
+}
+
 export interface Plan {
   readonly names: NameContext;
   readonly core: CorePlan;
@@ -177,6 +206,9 @@ export interface Plan {
   readonly rules: readonly RulePlan[];
   /** External publishers, in declaration order. */
   readonly publishers: readonly PublisherPlan[];
+  readonly publishApi: PublishApiPlan;
+  /** The managed policy of the router's ops records (audit trail, edit notes), in the core stack. */
+  readonly opsRecordsPolicyName: string;
   readonly warnings: readonly PlanWarning[];
 }
 

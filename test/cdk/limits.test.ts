@@ -1,15 +1,15 @@
 /**
  * A router written at the edge of every name limit the loader allows still synthesizes templates
  * CloudFormation accepts: every generated name, description, pattern, input template and policy is
- * within its AWS limit (from the one table, functions/commons/aws-limits.ts).
+ * within its AWS limit (from the one table, common/aws-limits.ts).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { EVENTBRIDGE, IAM, NAME_LIMITS, QUEUE_POLICY_BYTES } from '../../functions/commons/aws-limits.ts';
+import { EVENTBRIDGE, IAM, NAME_LIMITS, QUEUE_POLICY_BYTES } from '../../common/aws-limits.ts';
+import { kebabCase } from '../../common/case.ts';
 import { loadSpec } from '../../lib/config/load.ts';
-import { kebab } from '../../lib/naming.ts';
 import { buildForTest, tempOutdir } from '../support/cdk.ts';
 import { FIXTURE_HANDLER, PROJECT_ROOT as ROOT } from '../support/specs.ts';
 
@@ -57,7 +57,7 @@ describe('AWS limits in the synthesized templates', () => {
     const dir = tempOutdir('er-limits-');
     writeFileSync(join(dir, 'event-router.yaml'), yaml());
     for (const method of METHODS) {
-      const handler = join(dir, 'functions/rpcs', kebab(SERVICE), `${kebab(method)}.ts`);
+      const handler = join(dir, 'functions/rpcs', kebabCase(SERVICE), `${kebabCase(method)}.ts`);
       mkdirSync(dirname(handler), { recursive: true });
       // Each method is subscribed to every event: its handler takes them all, as validate requires.
       const cases = EVENTS.map((e) => `  '${e}': async () => ({}),\n`).join('');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { inputTemplateFor } from '../../functions/commons/contracts.ts';
+import { inputTemplateFor } from '../../common/contracts.ts';
 import { buildForTest, logicalIdOf, templateOf } from '../support/cdk.ts';
 import { makeSpec } from '../support/specs.ts';
 

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Template } from 'aws-cdk-lib/assertions';
+import { publisherSource } from '../../common/naming.ts';
 import { loadSpec } from '../../lib/config/load.ts';
-import { publisherSource } from '../../lib/naming.ts';
 import { buildForTest } from '../support/cdk.ts';
 import { PROJECT_ROOT } from '../support/specs.ts';
 

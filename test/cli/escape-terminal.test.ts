@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EventStatus } from '../../functions/publish/status.ts';
+import type { EventStatus } from '../../common/status.ts';
 import { describeDeadLetter } from '../../lib/cli/commands/dlq.ts';
 import { formatStatus } from '../../lib/cli/commands/status.ts';
 import { escapeTerminal } from '../../lib/cli/escape-terminal.ts';
-import { formatDelivery, formatRoute, terminalEvents } from '../../lib/local/log.ts';
+import { formatDelivery, formatRoute, terminalEvents } from '../../lib/cli/present/terminal-log.ts';
 
 const HOSTILE = 'evt\u001b[2J\u001b]0;pwned\u0007\rfake\u202eline\u009b31m';
 // No raw ESC, BEL, CR, CSI or bidi override may be printed.

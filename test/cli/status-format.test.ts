@@ -1,7 +1,7 @@
 /** How `event-router status` prints dead deliveries. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EventStatus, RpcDeliveryState } from '../../functions/publish/status.ts';
+import type { EventStatus, RpcDeliveryState } from '../../common/status.ts';
 import { exitCodeOf, formatStatus } from '../../lib/cli/commands/status.ts';
 
 function deadStatus(attempts: number) {

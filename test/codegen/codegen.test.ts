@@ -28,7 +28,7 @@ describe('codegen output', () => {
     const b = generate(exampleSpec(), join(PROJECT_ROOT, 'generated'));
     assert.deepEqual(
       a.map((file) => file.path),
-      ['events.ts', 'publisher.ts', 'openapi.json'],
+      ['events.ts', 'publisher.ts', 'rpc.ts', 'openapi.json'],
     );
     assert.deepEqual(a, b);
   });

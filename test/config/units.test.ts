@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { editDistance } from '../../functions/commons/edit-distance.ts';
+import { editDistance } from '../../common/edit-distance.ts';
 import { formatDiagnostics, summarize } from '../../lib/config/diagnostics.ts';
 import { formatDuration, parseDuration } from '../../lib/config/durations.ts';
 import { exportsHandler, missingHandlerHint } from '../../lib/config/handler-exports.ts';

@@ -17,7 +17,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { DeliveryRecord } from '../../functions/commons/contracts.ts';
+import type { DeliveryRecord } from '../../common/contracts.ts';
 import { DEFAULT_RPC_SETTINGS, type RouterSpec, type RpcSpec } from '../../lib/config/types.ts';
 import type { Clock } from '../../lib/local/clock.ts';
 import { createDashboard, type DashboardHandler } from '../../lib/local/dashboard/index.ts';

@@ -10,17 +10,14 @@ import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import type { DeliveryStatus } from '../../functions/commons/contracts.ts';
-import type { EventStatus } from '../../functions/publish/status.ts';
-import {
-  filteredSubscriptionsByEvent,
-  loadRouterSpec,
-  subscriptionsByEvent,
-} from '../../lib/codegen/spec.ts';
+import type { DeliveryStatus } from '../../common/contracts.ts';
+import type { EventStatus } from '../../common/status.ts';
+import { loadRouterSpec } from '../../lib/codegen/spec.ts';
 import type { RouterSpec } from '../../lib/config/types.ts';
 import type { DeliveryLog } from '../../lib/local/lambda/poller.ts';
 import type { RouteLog } from '../../lib/local/services/eventbridge/bus.ts';
 import { names } from '../../lib/naming.ts';
+import { filteredSubscriptionsByEvent, subscriptionsByEvent } from '../../lib/plan/publish-api.ts';
 import { CLIENT_CONFIG, eventually, type Harness, startHarness } from '../local/helpers.ts';
 import { exampleAssembly } from '../support/example-assembly.ts';
 

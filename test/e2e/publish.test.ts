@@ -8,10 +8,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { BusEvent, EventMetadata } from '../../functions/commons/contracts.ts';
+import type { BusEvent, EventMetadata } from '../../common/contracts.ts';
+import type { EventStatus } from '../../common/status.ts';
 import type { EntryResult } from '../../functions/publish/handler.ts';
 import type { FieldProblem } from '../../functions/publish/request.ts';
-import type { EventStatus } from '../../functions/publish/status.ts';
 import { eventually } from '../local/helpers.ts';
 import { exampleTransaction } from '../support/example-payloads.ts';
 import {

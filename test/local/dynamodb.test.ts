@@ -17,7 +17,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { defineRpc } from '../../functions/commons/rpc.ts';
+import { defineRpc } from '../../generated/rpc.ts';
 import { ManualClock, quietLogger, RecordingBus, RecordingQueue } from '../worker/support/fakes.ts';
 import { authorizedPayload } from '../worker/support/harness.ts';
 import { busEvent, lambdaContext, queueMessage, sqsEvent, sqsRecord } from '../worker/support/messages.ts';

@@ -16,9 +16,9 @@ import {
   ReceiveMessageCommand,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { publisherSource } from '../../common/naming.ts';
 import { run as dlq } from '../../lib/cli/commands/dlq.ts';
 import { loadSpec } from '../../lib/config/load.ts';
-import { publisherSource } from '../../lib/naming.ts';
 import { exampleAssembly } from '../support/example-assembly.ts';
 import { exampleTransaction } from '../support/example-payloads.ts';
 import { eventually, type Harness, startHarness } from './helpers.ts';

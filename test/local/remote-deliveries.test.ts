@@ -22,9 +22,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { build } from 'esbuild';
-import type { DeliveryRecord } from '../../functions/commons/contracts.ts';
-import { remoteCallTimeoutMs } from '../../functions/commons/remote-budget.ts';
-import { formatDelivery } from '../../lib/local/log.ts';
+import type { DeliveryRecord } from '../../common/contracts.ts';
+import { remoteCallTimeoutMs } from '../../common/remote-budget.ts';
+import { formatDelivery } from '../../lib/cli/present/terminal-log.ts';
 import { deliveriesTableResource } from '../support/deliveries-table.ts';
 import { ROOT } from '../worker/support/bundle.ts';
 import { authorizedPayload } from '../worker/support/harness.ts';

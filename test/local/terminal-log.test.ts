@@ -1,7 +1,7 @@
 /** What the dev terminal shows of a function's output. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isOutcomeLine, terminalEvents } from '../../lib/local/log.ts';
+import { isOutcomeLine, terminalEvents } from '../../lib/cli/present/terminal-log.ts';
 
 const outcomeLine = JSON.stringify({
   level: 'WARN',

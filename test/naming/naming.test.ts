@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fitName, kebab, names, splitRpcId } from '../../lib/naming.ts';
+import { kebabCase } from '../../common/case.ts';
+import { fitName, splitRpcId } from '../../common/naming.ts';
+import { names } from '../../lib/naming.ts';
 
 const ctx = { app: 'cardflow', stage: 'dev' };
 
@@ -19,8 +21,8 @@ describe('naming', () => {
   });
 
   it('kebab-cases acronyms and dots', () => {
-    assert.equal(kebab('HTTPGateway'), 'http-gateway');
-    assert.equal(kebab('card.transaction.authorized'), 'card-transaction-authorized');
+    assert.equal(kebabCase('HTTPGateway'), 'http-gateway');
+    assert.equal(kebabCase('card.transaction.authorized'), 'card-transaction-authorized');
   });
 
   it('shortens long names deterministically within the limit', () => {

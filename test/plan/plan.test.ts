@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { inputTemplateFor } from '../../functions/commons/contracts.ts';
+import { inputTemplateFor } from '../../common/contracts.ts';
 import { DEFAULT_RPC_SETTINGS } from '../../lib/config/types.ts';
 import {
   estimateServiceStack,

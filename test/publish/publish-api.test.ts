@@ -6,11 +6,12 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import { BUNDLE_DEFINES, ENV } from '../../functions/commons/contracts.ts';
+import { BUNDLE_DEFINES, ENV } from '../../common/contracts.ts';
 import type { PublishApiAuth, RouterSpec } from '../../lib/config/types.ts';
 import { applyNagChecks } from '../../lib/constructs/nag.ts';
-import { PublishApi, publishFunctionConstants } from '../../lib/constructs/publish-api.ts';
+import { PublishApi } from '../../lib/constructs/publish-api.ts';
 import { InvalidPropsError } from '../../lib/constructs/validation.ts';
+import { planRouter } from '../../lib/plan/plan.ts';
 import { tempOutdir } from '../support/cdk.ts';
 import { makeSpec } from '../support/specs.ts';
 
@@ -38,7 +39,7 @@ function synth(spec: RouterSpec) {
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
   });
-  const api = new PublishApi(stack, 'PublishApi', { spec, bus, table });
+  const api = new PublishApi(stack, 'PublishApi', { api: planRouter(spec).publishApi, bus, table });
   return { app, stack, api, template: Template.fromStack(stack) };
 }
 
@@ -101,7 +102,7 @@ describe('PublishApi', () => {
     assert.doesNotMatch(statements, /dynamodb:(UpdateItem|DeleteItem|Scan|\*)/);
     assert.doesNotMatch(statements, /"Resource":"\*"/);
     assert.ok(api.function);
-    const constants = publishFunctionConstants(specWith({ type: 'iam' }));
+    const constants = planRouter(specWith({ type: 'iam' })).publishApi.constants;
     assert.deepEqual(JSON.parse(constants[ENV.subscriptions] ?? '{}'), {
       'card.used': ['Ledger/Record', 'Notify/Holder'],
     });

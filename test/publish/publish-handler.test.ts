@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { PayloadValidator } from '../../functions/commons/payload-schema.ts';
+import { PayloadValidator } from '../../common/payload-schema.ts';
 import { loadPublishConfig } from '../../functions/publish/config.ts';
 import { type PublishDependencies, route } from '../../functions/publish/handler.ts';
 import { MAX_ENTRY_BYTES } from '../../functions/publish/limits.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { createEventPublisher, PublishError } from '../../functions/publish/publisher.ts';
+import { createEventPublisher, PublishError } from '../../common/publisher.ts';
 import { type EventBridgeStub, startEventBridgeStub } from './support/eventbridge-stub.ts';
 import { CARD_AUTHORIZED_SCHEMA, SETTLED_SCHEMA, VALID_PAYLOAD } from './support/fixtures.ts';
 

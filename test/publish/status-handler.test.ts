@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { DeliveryRecord } from '../../functions/commons/contracts.ts';
-import { PayloadValidator } from '../../functions/commons/payload-schema.ts';
+import type { DeliveryRecord } from '../../common/contracts.ts';
+import { PayloadValidator } from '../../common/payload-schema.ts';
+import { type PublishReceipt, RECEIPT_SORT_KEY } from '../../common/receipts.ts';
 import { loadPublishConfig } from '../../functions/publish/config.ts';
 import { type PublishDependencies, route } from '../../functions/publish/handler.ts';
-import { type PublishReceipt, RECEIPT_SORT_KEY } from '../../functions/publish/receipts.ts';
 import { type LocalDynamo, startDynalite } from '../support/dynalite.ts';
 import { apiEvent } from './support/api-events.ts';
 import { type EventBridgeStub, startEventBridgeStub } from './support/eventbridge-stub.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PayloadValidator } from '../../functions/commons/payload-schema.ts';
+import { PayloadValidator } from '../../common/payload-schema.ts';
 import {
   chunkEntries,
   entrySize,
@@ -9,16 +9,16 @@ import {
   MAX_ENTRY_BYTES,
   payloadHash,
   uuidV5,
-} from '../../functions/commons/publish.ts';
-import { contextClaims } from '../../functions/publish/jwt-authorizer.ts';
+} from '../../common/publish.ts';
 import {
   arnMatches,
   authorize,
   identifyCaller,
   type PublisherDirectory,
   roleArnOf,
-} from '../../functions/publish/publishers.ts';
-import { closestNames } from '../../functions/publish/suggest.ts';
+} from '../../common/publishers.ts';
+import { closestNames } from '../../common/suggest.ts';
+import { contextClaims } from '../../functions/publish/jwt-authorizer.ts';
 
 describe('event ids', () => {
   it('computes name-based UUIDs (version 5) as RFC 4122 defines them', () => {

@@ -3,7 +3,7 @@
  * CDK test's expectation and for the tables and hand-written templates of tests and benchmarks.
  */
 import type { AttributeDefinition, KeySchemaElement } from '@aws-sdk/client-dynamodb';
-import { DELIVERIES_TABLE } from '../../functions/commons/contracts.ts';
+import { DELIVERIES_TABLE } from '../../common/contracts.ts';
 
 /** KeySchema and AttributeDefinitions of a deliveries table (a fresh object on every call). */
 export function deliveriesTableKey(): {

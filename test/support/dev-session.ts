@@ -10,17 +10,17 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { publisherSource } from '../../lib/naming.ts';
+import { publisherSource } from '../../common/naming.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'bin', 'event-router.js');
-const RPC_MODULE = join(ROOT, 'functions', 'commons', 'rpc.ts');
+const RPC_MODULE = join(ROOT, 'generated', 'rpc.ts');
 
 export const APP = 'devloop';
 export const BUS = `${APP}-dev-bus`;
 /** An event of the example router, so the handler type-checks against the generated payload types. */
 export const EVENT = 'receipt.uploaded';
-/** functions/commons/rpc.ts of this repository, which a test's handler imports `defineRpc` from. */
+/** generated/rpc.ts of this repository (defineRpc bound to the example's events), which a test's handler imports. */
 export const RPC_MODULE_PATH = RPC_MODULE;
 
 /** The handler of `Echo/Say`: logs `marker` and returns it (its stored result); `field` is the payload field it reads. */

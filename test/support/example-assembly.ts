@@ -1,7 +1,7 @@
 /**
  * The example app (event-router.yaml) synthesized once, shared by every test file that runs it as it
  * is. `event-router synth` writes it into a cache folder named by a hash of what synthesis reads (the
- * router file, functions/, generated/, lib/, bin/, package.json, package-lock.json, tsconfig.json):
+ * router file, functions/, common/, generated/, lib/, bin/, package.json, package-lock.json, tsconfig.json):
  * a test run after an edit synthesizes again, a rerun of an unchanged tree does not.
  *
  * `node scripts/test.mjs` synthesizes it before the test files start (they run in parallel processes)
@@ -28,6 +28,7 @@ const KEEP_MS = 6 * 60 * 60 * 1000;
 const INPUTS = [
   'event-router.yaml',
   'functions',
+  'common',
   'generated',
   'lib',
   'bin',

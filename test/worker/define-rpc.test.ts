@@ -9,8 +9,8 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { defineRpc } from '../../functions/commons/rpc.ts';
-import { kebab } from '../../lib/naming.ts';
+import { kebabCase } from '../../common/case.ts';
+import { defineRpc } from '../../generated/rpc.ts';
 import { authorizedPayload, type Harness, startHarness } from './support/harness.ts';
 import { busEvent, lambdaContext, queueMessage, sqsEvent, sqsRecord } from './support/messages.ts';
 
@@ -169,7 +169,7 @@ describe('example handlers', () => {
   });
 
   for (const { service, method } of rpcs) {
-    const file = `functions/rpcs/${kebab(service)}/${kebab(method)}.ts`;
+    const file = `functions/rpcs/${kebabCase(service)}/${kebabCase(method)}.ts`;
     it(`${service}/${method} has ${file} exporting a worker handler`, async () => {
       assert.ok(existsSync(join(root, file)), `${file} is missing`);
       const module = (await import(join(root, file))) as { handler?: unknown };

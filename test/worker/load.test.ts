@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { SQSRecord } from 'aws-lambda';
-import { defineRpc } from '../../functions/commons/rpc.ts';
+import { defineRpc } from '../../generated/rpc.ts';
 import { authorizedPayload, type Harness, startHarness } from './support/harness.ts';
 import { busEvent, lambdaContext, queueMessage, sqsEvent, sqsRecord } from './support/messages.ts';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { defineRpc } from '../../functions/commons/rpc.ts';
+import { defineRpc } from '../../generated/rpc.ts';
 import { authorizedPayload, type Harness, startHarness } from './support/harness.ts';
 import { busEvent, lambdaContext, queueMessage, sqsEvent, sqsRecord } from './support/messages.ts';
 

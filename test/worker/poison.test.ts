@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { DLQ_ATTRIBUTES } from '../../functions/commons/contracts.ts';
-import { defineRpc, NonRetryableError } from '../../functions/commons/rpc.ts';
+import { DLQ_ATTRIBUTES } from '../../common/contracts.ts';
+import { defineRpc, NonRetryableError } from '../../generated/rpc.ts';
 import { authorizedPayload, DLQ_URL, type Harness, startHarness } from './support/harness.ts';
 import { busEvent, lambdaContext, queueMessage, sqsEvent, sqsRecord } from './support/messages.ts';
 

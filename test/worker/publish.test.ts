@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Envelope } from '../../functions/commons/contracts.ts';
+import type { Envelope } from '../../common/contracts.ts';
 import { handler } from '../../functions/rpcs/ledger-service/record-transaction.ts';
 import { authorizedPayload, type Harness, startHarness } from './support/harness.ts';
 import { busEvent, lambdaContext, queueMessage, sqsEvent, sqsRecord } from './support/messages.ts';

@@ -1,10 +1,10 @@
 /** The bounded stack the worker keeps of a failed attempt, and the terminal's view of it. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MAX_STACK_CHARS, sanitizeAttribute, trimStack, userFrames } from '../../common/stack.ts';
 import { deadLetterAttributes } from '../../functions/commons/dead-letters.ts';
 import { summarizeError } from '../../functions/commons/errors.ts';
-import { MAX_STACK_CHARS, sanitizeAttribute, trimStack, userFrames } from '../../functions/commons/stack.ts';
-import { formatStack } from '../../lib/local/log.ts';
+import { formatStack } from '../../lib/cli/present/terminal-log.ts';
 import { copiedAttributes, type DeadLetter } from '../../lib/ops/dead-letter.ts';
 
 const ROOT = '/home/dev/shop';

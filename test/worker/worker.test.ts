@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { defineRpc, NonRetryableError, type RpcContext } from '../../functions/commons/rpc.ts';
 import type { CardTransactionAuthorized } from '../../generated/events.ts';
+import { defineRpc, NonRetryableError, type RpcContext } from '../../generated/rpc.ts';
 import { gate } from './support/fakes.ts';
 import { authorizedPayload, type Harness, QUEUE_URL, startHarness } from './support/harness.ts';
 import {

@@ -4,10 +4,10 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
+import { createPublisher } from '../../../common/publish.ts';
 import type { DeliveryContext } from '../context.ts';
 import { type ErrorSummary, summarizeError } from '../errors.ts';
 import type { Delivery } from '../message.ts';
-import { createPublisher } from '../publish.ts';
 import type { WorkerScope } from '../scope.ts';
 
 export type Ran =

@@ -1,7 +1,7 @@
 /**
  * ApprovalService/RequestApproval: routes a submitted expense report to its approver.
  */
-import { defineRpc, NonRetryableError } from '#commons/rpc.ts';
+import { defineRpc, NonRetryableError } from '#generated/rpc.ts';
 
 export const handler = defineRpc('expense.report.submitted', async (payload, ctx) => {
   if (payload.approverId === payload.employeeId)

@@ -3,7 +3,7 @@
  * `ledger.entry.recorded` for the reporting side. The entry id is derived from the transaction, so a
  * re-run records (and publishes) the same entry.
  */
-import { defineRpc } from '#commons/rpc.ts';
+import { defineRpc } from '#generated/rpc.ts';
 
 /** Department that owns spend in a merchant category (a tiny stand-in for the real lookup). */
 function departmentFor(category: string): string {

@@ -2,7 +2,7 @@
  * LedgerService/SettleTransaction: marks a ledger entry as settled.
  */
 import { formatMoney } from '#commons/money.ts';
-import { defineRpc } from '#commons/rpc.ts';
+import { defineRpc } from '#generated/rpc.ts';
 
 export const handler = defineRpc('card.transaction.settled', async (payload, ctx) => {
   const entryId = `le-${payload.transactionId}`;

@@ -2,7 +2,7 @@
  * NotificationService/NotifyApprover: asks the approver to review a submitted expense report.
  */
 import { formatMoney } from '#commons/money.ts';
-import { defineRpc } from '#commons/rpc.ts';
+import { defineRpc } from '#generated/rpc.ts';
 
 export const handler = defineRpc('expense.report.submitted', async (payload, ctx) => {
   const text = `Expense report ${payload.reportId} (${formatMoney(payload.total, payload.currency)}) awaits your review`;

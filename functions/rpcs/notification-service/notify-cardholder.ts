@@ -3,7 +3,7 @@
  * notification. The push itself is out of scope here; the composed notification is the result.
  */
 import { formatMoney } from '#commons/money.ts';
-import { defineRpc } from '#commons/rpc.ts';
+import { defineRpc } from '#generated/rpc.ts';
 
 export const handler = defineRpc('card.transaction.authorized', async (payload, ctx) => {
   const text = `Card purchase of ${formatMoney(payload.amount, payload.currency)} at ${payload.merchant.name}`;

@@ -1,7 +1,7 @@
 /**
  * ReceiptService/LinkReceipt: attaches an uploaded receipt to its transaction.
  */
-import { defineRpc, NonRetryableError } from '#commons/rpc.ts';
+import { defineRpc, NonRetryableError } from '#generated/rpc.ts';
 
 export const handler = defineRpc('receipt.uploaded', async (payload, ctx) => {
   if (!payload.objectKey.startsWith('receipts/'))

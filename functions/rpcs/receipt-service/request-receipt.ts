@@ -2,7 +2,7 @@
  * ReceiptService/RequestReceipt: opens a receipt request for a transaction that needs one (the
  * subscription's filter only delivers purchases from 75.00 up).
  */
-import { defineRpc } from '#commons/rpc.ts';
+import { defineRpc } from '#generated/rpc.ts';
 
 /** Days the cardholder has to upload the receipt. */
 const DUE_DAYS = 14;

@@ -2,7 +2,7 @@
  * ReimbursementService/ScheduleReimbursement: schedules the payout of an approved expense report on
  * the next payout day (Fridays).
  */
-import { defineRpc } from '#commons/rpc.ts';
+import { defineRpc } from '#generated/rpc.ts';
 
 /** The next Friday on or after `from`, as a date (YYYY-MM-DD). */
 function nextPayoutDay(from: Date): string {

@@ -2,7 +2,7 @@
  * ReportingService/UpdateSpendSummary: keeps the per-department spend summary current. Returns the
  * increment it applies; the summary store itself is out of scope here.
  */
-import { defineRpc } from '#commons/rpc.ts';
+import { defineRpc } from '#generated/rpc.ts';
 
 export const handler = defineRpc('ledger.entry.recorded', async (payload, ctx) => {
   const department = payload.department ?? 'unassigned';

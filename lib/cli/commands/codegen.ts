@@ -1,5 +1,5 @@
 /**
- * `event-router codegen`: writes the payload types, the typed publisher and the OpenAPI document of the
+ * `event-router codegen`: writes the payload types, `defineRpc` bound to them (rpc.ts), the typed publisher and the OpenAPI document of the
  * publish API into `generated/`. `--check` writes nothing and fails when a file is stale.
  */
 import { join, relative } from 'node:path';
@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { generate, staleFiles, writeGenerated } from '../../codegen/index.ts';
 import { loadRouterSpecOrReport } from '../args.ts';
 
-export const summary = 'Generate payload types, the typed publisher and the OpenAPI document';
+export const summary = 'Generate payload types, the typed defineRpc and publisher, and the OpenAPI document';
 export const usage = `event-router codegen [--file event-router.yaml] [--out generated] [--check]
 
   --file <path>  the router file (default: event-router.yaml)

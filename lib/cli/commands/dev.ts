@@ -3,21 +3,24 @@
  * one port: EventBridge, SQS and DynamoDB endpoints, the functions from their bundles, and the REST
  * API routes. Prints what to export and a ready command that publishes an example event.
  */
+
 import { existsSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { ENV } from '../../../functions/commons/contracts.ts';
+import { dirname, join, relative, resolve } from 'node:path';
+import { SQS } from '../../../common/aws-limits.ts';
+import { ENV } from '../../../common/contracts.ts';
+import { publisherSource } from '../../../common/naming.ts';
 import { loadSpec } from '../../config/load.ts';
 import type { RouterSpec } from '../../config/types.ts';
 import { functionsDirOf, RebundleError, WorkerRebundler } from '../../local/assembly/rebundle.ts';
 import { isStale, synthesize } from '../../local/assembly/synth.ts';
 import { createDashboard } from '../../local/dashboard/index.ts';
-import { color, terminalEvents } from '../../local/log.ts';
 import { exampleFor } from '../../local/runtime/example-event.ts';
 import { DEFAULT_PORT, LocalRuntime } from '../../local/runtime/runtime.ts';
-import { publisherSource } from '../../naming.ts';
 import { buildGraph } from '../../plan/graph.ts';
 import { parseCommandArgs } from '../args.ts';
 import { type BannerExample, type BannerInfo, formatBanner } from '../dev-banner.ts';
+import { color } from '../present/color.ts';
+import { terminalEvents } from '../present/terminal-log.ts';
 import { BackgroundTypecheck, formatTypeProblem, type TypeProblem } from '../typecheck.ts';
 import { watchTree } from '../watch-tree.ts';
 
@@ -85,8 +88,11 @@ function parse(args: string[]): Options | string | undefined {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     return `--port must be a port number, got "${values.port}".`;
   const retryDelay = values['retry-delay'] === undefined ? undefined : Number(values['retry-delay']);
-  if (retryDelay !== undefined && (!Number.isInteger(retryDelay) || retryDelay < 0 || retryDelay > 43200))
-    return `--retry-delay must be whole seconds between 0 and 43200, got "${values['retry-delay']}".`;
+  if (
+    retryDelay !== undefined &&
+    (!Number.isInteger(retryDelay) || retryDelay < 0 || retryDelay > SQS.visibilityTimeoutSeconds.max)
+  )
+    return `--retry-delay must be whole seconds between 0 and ${SQS.visibilityTimeoutSeconds.max}, got "${values['retry-delay']}".`;
   if (positionals.length > 1) return `dev takes one router file, got ${positionals.length}.`;
   return {
     file: positionals[0] ?? 'event-router.yaml',
@@ -311,7 +317,11 @@ function startWatching(o: Options, runtime: LocalRuntime, onReloaded: () => void
     timer = setTimeout(() => void rebuild(), WATCH_DEBOUNCE_MS);
   };
   const functionsDir = functionsDirOf(o.file);
-  const stop = watchTree({ files: [o.file], trees: [functionsDir] }, onChange);
+  // The framework's shared code beside the handlers (this repository's own layout) is watched too: a
+  // change there re-synthesizes, as synthesis imports it.
+  const sharedDir = join(dirname(functionsDir), 'common');
+  const trees = existsSync(sharedDir) ? [functionsDir, sharedDir] : [functionsDir];
+  const stop = watchTree({ files: [o.file], trees }, onChange);
   console.log(
     color.dim(
       `Watching ${o.file} and ${relative(process.cwd(), functionsDir) || '.'}/ for changes${typecheck ? ' (type checked in the background)' : ''}.`,

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from '@aws-sdk/client-sqs';
-import { DLQ_ATTRIBUTES } from '../../../functions/commons/contracts.ts';
+import { DLQ_ATTRIBUTES } from '../../../common/contracts.ts';
 import { type DeadLetter, readDeadLetter } from '../../ops/dead-letter.ts';
 import { RedriveJournal } from '../../ops/journal.ts';
 import type { Operations, RedriveSetReport } from '../../ops/operations.ts';

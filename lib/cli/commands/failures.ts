@@ -3,7 +3,9 @@
  * type + a fingerprint of the message, read without moving anything (lib/ops); and the redrive of one
  * group as it was when you confirmed (later arrivals are not swept in), at a rate, journaled.
  */
+
 import { join } from 'node:path';
+import { SQS } from '../../../common/aws-limits.ts';
 import { RedriveJournal } from '../../ops/journal.ts';
 import type { FailureGroup, FailureReport } from '../../ops/operations.ts';
 import { parseCommandArgs } from '../args.ts';
@@ -94,8 +96,13 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const hide = values.hide === undefined ? undefined : Number(values.hide);
-  if (hide !== undefined && (!Number.isInteger(hide) || hide < 2 || hide > 43_200)) {
-    console.error(`--hide must be whole seconds from 2 to 43200, got "${values.hide}".`);
+  if (
+    hide !== undefined &&
+    (!Number.isInteger(hide) || hide < 2 || hide > SQS.visibilityTimeoutSeconds.max)
+  ) {
+    console.error(
+      `--hide must be whole seconds from 2 to ${SQS.visibilityTimeoutSeconds.max}, got "${values.hide}".`,
+    );
     return 2;
   }
   const context = openOps(values.file, values.endpoint);

@@ -6,17 +6,19 @@
  * stored result or error, and the worker's log lines. No other RPC gets this event (follow-ups it
  * publishes are routed as usual, and not waited for).
  */
+
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { ENV } from '../../../functions/commons/contracts.ts';
+import { SQS } from '../../../common/aws-limits.ts';
+import { ENV } from '../../../common/contracts.ts';
 import { formatDiagnostics, loadSpec } from '../../config/load.ts';
 import { isStale, synthesize } from '../../local/assembly/synth.ts';
 import type { DeliveryLog } from '../../local/lambda/poller.ts';
-import { color } from '../../local/log.ts';
 import { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { buildGraph, subscribersOf } from '../../plan/graph.ts';
 import { parseCommandArgs } from '../args.ts';
+import { color } from '../present/color.ts';
 
 export const summary = "Run one RPC's worker once, locally, on a payload, and print outcome, result and logs";
 export const usage = `event-router invoke <Service/Method> --event <file|json> [options]
@@ -122,7 +124,7 @@ export async function run(args: string[]): Promise<number> {
       port: 0,
       inMemory: true,
       // One run: a failure is reported, not retried.
-      retryDelaySeconds: 43_200,
+      retryDelaySeconds: SQS.visibilityTimeoutSeconds.max,
       events: {
         functionOutput: (name, _stream, line) => {
           if (name === functionName) lines.push(line);

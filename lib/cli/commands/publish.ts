@@ -6,9 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { createEventPublisher, PublishError } from '../../../functions/publish/publisher.ts';
+import { publisherSource } from '../../../common/naming.ts';
+import { createEventPublisher, PublishError } from '../../../common/publisher.ts';
 import type { RouterSpec } from '../../config/types.ts';
-import { names, publisherSource } from '../../naming.ts';
+import { names } from '../../naming.ts';
 import { loadRouterSpecOrReport, parseCommandArgs } from '../args.ts';
 import { explainAwsError } from '../aws-errors.ts';
 import { clientSettings } from '../client-settings.ts';

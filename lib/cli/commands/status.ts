@@ -11,9 +11,9 @@ import {
   type EventStatus,
   queryDeliveries,
   type RpcDeliveryState,
-} from '../../../functions/publish/status.ts';
-import { filteredSubscriptionsByEvent, subscriptionsByEvent } from '../../codegen/spec.ts';
+} from '../../../common/status.ts';
 import { names } from '../../naming.ts';
+import { filteredSubscriptionsByEvent, subscriptionsByEvent } from '../../plan/publish-api.ts';
 import { loadRouterSpecOrReport, parseCommandArgs } from '../args.ts';
 import { explainAwsError } from '../aws-errors.ts';
 import { clientSettings } from '../client-settings.ts';

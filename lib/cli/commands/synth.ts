@@ -5,11 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { buildRouter } from '../../app.ts';
+import { BUNDLERS, type Bundler, type SynthesizedRouter, synthesizeRouter } from '../../app.ts';
 import { formatDiagnostics, loadSpec } from '../../config/load.ts';
-import { prebundleWorkers } from '../../constructs/prebundle.ts';
 import { CLOUDFORMATION_STACK_RESOURCE_LIMIT } from '../../plan/estimate.ts';
-import { planRouter } from '../../plan/plan.ts';
 import { parseCommandArgs, routerFileArgument } from '../args.ts';
 
 export const summary = 'Validate, then synthesize the AWS infrastructure into cdk.out and list its stacks';
@@ -21,9 +19,6 @@ export const usage = `event-router synth [path] [--out dir] [--quiet] [--bundler
   --bundler  prebundle: all workers bundled in parallel with the local esbuild (default)
              cdk: each function bundled by the CDK in turn (also the local esbuild)
              skip: templates only, no function code`;
-
-const BUNDLERS = ['prebundle', 'cdk', 'skip'] as const;
-type Bundler = (typeof BUNDLERS)[number];
 
 export async function run(args: string[]): Promise<number> {
   const parsed = parseCommandArgs(
@@ -52,31 +47,17 @@ export async function run(args: string[]): Promise<number> {
   const outdir = values.out ?? 'cdk.out';
   const started = performance.now();
 
-  let assembly: ReturnType<ReturnType<typeof buildRouter>['app']['synth']>;
-  let warnings: ReturnType<typeof planRouter>['warnings'];
+  let synthesized: SynthesizedRouter;
   try {
-    const planned = planRouter(spec);
-    const prebuilt =
-      bundler === 'prebundle'
-        ? (await prebundleWorkers(planned, { outDir: join(outdir, '.bundles') })).dirs
-        : undefined;
-    const router = buildRouter(spec, {
-      outdir,
-      planned,
-      bundling: bundler === 'skip' ? 'skip' : 'esbuild',
-      ...(prebuilt === undefined ? {} : { prebuilt }),
-    });
-    warnings = router.plan.warnings;
-    assembly = router.app.synth();
+    synthesized = await synthesizeRouter(spec, { outdir, bundler });
   } catch (error) {
     console.error(`Synthesis failed: ${(error as Error).message}`);
     const report = join(outdir, 'validation-report.json');
     if (existsSync(report)) console.error(`The checks' findings are in ${report}.`);
     return 1;
   }
-  for (const warning of warnings) {
-    console.error(`warning: ${warning.message}${warning.hint ? `\n  hint: ${warning.hint}` : ''}`);
-  }
+  const { assembly, warnings } = synthesized;
+  for (const warning of warnings) console.error(warning);
   if (values.quiet) return 0;
 
   const rows = assembly.stacks.map((stack) => {

@@ -2,7 +2,7 @@
  * The `app:` section: names, retention and the publish API.
  */
 import { isScalar, isSeq, type Node } from 'yaml';
-import { CLOUDWATCH } from '../../../functions/commons/aws-limits.ts';
+import { CLOUDWATCH } from '../../../common/aws-limits.ts';
 import { formatDuration, parseDuration } from '../durations.ts';
 import { KEBAB_CASE, toKebabCase } from '../identifiers.ts';
 import type { AlarmSettings, AppQuotas, PublishApiAuth, PublishApiSettings } from '../types.ts';

@@ -3,8 +3,8 @@
  */
 
 import type { Node } from 'yaml';
-import { NAME_LIMITS } from '../../../functions/commons/aws-limits.ts';
-import { kebab } from '../../naming.ts';
+import { NAME_LIMITS } from '../../../common/aws-limits.ts';
+import { capitalize, kebabCase } from '../../../common/case.ts';
 import { EVENT_NAME, toEventName } from '../identifiers.ts';
 import { checkJsonSchema } from '../json-schema.ts';
 import type { EventSpec, JsonSchema, SourceLocation } from '../types.ts';
@@ -71,7 +71,7 @@ export function readEvents(reader: YamlReader, entry: Entry): EventsResult {
     }
     if (draft.brokenSubscribers > 0) complete = false;
     const same = byName.get(draft.spec.name);
-    const similar = byPhysical.get(kebab(draft.spec.name));
+    const similar = byPhysical.get(kebabCase(draft.spec.name));
     if (same) {
       reader.diagnostics.error(
         reader.loc(draft.nameNode),
@@ -91,7 +91,7 @@ export function readEvents(reader: YamlReader, entry: Entry): EventsResult {
       continue;
     }
     byName.set(draft.spec.name, draft);
-    byPhysical.set(kebab(draft.spec.name), draft);
+    byPhysical.set(kebabCase(draft.spec.name), draft);
     out.push(draft);
   }
   return { events: out, complete };
@@ -168,7 +168,7 @@ function readPublisherRefs(reader: YamlReader, entry: Entry, what: string): Publ
       reader.diagnostics.error(
         reader.loc(node),
         'duplicate-publisher',
-        `${what.charAt(0).toUpperCase()}${what.slice(1)} lists publisher "${name}" twice.`,
+        `${capitalize(what)} lists publisher "${name}" twice.`,
         'Remove the second entry.',
       );
       continue;

@@ -16,6 +16,7 @@
  * ```
  */
 import { isScalar, type Node } from 'yaml';
+import { capitalize } from '../../../common/case.ts';
 import { PASCAL_CASE, toPascalCase } from '../identifiers.ts';
 import type { PublisherIdentity, SourceLocation } from '../types.ts';
 import type { Entry, YamlReader } from '../yaml-reader.ts';
@@ -78,7 +79,7 @@ export function readPublishers(reader: YamlReader, entry: Entry | undefined): Pu
       reader.diagnostics.error(
         reader.loc(fields.get(extra)?.keyNode),
         'invalid-value',
-        `${capital(owner)} has both "${written[0]}" and "${extra}"; a publisher proves who it is one way.`,
+        `${capitalize(owner)} has both "${written[0]}" and "${extra}"; a publisher proves who it is one way.`,
         'Keep one of them, or declare a second publisher for the other client.',
       );
     }
@@ -161,8 +162,4 @@ function readIdentity(
   const claim = reader.string(fields.get('claim'), `"claim" of ${owner}`);
   const value = reader.string(fields.get('value'), `"value" of ${owner}`);
   return claim !== undefined && value !== undefined ? { kind: 'jwt', claim, value } : undefined;
-}
-
-function capital(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

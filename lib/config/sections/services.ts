@@ -5,8 +5,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, normalize, relative, resolve, sep } from 'node:path';
 import { isScalar, type Node } from 'yaml';
-import { NAME_LIMITS } from '../../../functions/commons/aws-limits.ts';
-import { kebab } from '../../naming.ts';
+import { NAME_LIMITS } from '../../../common/aws-limits.ts';
+import { kebabCase } from '../../../common/case.ts';
 import { exportsHandler, missingHandlerHint } from '../handler-exports.ts';
 import { PACKAGE_NAME, PASCAL_CASE, toPascalCase } from '../identifiers.ts';
 import {
@@ -88,17 +88,17 @@ export function readServices(
   for (const service of reader.entries(map, '"services"')) {
     const name = service.key;
     if (!checkPascal(reader, name, service.keyNode, 'service')) continue;
-    const clash = physical.get(kebab(name));
+    const clash = physical.get(kebabCase(name));
     if (clash) {
       reader.diagnostics.error(
         reader.loc(service.keyNode),
         'duplicate-service',
-        `Service "${name}" has the same resource name "${kebab(name)}" as service "${clash}".`,
+        `Service "${name}" has the same resource name "${kebabCase(name)}" as service "${clash}".`,
         'Rename one of them so their kebab-case forms differ, or merge their RPCs into one service.',
       );
       continue;
     }
-    physical.set(kebab(name), name);
+    physical.set(kebabCase(name), name);
     const serviceMap = reader.asMap(service.value);
     if (!serviceMap) {
       reader.wrongType(
@@ -132,7 +132,7 @@ export function readServices(
       const methods = new Map<string, string>();
       for (const rpcEntry of reader.entries(rpcsMap, `"rpcs" of service "${name}"`)) {
         if (!checkPascal(reader, rpcEntry.key, rpcEntry.keyNode, 'RPC method', name)) continue;
-        const methodClash = methods.get(kebab(rpcEntry.key));
+        const methodClash = methods.get(kebabCase(rpcEntry.key));
         if (methodClash) {
           reader.diagnostics.error(
             reader.loc(rpcEntry.keyNode),
@@ -142,7 +142,7 @@ export function readServices(
           );
           continue;
         }
-        methods.set(kebab(rpcEntry.key), rpcEntry.key);
+        methods.set(kebabCase(rpcEntry.key), rpcEntry.key);
         result.declared.add(`${name}/${rpcEntry.key}`);
         const draft = readRpc(
           reader,
@@ -376,7 +376,7 @@ interface HandlerCheck {
 
 /** The conventional handler path of an RPC, relative to the root directory. */
 function defaultHandlerPath(service: string, method: string): string {
-  return `functions/rpcs/${kebab(service)}/${kebab(method)}.ts`;
+  return `functions/rpcs/${kebabCase(service)}/${kebabCase(method)}.ts`;
 }
 
 function readHandler(

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BuildContext, build, context, type Message } from 'esbuild';
-import { ENV } from '../../../functions/commons/contracts.ts';
+import { ENV } from '../../../common/contracts.ts';
 import { DiagnosticBag, formatDiagnostics } from '../../config/diagnostics.ts';
 import { checkHandlerEvents } from '../../config/handler-events.ts';
 import { loadSpec } from '../../config/load.ts';

@@ -1,6 +1,6 @@
 /**
  * Keeps `cdk.out` current for the dev server: decides whether it is older than its inputs (the
- * router file, functions/, lib/ and bin/) and re-synthesizes with `event-router synth` in a child
+ * router file, functions/, common/, lib/ and bin/) and re-synthesizes with `event-router synth` in a child
  * process, so a failing synth never takes the running server down.
  */
 import { spawn } from 'node:child_process';
@@ -16,6 +16,7 @@ export function synthInputs(routerFile: string): string[] {
   return [
     routerFile,
     join(ROOT, 'functions'),
+    join(ROOT, 'common'),
     join(ROOT, 'lib'),
     join(ROOT, 'bin'),
     join(ROOT, 'package-lock.json'),

@@ -6,8 +6,8 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { DeliveryStatus } from '../../../functions/commons/contracts.ts';
-import { queryDeliveries } from '../../../functions/publish/status.ts';
+import type { DeliveryStatus } from '../../../common/contracts.ts';
+import { queryDeliveries } from '../../../common/status.ts';
 import type { DeadLetterView } from '../../ops/dead-letter.ts';
 import { type Graph, subscribersOf } from './graph.ts';
 

@@ -3,7 +3,7 @@
  * groups with a rate-limited group redrive, the progress of a redrive, edit-and-retry of one dead
  * letter with per-field schema errors, purge of a DLQ (type its name), and the audit trail.
  */
-import type { Violation } from '../../../functions/commons/payload-schema.ts';
+import type { Violation } from '../../../common/payload-schema.ts';
 import type { AuditEntry } from '../../ops/audit.ts';
 import type { FailureReport, RedriveSetReport } from '../../ops/operations.ts';
 import { html, type SafeHtml } from './html.ts';

@@ -30,7 +30,7 @@ let handlerReady = false;
 // `outcome` and `messageId`. Such lines are noted here, in the process that writes them, so they
 // travel with the invocation's result (a line read from the pipe could arrive after the result).
 // They are passed on as written: the runtime reads them with `readOutcomeLine` of
-// functions/commons/outcome.ts, the one place that knows the outcomes.
+// common/outcome.ts, the one place that knows the outcomes.
 const MAX_NOTED = 10_000;
 const noted = new Map();
 

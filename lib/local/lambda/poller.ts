@@ -5,15 +5,12 @@
  * reappear after the visibility timeout (or after `retryDelaySeconds` when set for local dev).
  */
 
-import { type RecordOutcome, type RecordReport, returnsToQueue } from '../../../functions/commons/outcome.ts';
+import { type RecordOutcome, type RecordReport, returnsToQueue } from '../../../common/outcome.ts';
 import type { EventSourceMappingDefinition } from '../assembly/model.ts';
 import { type Clock, realClock } from '../clock.ts';
 import type { Message, Queue } from '../services/sqs/queue.ts';
-import type { FunctionRunner, InvokeOutcome } from './runner.ts';
+import { type FunctionRunner, type InvokeOutcome, STOPPED } from './runner.ts';
 import { describeMessage, sqsRecord } from './sqs-event.ts';
-
-/** Error name of invocations cut short because the runtime is stopping. */
-export const STOPPED = 'Runtime.Stopped';
 
 /**
  * How a delivery ended. For the event-router worker, which says how each record ended, its
@@ -41,7 +38,7 @@ export interface DeliveryLog {
   readonly error?: string;
   /** Name of the error a `dead-lettered` (or failed) delivery was sent away with, when the worker said. */
   readonly errorType?: string;
-  /** The bounded stack of the error the RPC threw (functions/commons/stack.ts), when the worker said. */
+  /** The bounded stack of the error the RPC threw (common/stack.ts), when the worker said. */
   readonly stack?: string;
   /** For a `duplicate`: what it duplicated, when the worker said. */
   readonly duplicateOf?: RecordReport['duplicateOf'];

@@ -11,9 +11,11 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { type RecordReport, readOutcomeLine } from '../../../functions/commons/outcome.ts';
+import { type RecordReport, readOutcomeLine } from '../../../common/outcome.ts';
 import type { FunctionDefinition } from '../assembly/model.ts';
-import { STOPPED } from './poller.ts';
+
+/** Error name of invocations cut short because the runtime is stopping. */
+export const STOPPED = 'Runtime.Stopped';
 
 /** Extra Node.js flags for function processes, e.g. `--inspect` or `--cpu-prof` (debugging aid). */
 function extraNodeArgs(): string[] {
@@ -25,7 +27,7 @@ const INIT_LIMIT_MS = 10_000;
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.mjs');
 
-export type { RecordReport } from '../../../functions/commons/outcome.ts';
+export type { RecordReport } from '../../../common/outcome.ts';
 
 export interface InvokeOutcome {
   readonly ok: boolean;

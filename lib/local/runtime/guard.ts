@@ -10,7 +10,7 @@
  * Bodies are held to what the API they are for accepts, with the error that API gives.
  */
 import type { IncomingMessage } from 'node:http';
-import { API_GATEWAY, EVENTBRIDGE, SQS } from '../../../functions/commons/aws-limits.ts';
+import { API_GATEWAY, EVENTBRIDGE, SQS } from '../../../common/aws-limits.ts';
 import { AwsError, eventsErrors, sqsErrors } from '../services/aws-error.ts';
 
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
-import { ENV } from '../../../functions/commons/contracts.ts';
+import { ENV } from '../../../common/contracts.ts';
 import type { Graph } from '../../plan/graph.ts';
 import { buildModel, LOCAL_ACCOUNT, LOCAL_REGION, type LocalModel } from '../assembly/model.ts';
 import { readCloudAssembly } from '../assembly/template.ts';

@@ -5,7 +5,7 @@
  * with the function's `{statusCode, headers, multiValueHeaders, body, isBase64Encoded}`.
  *
  * Who is calling (locally nothing signs or verifies requests), in the authorizer context the publish
- * function maps to a declared publisher (functions/publish/publishers.ts):
+ * function maps to a declared publisher (common/publishers.ts):
  * - `X-Event-Router-Publisher: <Name>` acts as that declared publisher (honoured only here: on AWS the
  *   caller is the IAM principal, API key or JWT that API Gateway verified);
  * - else, on a route guarded by the JWT authorizer, `Authorization: Bearer <jwt>`: its claims, read
@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LOCAL_PUBLISHER_HEADER, LOCAL_PUBLISHER_KEY } from '../../../functions/publish/publishers.ts';
+import { LOCAL_PUBLISHER_HEADER, LOCAL_PUBLISHER_KEY } from '../../../common/publishers.ts';
 import type { ApiDefinition, ApiRoute } from '../assembly/model.ts';
 import type { InvokeOutcome } from '../lambda/runner.ts';
 

@@ -1,6 +1,6 @@
 /** Schemas and configuration shared by the publish tests. */
-import { BUNDLE_DEFINES, ENV } from '../../../functions/commons/contracts.ts';
-import { PUBLISHERS_DEFINE, type PublisherDirectory } from '../../../functions/publish/publishers.ts';
+import { BUNDLE_DEFINES, ENV } from '../../../common/contracts.ts';
+import { PUBLISHERS_DEFINE, type PublisherDirectory } from '../../../common/publishers.ts';
 
 /** The role the card network's gateway signs with (an assumed-role session of it). */
 export const CARD_NETWORK_CALLER = 'arn:aws:sts::123456789012:assumed-role/card-network-gateway/session-1';

@@ -11,7 +11,7 @@ import type {
   PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
 import type { ChangeMessageVisibilityCommandInput, SendMessageCommandInput } from '@aws-sdk/client-sqs';
-import type { EventBusPort, QueuePort } from '../../../functions/commons/ports.ts';
+import type { EventBusPort, QueuePort } from '../../../common/ports.ts';
 
 export class RecordingQueue implements QueuePort {
   readonly sent: SendMessageCommandInput[] = [];

@@ -4,8 +4,8 @@
  */
 
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { DeliveryRecord } from '../../../common/contracts.ts';
 import type { WorkerConfig } from '../../../functions/commons/config.ts';
-import type { DeliveryRecord } from '../../../functions/commons/contracts.ts';
 import type { WorkerHandler } from '../../../functions/commons/handler.ts';
 import { EVENT_SCHEMAS } from '../../../generated/events.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';

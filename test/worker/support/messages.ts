@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { BusEvent, QueueMessage } from '../../../functions/commons/contracts.ts';
+import type { BusEvent, QueueMessage } from '../../../common/contracts.ts';
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'us-east-1';

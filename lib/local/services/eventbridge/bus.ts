@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { BusEvent } from '../../../../functions/commons/contracts.ts';
+import type { BusEvent } from '../../../../common/contracts.ts';
 import { compilePattern, type PatternMatcher } from '../../../patterns/index.ts';
 import type { Clock, Timer } from '../../clock.ts';
 import { Journal, type JournalRecord } from '../../store/journal.ts';

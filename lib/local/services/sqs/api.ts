@@ -4,6 +4,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { SQS } from '../../../../common/aws-limits.ts';
 import { AwsError, sqsErrors } from '../aws-error.ts';
 import { attributesSize, type MessageAttributeValue, md5OfAttributes } from './md5.ts';
 import type { MoveTasks } from './move-tasks.ts';
@@ -303,11 +304,14 @@ function settingAttributes(c: QueueConfig): Record<string, string> {
   return attrs;
 }
 
+/** SQS's visibility timeout range (the one table of limits). */
+const VISIBILITY = SQS.visibilityTimeoutSeconds;
+
 /**
  * Ranges of the numeric queue attributes (SetQueueAttributes API reference): [config field, min, max].
  */
 const NUMERIC_ATTRIBUTES: Record<string, readonly [keyof QueueConfig, number, number]> = {
-  VisibilityTimeout: ['visibilityTimeout', 0, 43_200],
+  VisibilityTimeout: ['visibilityTimeout', VISIBILITY.min, VISIBILITY.max],
   MessageRetentionPeriod: ['messageRetentionPeriod', 60, 1_209_600],
   DelaySeconds: ['delaySeconds', 0, 900],
   ReceiveMessageWaitTimeSeconds: ['receiveMessageWaitTimeSeconds', 0, 20],
@@ -702,7 +706,7 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
       const max = num(input, 'MaxNumberOfMessages') ?? 1;
       inRange('MaxNumberOfMessages', max, 1, 10);
       const visibility = num(input, 'VisibilityTimeout');
-      inRange('VisibilityTimeout', visibility, 0, 43200);
+      inRange('VisibilityTimeout', visibility, VISIBILITY.min, VISIBILITY.max);
       const wait = num(input, 'WaitTimeSeconds') ?? queue.config.receiveMessageWaitTimeSeconds;
       inRange('WaitTimeSeconds', wait, 0, MAX_WAIT_SECONDS, 'bounds');
       const system = wantedSystemAttributes(input);
@@ -737,7 +741,7 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
       if (!handle) throw sqsErrors.missingParameter('ReceiptHandle');
       const seconds = num(input, 'VisibilityTimeout');
       if (seconds === undefined) throw sqsErrors.missingParameter('VisibilityTimeout');
-      inRange('VisibilityTimeout', seconds, 0, 43200);
+      inRange('VisibilityTimeout', seconds, VISIBILITY.min, VISIBILITY.max);
       queue.changeVisibility(handle, seconds, store.clock.now(), { asSqs: true });
       return {};
     },
@@ -745,7 +749,7 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
       const queue = requireQueue(store, input);
       return eachEntry(checkBatch(input.Entries), (entry) => {
         const seconds = num(entry, 'VisibilityTimeout') ?? 0;
-        inRange('VisibilityTimeout', seconds, 0, 43200);
+        inRange('VisibilityTimeout', seconds, VISIBILITY.min, VISIBILITY.max);
         queue.changeVisibility(str(entry, 'ReceiptHandle') ?? '', seconds, store.clock.now(), {
           asSqs: true,
         });

@@ -40,6 +40,8 @@ export const NAME_LIMITS = {
   alarmName: 255,
   /** SNS topic name: 1-256 (SNS API reference, CreateTopic `Name`). */
   topicName: 256,
+  /** PutEvents entry `Source`: 1-256 (EventBridge API reference, PutEventsRequestEntry `Source`). */
+  eventSource: 256,
   /** Event archive name: 1-48 (EventBridge API reference, CreateArchive `ArchiveName`). */
   archiveName: 48,
   /**
@@ -74,6 +76,9 @@ export const EVENTBRIDGE = {
   eventAgeSeconds: { min: 60, max: 86_400 } satisfies Range,
 } as const;
 
+/** SQS's longest visibility timeout (12 h), as a plain number: the SQS table's maximum, and what Lambda code reads. */
+export const MAX_VISIBILITY_SECONDS = 43_200;
+
 /** SQS (SQS Developer Guide, "Amazon SQS message quotas" and "queue quotas"; API reference). */
 export const SQS = {
   /** Largest message (body + attributes) and largest batch, 1 MiB. */
@@ -85,7 +90,7 @@ export const SQS = {
   messageAttributes: 10,
   /** Batch entry ids: alphanumerics, `-` and `_`, up to 80 characters. */
   batchEntryIdChars: 80,
-  visibilityTimeoutSeconds: { min: 0, max: 12 * 3600 } satisfies Range,
+  visibilityTimeoutSeconds: { min: 0, max: MAX_VISIBILITY_SECONDS } satisfies Range,
   retentionSeconds: { min: 60, max: 14 * DAY } satisfies Range,
   delaySeconds: { min: 0, max: 900 } satisfies Range,
   waitTimeSeconds: { min: 0, max: 20 } satisfies Range,

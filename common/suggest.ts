@@ -1,6 +1,6 @@
 /** "Closest known names" for an unknown event name. */
 
-import { editDistance } from '../commons/edit-distance.ts';
+import { editDistance } from './edit-distance.ts';
 
 /**
  * Up to `max` known names closest to `input` (case-insensitive edit distance, ties by name). Names sharing

@@ -7,7 +7,7 @@
  * match its event does not compile. `generated/publisher.ts` binds it to the router's events.
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { type PayloadSchema, PayloadValidator } from '../commons/payload-schema.ts';
+import { type PayloadSchema, PayloadValidator } from './payload-schema.ts';
 import {
   busOf,
   PublishError,
@@ -17,7 +17,7 @@ import {
   type SendOptions,
   type SendOutcome,
   sendEntries,
-} from '../commons/publish.ts';
+} from './publish.ts';
 
 export { PublishError, type PublishResult };
 

@@ -8,7 +8,7 @@
  * event does not match never gets a record, so it stays PENDING.
  */
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { DELIVERIES_TABLE, type DeliveryRecord } from '../commons/contracts.ts';
+import { DELIVERIES_TABLE, type DeliveryRecord } from './contracts.ts';
 import { isReceipt, type PublishReceipt } from './receipts.ts';
 
 /** One RPC's state for the event. Times are ISO-8601. */

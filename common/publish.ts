@@ -2,7 +2,7 @@
  * Publishing: the one path every publisher takes onto the bus (the publish API, the typed publisher and
  * CLI, and an RPC's follow-ups).
  *
- * - source: the publisher's own (`publisherSource`, lib/naming.ts);
+ * - source: the publisher's own (`publisherSource`, common/naming.ts);
  * - eventId: UUIDv5 of (publisher, event, idempotencyKey), random without a key; a follow-up's key is its
  *   parent's eventId and its index in the handler run, so a re-run publishes the same ids;
  * - envelope `{metadata, payload}` (contracts.ts), payload validated against the event's schema;
@@ -16,16 +16,24 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
-import { publisherSource } from '../../lib/naming.ts';
-import type { FieldProblem } from '../publish/request.ts';
-import { closestNames } from '../publish/suggest.ts';
 import { DELIVERABLE_ENTRY_BYTES, EVENTBRIDGE } from './aws-limits.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import { BUNDLE_DEFINES, type Envelope, type EventMetadata, SCHEMA_VERSION_KEY } from './contracts.ts';
+import { publisherSource } from './naming.ts';
 import { type PayloadSchema, PayloadValidator } from './payload-schema.ts';
 import type { EventBusPort } from './ports.ts';
+import { closestNames } from './suggest.ts';
 
-export type { FieldProblem };
+/** One problem with a request or an entry; `field` names where it is (`entries[2].payload`). */
+export interface FieldProblem {
+  /** The request field, e.g. `event`, `entries[2].payload`, `body`. */
+  readonly field: string;
+  readonly message: string;
+  /** JSON pointer into the payload, for schema violations. */
+  readonly pointer?: string;
+  /** Known event names closest to an unknown one. */
+  readonly suggestions?: readonly string[];
+}
 export { publisherSource };
 
 /**

@@ -54,9 +54,6 @@ export interface QueueMessage<P = unknown> {
 /** Key under which a schema compiled into a bundle carries its event's `schemaVersion`. */
 export const SCHEMA_VERSION_KEY = 'x-schema-version';
 
-/** EventBridge `source` of events published through event-router. */
-export const EVENT_SOURCE_PREFIX = 'event-router';
-
 /** Builds the InputTemplate of a rule target delivering to `rpcId`. */
 export function inputTemplateFor(rpcId: string): string {
   return `{"rpc":${JSON.stringify(rpcId)},"event":<aws.events.event.json>}`;
@@ -153,6 +150,14 @@ export const ENV = {
   subscriptions: 'ER_SUBSCRIPTIONS',
 } as const;
 
+/** Environment variables of the publish API's JWT authorizer (set by the PublishApi construct). */
+export const JWT_ENV = {
+  issuer: 'ER_JWT_ISSUER',
+  audience: 'ER_JWT_AUDIENCE',
+  /** Comma-separated claims passed on to the publish function as authorizer context. */
+  claims: 'ER_JWT_CLAIMS',
+} as const;
+
 /** Message attributes set on a message the worker sends to a DLQ. */
 export const DLQ_ATTRIBUTES = {
   errorType: 'ErrorType',
@@ -198,6 +203,12 @@ export const BUNDLE_DEFINES = {
    */
   publishedSchemas: 'ER_PUBLISHED_SCHEMAS',
 } as const;
+
+/**
+ * Publish function's define (and test environment variable): JSON `{ [eventName]: rpcId[] }` of the
+ * subscriptions that have a content filter (the status marks those RPCs' PENDING as possibly final).
+ */
+export const FILTERED_SUBSCRIPTIONS_DEFINE = 'ER_FILTERED_SUBSCRIPTIONS';
 
 /** How one record ended (the worker's outcome log line): see outcome.ts. */
 export type { RecordOutcome, RecordReport } from './outcome.ts';

@@ -2,25 +2,18 @@
  * The dev server's terminal lines: one per delivery (event, RPC, outcome, attempt, milliseconds),
  * one per dead-lettered message, one per API request, and routing problems. Function output is shown
  * with `--verbose`; stderr always, except the worker's outcome lines the delivery line already tells.
+ *
+ * The runtime (lib/local) emits structured records (`RuntimeEvents`: DeliveryLog, RouteLog,
+ * ApiRequestLog); this module is where they become text.
  */
 
-import { userFrames } from '../../functions/commons/stack.ts';
-import { escapeTerminal as esc } from '../cli/escape-terminal.ts';
-import type { DeliveryLog } from './lambda/poller.ts';
-import type { RuntimeEvents } from './runtime/runtime.ts';
-import type { ApiRequestLog } from './services/apigateway.ts';
-import type { RouteLog } from './services/eventbridge/bus.ts';
-
-const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
-const paint = (code: number) => (text: string) => (tty ? `\u001b[${code}m${text}\u001b[0m` : text);
-export const color = {
-  green: paint(32),
-  red: paint(31),
-  yellow: paint(33),
-  dim: paint(2),
-  bold: paint(1),
-  cyan: paint(36),
-};
+import { userFrames } from '../../../common/stack.ts';
+import type { DeliveryLog } from '../../local/lambda/poller.ts';
+import type { RuntimeEvents } from '../../local/runtime/runtime.ts';
+import type { ApiRequestLog } from '../../local/services/apigateway.ts';
+import type { RouteLog } from '../../local/services/eventbridge/bus.ts';
+import { escapeTerminal as esc } from '../escape-terminal.ts';
+import { color } from './color.ts';
 
 function clock(): string {
   return color.dim(new Date().toISOString().slice(11, 23));

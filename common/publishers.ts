@@ -12,7 +12,7 @@
  *   sets from the `X-Event-Router-Publisher` header (empty when the request names none). On AWS no
  *   authorizer of this project sets that key, so it cannot be forged there.
  */
-import { SCHEMA_VERSION_KEY } from '../commons/contracts.ts';
+import { SCHEMA_VERSION_KEY } from './contracts.ts';
 
 export { SCHEMA_VERSION_KEY };
 
