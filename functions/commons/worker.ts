@@ -70,7 +70,7 @@ export async function processRecord(
   context: Context,
   invocationLog: Logger = scope.deps.logger,
 ): Promise<{ settled: Settled; log: Logger }> {
-  const { config, deps } = scope;
+  const { config } = scope;
   const received = receive(sqsRecord);
   const screened = screen(scope, sqsRecord.body);
   const delivery = screened.kind === 'delivery' ? screened.delivery : screened.delivery;
