@@ -21,6 +21,7 @@ import { deliveryLogger } from './logger.ts';
 import { peekEventId } from './message.ts';
 import { resolveWorkerOptions, type WorkerOptions } from './options.ts';
 import { returnsToQueue } from './outcome.ts';
+import { ReplayLedger, replayCounter } from './replays.ts';
 import { PayloadValidator } from './schema.ts';
 import {
   type Received,
@@ -60,16 +61,25 @@ export function receive(record: SQSRecord): Received {
   };
 }
 
-/** Runs one record through the steps; never throws. */
+/**
+ * Runs one record through the steps; never throws. A replayed event (`replayName`) is an operator
+ * re-run only when `replays` finds the tool's ops record asking for it (replays.ts).
+ */
 export async function processRecord(
   scope: WorkerScope,
   sqsRecord: SQSRecord,
   context: Context,
-): Promise<{ settled: Settled; log: Logger }> {
+  replays?: ReplayLedger,
+): Promise<{ settled: Settled; log: Logger; replayName?: string }> {
   const { config, deps } = scope;
-  const received = receive(sqsRecord);
+  let received = receive(sqsRecord);
   const screened = screen(scope, sqsRecord.body);
   const delivery = screened.kind === 'delivery' ? screened.delivery : screened.delivery;
+  const replayName = delivery?.replayName;
+  if (replayName && replays && !received.rerunId) {
+    const rerunId = await replays.rerunIdFor(replayName, config.rpc).catch(() => undefined);
+    if (rerunId) received = { ...received, rerunId };
+  }
   let log = deliveryLogger(deps.logger, {
     rpc: config.rpc,
     eventId: delivery?.eventId ?? peekEventId(sqsRecord.body) ?? 'unknown',
@@ -101,10 +111,14 @@ export async function processRecord(
         }),
       };
     const claimed = await claim(scope, received, screened.delivery, context);
-    if (!('kind' in claimed)) return { log, settled: claimed };
+    if (!('kind' in claimed)) return { log, settled: claimed, ...(replayName ? { replayName } : {}) };
     log = log.createChild({ persistentKeys: { attempt: claimed.attempt } });
     const ran = await run(scope, screened.delivery, claimed.attempt, context, log);
-    return { log, settled: await record(scope, received, screened.delivery, claimed, ran) };
+    return {
+      log,
+      settled: await record(scope, received, screened.delivery, claimed, ran),
+      ...(replayName ? { replayName } : {}),
+    };
   } catch (error) {
     return {
       log,
@@ -133,6 +147,7 @@ export function createBatchHandler(
 ): BatchHandler {
   const resolved = resolveWorkerOptions(options);
   let scope: WorkerScope | undefined;
+  let replays: ReplayLedger | undefined;
   const init = (): WorkerScope => {
     if (scope) return scope;
     const config = loadWorkerConfig(deps.config);
@@ -144,6 +159,7 @@ export function createBatchHandler(
       validator: new PayloadValidator(config.eventSchemas),
       deps,
     };
+    replays = new ReplayLedger(deps.dynamo, config.deliveriesTable);
     return scope;
   };
 
@@ -151,8 +167,15 @@ export function createBatchHandler(
     // A missing or broken configuration fails the whole invocation, loudly, before any record is touched.
     const ready = init();
     const settled = await mapWithConcurrency(event.Records, resolved.concurrency, async (sqsRecord) => {
-      const { settled, log } = await processRecord(ready, sqsRecord, context);
+      const { settled, log, replayName } = await processRecord(ready, sqsRecord, context, replays);
       logOutcome(log, settled);
+      const counter = replayName ? replayCounter(settled.report) : undefined;
+      if (replayName && counter)
+        await replays
+          ?.count(replayName, ready.config.rpc, counter)
+          .catch((error: unknown) =>
+            log.warn('The replay outcome could not be counted', { replayName, error: String(error) }),
+          );
       return settled;
     });
     return {

@@ -30,6 +30,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   CancelMessageMoveTaskCommand,
   ChangeMessageVisibilityBatchCommand,
@@ -64,6 +65,7 @@ import {
 import { fingerprint, normaliseMessage } from './fingerprint.ts';
 import { isLocalEndpoint, operatorIdentity } from './identity.ts';
 import type { RedriveJournal } from './journal.ts';
+import { Replays } from './replay.ts';
 
 /** A request that cannot be served as asked (unknown RPC, message not found, ...). `status` is its HTTP status. */
 export class OpsError extends Error {
@@ -221,6 +223,8 @@ export interface OperationsOptions {
   readonly spec: RouterSpec;
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
+  /** For replays (StartReplay, DescribeReplay, CancelReplay); the other operations do without. */
+  readonly events?: EventBridgeClient;
   /** The endpoint the clients use (undefined: AWS); decides how the operator is identified. */
   readonly endpoint?: string;
   /** Who acts, when the caller knows (tests); else from STS on AWS, the OS user locally. */
@@ -1012,6 +1016,29 @@ export class Operations {
       outcome: 'ok',
     });
     return { rpc: target.rpc, queueName: target.dlqName, count };
+  }
+
+  private replaysOf: Replays | undefined;
+
+  /** Replays from the bus archive (replay.ts); needs the `events` client. */
+  get replays(): Replays {
+    const events = this.options.events;
+    if (!events) throw new OpsError('Replays need an EventBridge client; none was given to Operations.', 500);
+    this.replaysOf ??= new Replays(
+      this.options.spec,
+      events,
+      this.doc,
+      this.deliveriesTable,
+      this.audit,
+      () => this.whoami(),
+    );
+    return this.replaysOf;
+  }
+
+  /** Messages waiting or in flight in the queues of `rpcIds` (a replay's workers are done at 0). */
+  async pendingIn(rpcIds: readonly string[]): Promise<number> {
+    const depths = await Promise.all(rpcIds.map((id) => this.depth(this.rpc(id).queueName)));
+    return depths.reduce((n, d) => n + ('error' in d ? 0 : d.visible + d.inFlight + d.delayed), 0);
   }
 
   /** The newest audit entries. */

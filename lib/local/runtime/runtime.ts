@@ -15,6 +15,7 @@ import { FunctionRunner } from '../lambda/runner.ts';
 import { ApiGateway, type ApiRequestLog } from '../services/apigateway.ts';
 import { LocalDynamoDb } from '../services/dynamodb/dynamodb.ts';
 import { createEventsApi } from '../services/eventbridge/api.ts';
+import { EventArchives } from '../services/eventbridge/archives.ts';
 import { EventBuses, type RouteLog } from '../services/eventbridge/bus.ts';
 import { createSqsApi } from '../services/sqs/api.ts';
 import { MoveTasks } from '../services/sqs/move-tasks.ts';
@@ -47,6 +48,8 @@ export interface RuntimeOptions {
   readonly inMemory?: boolean;
   /** Seconds before a failed message is retried; undefined keeps the queue's visibility timeout. */
   readonly retryDelaySeconds?: number;
+  /** How long a replay stays STARTING before it sends events (a CancelReplay meanwhile cancels it). @default 250 */
+  readonly replayStartingMs?: number;
   /** Region and account when the stacks are environment-agnostic. */
   readonly region?: string;
   readonly account?: string;
@@ -72,6 +75,7 @@ export class LocalRuntime {
   readonly port: number;
   readonly store: QueueStore;
   readonly buses: EventBuses;
+  readonly archives: EventArchives;
   model: LocalModel;
   /**
    * The router's graph (lib/plan/graph.ts) as it runs now, for the status endpoint and the dashboard.
@@ -106,6 +110,7 @@ export class LocalRuntime {
     store: QueueStore;
     dynamodb: LocalDynamoDb;
     buses: EventBuses;
+    archives: EventArchives;
     moveTasks: MoveTasks;
     api: ApiGateway;
     model: LocalModel;
@@ -123,6 +128,7 @@ export class LocalRuntime {
     this.store = parts.store;
     this.dynamodb = parts.dynamodb;
     this.buses = parts.buses;
+    this.archives = parts.archives;
     this.moveTasks = parts.moveTasks;
     this.api = parts.api;
     this.model = parts.model;
@@ -151,6 +157,9 @@ export class LocalRuntime {
       );
     }
     const buses = new EventBuses(store, region, account, stateDir);
+    const archives = new EventArchives(buses, region, account, stateDir, {
+      ...(options.replayStartingMs !== undefined ? { startingMs: options.replayStartingMs } : {}),
+    });
     const moveTasks = new MoveTasks(store);
     let runtime: LocalRuntime | undefined;
     const api = new ApiGateway({
@@ -174,7 +183,7 @@ export class LocalRuntime {
         : undefined,
     );
     const sqsApi = createSqsApi(store, moveTasks);
-    const eventsApi = createEventsApi(buses);
+    const eventsApi = createEventsApi(buses, archives);
     const server = createRuntimeServer({
       sqs: sqsApi,
       events: eventsApi,
@@ -210,6 +219,7 @@ export class LocalRuntime {
       store,
       dynamodb,
       buses,
+      archives,
       moveTasks,
       api,
       model,
@@ -262,6 +272,7 @@ export class LocalRuntime {
     for (const config of model.queues) this.store.define(config);
     if (this.recovered === undefined) this.recovered = this.countInFlight();
     this.buses.configure(model.buses, model.rules);
+    this.archives.configure(model.archives);
     await this.dynamodb.ensureTables(model.tables);
     const events = this.options.events ?? {};
     for (const fn of model.functions) {
@@ -378,6 +389,7 @@ export class LocalRuntime {
     });
     this.moveTasks.close();
     this.buses.close();
+    this.archives.close();
     this.store.close();
     await this.dynamodb.close();
     this.unlock();
