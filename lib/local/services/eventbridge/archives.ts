@@ -71,6 +71,8 @@ interface Archive extends ArchiveDefinition {
   readonly matches: PatternMatcher | undefined;
   /** Archived events with the epoch ms they were archived, in arrival order. */
   readonly events: Array<{ readonly at: number; readonly event: BusEventRecord }>;
+  /** Created through CreateArchive (journaled) rather than declared in the templates. */
+  readonly created: boolean;
 }
 
 /** EventBridge: at most 10 replays in STARTING, RUNNING or CANCELLING at once per account and Region. */
@@ -107,6 +109,7 @@ export class EventArchives {
   private readonly replays = new Map<string, Replay>();
   private readonly journal: Journal | undefined;
   private readonly restored: JournalRecord[] = [];
+  private closed = false;
 
   constructor(
     private readonly buses: EventBuses,
@@ -140,7 +143,10 @@ export class EventArchives {
     if (this.restored.length === 0) return;
     const now = Date.now();
     for (const r of this.restored.splice(0)) {
-      if (r.t === 'event') {
+      if (r.t === 'archive') {
+        const d = r.archive as ArchiveDefinition;
+        if (!this.archives.has(d.name)) this.define(d, Number(r.at), true);
+      } else if (r.t === 'event') {
         const archive = this.archives.get(String(r.archive));
         if (archive && !this.expired(archive, Number(r.at), now))
           archive.events.push({ at: Number(r.at), event: r.event as BusEventRecord });
@@ -157,7 +163,8 @@ export class EventArchives {
     this.journal?.compact(() => this.snapshot());
   }
 
-  private define(d: ArchiveDefinition, now: number): Archive {
+  /** Defines an archive; one created through the API (`created`) is journaled, the templates' are not. */
+  private define(d: ArchiveDefinition, now: number, created = false): Archive {
     const busName = d.sourceArn.split('/').pop() ?? 'default';
     const archive: Archive = {
       ...d,
@@ -166,6 +173,7 @@ export class EventArchives {
       creationTime: now,
       matches: d.pattern === undefined || d.pattern === null ? undefined : compilePattern(d.pattern),
       events: [],
+      created,
     };
     this.archives.set(d.name, archive);
     return archive;
@@ -177,10 +185,23 @@ export class EventArchives {
 
   private *snapshot(): Iterable<JournalRecord> {
     const now = Date.now();
-    for (const archive of this.archives.values())
+    for (const archive of this.archives.values()) {
+      if (archive.created) {
+        const {
+          arn: _a,
+          busName: _b,
+          creationTime,
+          matches: _m,
+          events: _e,
+          created: _c,
+          ...definition
+        } = archive;
+        yield { t: 'archive', archive: definition, at: creationTime };
+      }
       for (const e of archive.events)
         if (!this.expired(archive, e.at, now))
           yield { t: 'event', archive: archive.name, at: e.at, event: e.event };
+    }
     for (const replay of this.replays.values()) yield { t: 'replay', replay };
   }
 
@@ -259,7 +280,18 @@ export class EventArchives {
             description: typeof input.Description === 'string' ? input.Description : undefined,
           }),
           Date.now(),
+          true,
         );
+        const {
+          arn: _a,
+          busName: _b,
+          matches: _m,
+          events: _e,
+          created: _c,
+          creationTime,
+          ...definition
+        } = archive;
+        this.journal?.append({ t: 'archive', archive: definition, at: creationTime });
         return { ArchiveArn: archive.arn, State: 'ENABLED', CreationTime: seconds(archive.creationTime) };
       },
       DescribeArchive: (input) => this.describeArchiveOf(this.archiveNamed(input.ArchiveName)),
@@ -425,7 +457,10 @@ export class EventArchives {
 
   private async run(replay: Replay, archive: Archive): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, this.options.startingMs ?? 250).unref());
+    // Stopped meanwhile: the journal keeps it active, so the next start reports it FAILED.
+    if (this.closed) return;
     const cancelled = () => {
+      if (this.closed) return true;
       if (replay.state !== 'CANCELLING') return false;
       this.setState(replay, 'CANCELLED');
       return true;
@@ -455,6 +490,7 @@ export class EventArchives {
   }
 
   close(): void {
+    this.closed = true;
     this.journal?.close();
   }
 }
