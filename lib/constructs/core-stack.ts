@@ -5,6 +5,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { RouterSpec } from '../config/types.ts';
 import { names } from '../naming.ts';
+import { replayNamePrefix } from '../ops/replay.ts';
 import type { Plan } from '../plan/types.ts';
 import { OpsRecordsPolicy } from './dlq-operator-policy.ts';
 import { PublishApi } from './publish-api.ts';
@@ -34,6 +35,8 @@ export class CoreStack extends Stack {
     new OpsRecordsPolicy(this, 'OpsRecords', {
       managedPolicyName: names.opsRecordsPolicyName(props.plan.names),
       tableArn: this.core.table.tableArn,
+      archiveArn: this.core.archive.archiveArn,
+      replayNamePrefix: replayNamePrefix(props.plan.names),
     });
 
     // ---- publish API -------------------------------------------------------------------------------

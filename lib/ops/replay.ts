@@ -126,10 +126,17 @@ export function parseWhen(text: string, now = Date.now()): Date | undefined {
   return Number.isFinite(ms) ? new Date(ms) : undefined;
 }
 
+/**
+ * What every replay name of the router starts with (`<app>-<stage>-`): the operator policy grants
+ * DescribeReplay and CancelReplay on replays so named only.
+ */
+export function replayNamePrefix(ctx: { readonly app: string; readonly stage: string }): string {
+  return `${`${ctx.app}-${ctx.stage}`.replace(/[^.\-_A-Za-z0-9]/g, '-').slice(0, 32)}-`;
+}
+
 function defaultName(spec: RouterSpec, now: Date): string {
   const stamp = now.toISOString().replace(/[-:]|\.\d{3}/g, '');
-  const prefix = `${spec.app.name}-${spec.app.stage}`.replace(/[^.\-_A-Za-z0-9]/g, '-').slice(0, 32);
-  return `${prefix}-replay-${stamp}-${randomBytes(2).toString('hex')}`;
+  return `${replayNamePrefix({ app: spec.app.name, stage: spec.app.stage })}replay-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
 /** Decides the rules, RPCs and events of a replay from the router's plan (pure, no AWS calls). */
@@ -149,8 +156,13 @@ export function planReplay(spec: RouterSpec, request: ReplayRequest, now = new D
     if (!knownRpcs.has(r))
       problems.push(`The router has no RPC "${r}". Known: ${[...knownRpcs].join(', ')}.`);
   const name = request.name ?? defaultName(spec, now);
-  if (!/^[.\-_A-Za-z0-9]{1,64}$/.test(name))
-    problems.push(`Replay name "${name}" is not valid: 1-64 of letters, digits, ".", "-" and "_".`);
+  if (
+    !/^[.\-_A-Za-z0-9]{1,64}$/.test(name) ||
+    !name.startsWith(replayNamePrefix({ app: spec.app.name, stage: spec.app.stage }))
+  )
+    problems.push(
+      `Replay name "${name}" is not valid: it starts with ${replayNamePrefix({ app: spec.app.name, stage: spec.app.stage })} (the ops policy allows replays so named) and has at most 64 letters, digits, ".", "-" and "_".`,
+    );
   if (problems.length > 0) throw new ReplayRefused(problems.join('\n'));
   const eventOk = (e: string) => !request.events?.length || request.events.includes(e);
   const rpcOk = (r: string) => !request.rpcs?.length || request.rpcs.includes(r);

@@ -32,6 +32,33 @@ describe('core stack', () => {
     });
   });
 
+  it("grants replays in the ops records policy: the archive, the router's replays, the replay records", () => {
+    core.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      ManagedPolicyName: 'cardflow-prod-ops-records',
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'ReplayFromArchive',
+            Action: ['events:DescribeArchive', 'events:StartReplay'],
+            Resource: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+          }),
+          Match.objectLike({
+            Sid: 'FollowReplays',
+            Action: ['events:DescribeReplay', 'events:CancelReplay'],
+            Resource: {
+              'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':replay/cardflow-prod-\\*$')])],
+            },
+          }),
+          Match.objectLike({
+            Sid: 'RecordReplays',
+            Action: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+            Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['ops#replays'] } },
+          }),
+        ]),
+      },
+    });
+  });
+
   it('keys deliveries by eventId + rpc, on demand, with TTL, point-in-time recovery and encryption', () => {
     core.hasResourceProperties('AWS::DynamoDB::Table', {
       TableName: 'cardflow-prod-deliveries',

@@ -323,14 +323,14 @@ describe('replay of a window (CLI, runtime archive, real worker)', { timeout: 18
       WORK,
       '--yes',
       '--name',
-      'first',
+      'replay-dev-first',
       '--wait',
       '20',
     );
 
     // Then the output counts what the worker did: 3 replayed, the failed one ran, completed and dead skipped
     assert.equal(run.code, 0, `${run.out}\n${run.err}`);
-    assert.match(run.out, /Replay first COMPLETED\./);
+    assert.match(run.out, /Replay replay-dev-first COMPLETED\./);
     assert.match(
       run.out,
       /Svc\/Work: replayed 3, ran 1, skipped 1 as completed, 1 as dead-lettered \(redrive their dead letters\)/,
@@ -343,7 +343,7 @@ describe('replay of a window (CLI, runtime archive, real worker)', { timeout: 18
     assert.equal(await runs('early'), 1, 'before the window: not replayed');
     assert.equal(await runs('refund'), 1, 'another event: not replayed');
     assert.equal(await otherDepth(), otherBefore, "another service's RPC: its rule was not replayed to");
-    const described = await h.events.send(new DescribeReplayCommand({ ReplayName: 'first' }));
+    const described = await h.events.send(new DescribeReplayCommand({ ReplayName: 'replay-dev-first' }));
     assert.equal(described.Destination?.FilterArns?.length, 1);
     assert.match(
       described.Destination?.FilterArns?.[0] ?? '',
@@ -367,7 +367,7 @@ describe('replay of a window (CLI, runtime archive, real worker)', { timeout: 18
       '--rerun-completed',
       '--yes',
       '--name',
-      'second',
+      'replay-dev-second',
       '--wait',
       '20',
     );
@@ -379,7 +379,7 @@ describe('replay of a window (CLI, runtime archive, real worker)', { timeout: 18
     assert.deepEqual(await record('ok'), { status: 'COMPLETED', attempts: before.ok.attempts + 1 });
     assert.deepEqual(await record('dead'), { status: 'COMPLETED', attempts: before.dead.attempts + 1 });
     // The same replay's event again (a duplicate copy) is not a second re-run
-    const status = await ops.replays.status('second');
+    const status = await ops.replays.status('replay-dev-second');
     assert.equal(status.rerunCompleted, true);
   });
 
@@ -393,7 +393,7 @@ describe('replay of a window (CLI, runtime archive, real worker)', { timeout: 18
     );
     await h.events.send(
       new (await import('@aws-sdk/client-eventbridge')).StartReplayCommand({
-        ReplayName: 'outside',
+        ReplayName: 'replay-dev-outside',
         EventSourceArn: ArchiveArn,
         EventStartTime: new Date(from),
         EventEndTime: new Date(),
@@ -402,7 +402,8 @@ describe('replay of a window (CLI, runtime archive, real worker)', { timeout: 18
     );
     await eventually(
       async () =>
-        (await h.events.send(new DescribeReplayCommand({ ReplayName: 'outside' }))).State === 'COMPLETED'
+        (await h.events.send(new DescribeReplayCommand({ ReplayName: 'replay-dev-outside' }))).State ===
+        'COMPLETED'
           ? true
           : undefined,
       20_000,
@@ -424,22 +425,22 @@ describe('replay of a window (CLI, runtime archive, real worker)', { timeout: 18
         to: new Date(),
         events: [CHARGED],
         rpcs: [WORK],
-        name: 'third',
+        name: 'replay-dev-third',
       }),
     );
     assert.equal(started.state, 'STARTING');
-    const cancelled = await cli('replay', 'cancel', 'third');
+    const cancelled = await cli('replay', 'cancel', 'replay-dev-third');
     assert.equal(cancelled.code, 0, cancelled.err);
-    assert.match(cancelled.out, /Replay third: CANCELLING/);
-    const final = await ops.replays.follow('third', { pollMs: 100, settleMs: 0 });
+    assert.match(cancelled.out, /Replay replay-dev-third: CANCELLING/);
+    const final = await ops.replays.follow('replay-dev-third', { pollMs: 100, settleMs: 0 });
     assert.equal(final.state, 'CANCELLED');
     assert.equal(await runs('ok'), 2, 'nothing replayed');
-    const again = await cli('replay', 'cancel', 'third');
+    const again = await cli('replay', 'cancel', 'replay-dev-third');
     assert.equal(again.code, 1);
     assert.match(again.err, /could not be cancelled: IllegalStatusException/);
-    const reused = await cli('replay', '--from', from, '--to', 'now', '--yes', '--name', 'first');
+    const reused = await cli('replay', '--from', from, '--to', 'now', '--yes', '--name', 'replay-dev-first');
     assert.equal(reused.code, 1);
-    assert.match(reused.err, /A replay named first was recorded before/);
+    assert.match(reused.err, /A replay named replay-dev-first was recorded before/);
     const backwards = await cli('replay', '--from', 'now', '--to', '1h', '--yes');
     assert.equal(backwards.code, 2);
     assert.match(backwards.err, /--from .* must be before --to/);
@@ -448,15 +449,21 @@ describe('replay of a window (CLI, runtime archive, real worker)', { timeout: 18
     assert.ok(
       replays.some(
         (a) =>
-          a.what.startsWith('replay first') && a.count === 3 && a.outcome === 'ok' && a.who === 'test:replay',
+          a.what.startsWith('replay replay-dev-first') &&
+          a.count === 3 &&
+          a.outcome === 'ok' &&
+          a.who === 'test:replay',
       ),
     );
     assert.ok(
       replays.some(
-        (a) => a.what.startsWith('replay second') && /rerunning completed/.test(a.what) && a.count === 3,
+        (a) =>
+          a.what.startsWith('replay replay-dev-second') &&
+          /rerunning completed/.test(a.what) &&
+          a.count === 3,
       ),
     );
-    assert.ok(replays.some((a) => a.what === 'cancel of replay third' && a.outcome === 'ok'));
-    assert.ok(replays.some((a) => a.what.startsWith('replay first') && a.outcome === 'failed'));
+    assert.ok(replays.some((a) => a.what === 'cancel of replay replay-dev-third' && a.outcome === 'ok'));
+    assert.ok(replays.some((a) => a.what.startsWith('replay replay-dev-first') && a.outcome === 'failed'));
   });
 });
