@@ -66,7 +66,7 @@ function sameAsRecorded(expected: unknown, actual: unknown, path = '$'): void {
       Array.isArray(actual) && actual.length === expected.length,
       `${path}: ${expected.length} items`,
     );
-    expected.forEach((e, i) => sameAsRecorded(e, (actual as unknown[])[i], `${path}[${i}]`));
+    for (const [i, e] of expected.entries()) sameAsRecorded(e, (actual as unknown[])[i], `${path}[${i}]`);
     return;
   }
   if (expected && typeof expected === 'object') {
