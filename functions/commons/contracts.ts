@@ -121,6 +121,19 @@ export const DELIVERIES_TABLE = {
   ttlAttribute: 'expiresAt',
 } as const;
 
+/**
+ * The sparse index of dead deliveries: `deadRpc` (the RPC id) is set only while a record is DEAD (the
+ * DEAD write sets it, the next claim removes it), so the index holds exactly the dead deliveries, by RPC
+ * and time of death; `event-router failures` groups them with a Query instead of reading the DLQs.
+ */
+export const DEAD_INDEX = {
+  name: 'dead',
+  partitionKey: 'deadRpc',
+  sortKey: 'deadAt',
+  /** What a failure group needs besides the keys. */
+  projected: ['lastError', 'eventName', 'attempts', 'deadLetterId'],
+} as const;
+
 /** Environment variables the constructs give the functions (and the local runtime resolves). */
 export const ENV = {
   app: 'ER_APP',

@@ -139,6 +139,7 @@ const NAMES = {
   '#result': 'result',
   '#lastError': 'lastError',
   '#deadAt': 'deadAt',
+  '#deadRpc': 'deadRpc',
   '#eventName': 'eventName',
   '#corr': 'correlationId',
   '#cause': 'causationId',
@@ -318,7 +319,7 @@ export class DeliveryStore {
       ...(kind === 'rerun' ? ['#rerun = :rerun'] : []),
       ...event.set,
     ];
-    const remove = ['#completedAt', '#result', '#deadAt', '#retryAt', ...(fresh ? ['#dl'] : [])];
+    const remove = ['#completedAt', '#result', '#deadAt', '#deadRpc', '#retryAt', ...(fresh ? ['#dl'] : [])];
     const update = `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`;
     const liveClaim = '(#status = :inProgress AND #lock >= :now)';
     const budgetLeft = '(attribute_not_exists(#runs) OR #runs < :maxRuns)';
@@ -421,8 +422,17 @@ export class DeliveryStore {
       ':now': request.now,
       ':error': request.error,
       ':dl': request.deadLetterId,
+      ':rpc': key.rpc,
     };
-    const set = ['#status = :dead', '#deadAt = :now', '#updated = :now', '#lastError = :error', '#dl = :dl'];
+    // `deadRpc` puts the record in the sparse index of dead deliveries (DEAD_INDEX) until its next claim.
+    const set = [
+      '#status = :dead',
+      '#deadAt = :now',
+      '#deadRpc = :rpc',
+      '#updated = :now',
+      '#lastError = :error',
+      '#dl = :dl',
+    ];
     const { fence } = request;
     if (fence.kind === 'claim') {
       const owned = await this.ownedWrite(

@@ -11,6 +11,7 @@
 import { Arn, ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { DEAD_INDEX } from '../../functions/commons/contracts.ts';
 import { REPLAY_PARTITION } from '../../functions/commons/replays.ts';
 import { AUDIT_PARTITION, EDIT_NOTE_ATTRIBUTES } from '../ops/audit.ts';
 import { MANAGED_POLICY_MAX_CHARS, MAX_RPCS_PER_SERVICE_STACK } from '../plan/estimate.ts';
@@ -94,6 +95,8 @@ export function operatorStatements(arns: OperatorArns): iam.PolicyStatement[] {
     new iam.PolicyStatement({
       sid: 'LookUpDeliveries',
       actions: ['dynamodb:Query'],
+      // The index of dead deliveries (failure groups) is granted by the ops records policy, which every
+      // operator attaches beside this one: its ARN would not fit this policy's size budget.
       resources: [arns.table],
     }),
     // ListQueues has no resource to scope it to: it acts on the account's queues in the region, so IAM
@@ -134,7 +137,8 @@ export function viewerStatements(arns: OperatorArns): iam.PolicyStatement[] {
     new iam.PolicyStatement({
       sid: 'LookUpDeliveries',
       actions: ['dynamodb:Query'],
-      resources: [arns.table],
+      // The table (a delivery's records, the audit) and its sparse index of dead deliveries (failure groups)
+      resources: [arns.table, `${arns.table}/index/${DEAD_INDEX.name}`],
     }),
     new iam.PolicyStatement({ sid: 'ListQueues', actions: ['sqs:ListQueues'], resources: ['*'] }),
   ];
@@ -160,7 +164,11 @@ export function opsRecordsStatements(tableArn: string): iam.PolicyStatement[] {
       resources: [tableArn],
       conditions: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...EDIT_NOTE_ATTRIBUTES] } },
     }),
-    new iam.PolicyStatement({ sid: 'ReadAuditTrail', actions: ['dynamodb:Query'], resources: [tableArn] }),
+    new iam.PolicyStatement({
+      sid: 'ReadAuditTrailAndDeadDeliveries',
+      actions: ['dynamodb:Query'],
+      resources: [tableArn, `${tableArn}/index/${DEAD_INDEX.name}`],
+    }),
   ];
 }
 

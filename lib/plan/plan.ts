@@ -2,6 +2,7 @@
  * The planner: RouterSpec -> Plan. Pure: same spec, same plan; no CDK, no I/O.
  */
 import { EVENTBRIDGE } from '../../functions/commons/aws-limits.ts';
+import { DEAD_INDEX } from '../../functions/commons/contracts.ts';
 import type { RouterSpec } from '../config/types.ts';
 import { type NameContext, names, prefix, publisherSource, splitRpcId } from '../naming.ts';
 import { planAlarms } from './alarms.ts';
@@ -101,6 +102,7 @@ export function planRouter(spec: RouterSpec, options: PlanOptions = {}): Plan {
       archiveName: names.archiveName(ctx),
       archiveRetentionDays: spec.app.archiveRetentionDays,
       deliveriesTableName: names.deliveriesTableName(ctx),
+      deadIndexName: DEAD_INDEX.name,
       alarmTopicName: names.alarmTopicName(ctx),
       alarmNamePrefix: `${prefix(ctx)}-`,
     },

@@ -16,6 +16,8 @@ export interface CorePlan {
   /** Days the archive keeps events; 0 = forever. */
   readonly archiveRetentionDays: number;
   readonly deliveriesTableName: string;
+  /** The deliveries table's sparse index of dead deliveries (DEAD_INDEX), which `failures` queries. */
+  readonly deadIndexName: string;
   readonly alarmTopicName: string;
   /**
    * What the name of every alarm of the router starts with (`<app>-<stage>-`): only alarms so named may

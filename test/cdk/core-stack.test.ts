@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RouterCore } from '../../lib/constructs/router-core.ts';
 import { names } from '../../lib/naming.ts';
 import { buildForTest } from '../support/cdk.ts';
-import { deliveriesTableKey } from '../support/deliveries-table.ts';
+import { deliveriesTableKey, deliveriesTableResource } from '../support/deliveries-table.ts';
 import { makeSpec } from '../support/specs.ts';
 
 const spec = makeSpec({
@@ -59,10 +59,18 @@ describe('core stack', () => {
     });
   });
 
-  it('keys deliveries by eventId + rpc, on demand, with TTL, point-in-time recovery and encryption', () => {
+  it('keys deliveries by eventId + rpc, indexes the dead ones, on demand, with TTL, point-in-time recovery and encryption', () => {
+    const { KeySchema, AttributeDefinitions, GlobalSecondaryIndexes } = deliveriesTableResource(
+      'cardflow-prod-deliveries',
+      { deadIndex: true },
+    ).Properties as Record<string, unknown>;
+    assert.deepEqual(KeySchema, deliveriesTableKey().KeySchema);
     core.hasResourceProperties('AWS::DynamoDB::Table', {
       TableName: 'cardflow-prod-deliveries',
-      ...deliveriesTableKey(),
+      KeySchema,
+      AttributeDefinitions,
+      // the sparse index of dead deliveries (only DEAD records carry deadRpc)
+      GlobalSecondaryIndexes,
       BillingMode: 'PAY_PER_REQUEST',
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },

@@ -105,7 +105,7 @@ describe('ops policies grant exactly what the ops commands call', { timeout: 120
             action,
           );
         } else if (service === 'dynamodb') {
-          add(calls, 'table', action);
+          add(calls, input.IndexName ? `table/index/${String(input.IndexName)}` : 'table', action);
           if (command === 'PutItem' || command === 'UpdateItem' || command === 'GetItem')
             writes.push({ command, input });
         } else {

@@ -15,7 +15,7 @@ export interface RedriveJob {
   readonly id: string;
   readonly rpc: string;
   readonly what: string;
-  readonly total: number;
+  total: number;
   moved: number;
   state: 'running' | 'done' | 'failed';
   report?: RedriveSetReport;
@@ -46,11 +46,12 @@ function failureRow(snapshot: string | undefined, g: FailureReport['groups'][num
     <td><code>${g.id}</code></td>
     <td>${g.rpc}</td>
     <td><strong>${g.errorType}</strong><br><span class="small">${g.signature}</span>
-      <details><summary>sample error</summary><pre>${g.sampleError}</pre><p class="small muted">message ${g.sampleMessageId}</p></details></td>
+      <details><summary>sample error</summary><pre>${g.sampleError}</pre><p class="small muted">${g.source === 'index' ? g.sampleMessageId : html`message ${g.sampleMessageId}`}</p></details>
+      <span class="small muted" data-field="source">${g.source === 'index' ? 'from DEAD records' : g.source === 'dlq' ? 'from the DLQ' : 'from DEAD records and the DLQ'}</span></td>
     <td class="num" data-field="count">${g.count}</td>
     <td class="small">${g.firstFailedAt ?? '?'}<br>${g.lastFailedAt ?? '?'}</td>
     <td class="small">${g.eventIds.map((id, i) => html`${i > 0 ? ', ' : ''}<a href="/?eventId=${encodeURIComponent(id)}#lookup">${id}</a>`)}
-      <br><a href="/?edit=${encodeURIComponent(g.rpc)}&amp;messageId=${encodeURIComponent(g.sampleMessageId)}#edit" data-edit="${g.sampleMessageId}">Edit &amp; retry the sample</a></td>
+      ${g.source === 'index' ? '' : html`<br><a href="/?edit=${encodeURIComponent(g.rpc)}&amp;messageId=${encodeURIComponent(g.sampleMessageId)}#edit" data-edit="${g.sampleMessageId}">Edit &amp; retry the sample</a>`}</td>
     <td class="actions">
       <form method="post" action="${action}" class="redrive-group" data-group="${g.id}">
         <label class="small" for="rate-${g.id}">rate /s</label>

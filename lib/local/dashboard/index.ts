@@ -260,13 +260,18 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       ...(rate ? { rate } : {}),
     };
     jobs.set(job.id, job);
-    currentOps()
-      .redriveSet(group.rpc, group.messageIds, {
-        ...(rate ? { rate } : {}),
-        what: job.what,
-        onProgress: (p) => {
-          job.moved = p.moved;
-        },
+    const ops = currentOps();
+    ops
+      .groupMessageIds(group)
+      .then((ids) => {
+        job.total = ids.length;
+        return ops.redriveSet(group.rpc, ids, {
+          ...(rate ? { rate } : {}),
+          what: job.what,
+          onProgress: (p) => {
+            job.moved = p.moved;
+          },
+        });
       })
       .then((result) => {
         job.report = result;
@@ -555,7 +560,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       sendJson(res, 200, {
         snapshot,
         ...report,
-        groups: report.groups.map(({ messageIds: _ids, ...g }) => g),
+        groups: report.groups.map(({ messageIds: _ids, deadLetterIds: _dl, ...g }) => g),
       });
     } else if (path.startsWith('jobs/')) {
       const job = jobs.get(path.slice('jobs/'.length));

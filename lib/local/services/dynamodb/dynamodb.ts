@@ -224,7 +224,13 @@ export class LocalDynamoDb {
     const created: string[] = [];
     for (const table of tables) {
       const described = await this.call('DescribeTable', { TableName: table.TableName });
-      if (described.status === 200) continue;
+      if (described.status === 200) {
+        await this.addMissingIndexes(
+          table,
+          described.body.Table as { GlobalSecondaryIndexes?: Array<{ IndexName?: string }> },
+        );
+        continue;
+      }
       const input: Record<string, unknown> = {
         TableName: table.TableName,
         KeySchema: table.KeySchema,
@@ -241,6 +247,32 @@ export class LocalDynamoDb {
     }
     for (const name of created) await this.waitUntilActive(name);
     return created;
+  }
+
+  /**
+   * Adds the template's global secondary indexes a table of an earlier state directory lacks (a new
+   * version of the templates added one), as a CloudFormation update would.
+   */
+  private async addMissingIndexes(
+    table: TableDefinition,
+    existing: { GlobalSecondaryIndexes?: Array<{ IndexName?: string }> } | undefined,
+  ): Promise<void> {
+    const have = new Set((existing?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+    const missing = (
+      stripThroughput(table.GlobalSecondaryIndexes ?? []) as Array<{ IndexName?: string }>
+    ).filter((i) => !have.has(i.IndexName));
+    for (const index of missing) {
+      const result = await this.call('UpdateTable', {
+        TableName: table.TableName,
+        AttributeDefinitions: table.AttributeDefinitions,
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
+      });
+      if (result.status !== 200)
+        throw new Error(
+          `Could not add index to DynamoDB table ${table.TableName}: ${JSON.stringify(result.body)}`,
+        );
+      await this.waitUntilActive(table.TableName);
+    }
   }
 
   /** dynalite answers CreateTable with CREATING and serves the table a moment later; wait for ACTIVE. */
