@@ -102,11 +102,11 @@ export const SPEC: RouterSpec = {
 };
 
 /** Writes a cloud assembly with each RPC's queue + DLQ and the deliveries table; returns its directory. */
-function writeAssembly(spec: RouterSpec): string {
+function writeAssembly(spec: RouterSpec, deadIndex = false): string {
   const ctx = { app: spec.app.name, stage: spec.app.stage };
   const dir = mkdtempSync(join(tmpdir(), 'dashboard-assembly-'));
   const resources: Record<string, unknown> = {
-    Deliveries: deliveriesTableResource(names.deliveriesTableName(ctx)),
+    Deliveries: deliveriesTableResource(names.deliveriesTableName(ctx), { deadIndex }),
   };
   spec.services
     .flatMap((s) => s.rpcs)
@@ -238,9 +238,13 @@ export function queueBody(
 }
 
 /** Starts the runtime, the front server and the dashboard. */
-export async function startDashboardHarness(spec: RouterSpec = SPEC): Promise<DashboardHarness> {
+/** `deadIndex`: the deliveries table has the sparse index of dead deliveries, as the core stack declares it. */
+export async function startDashboardHarness(
+  spec: RouterSpec = SPEC,
+  options: { readonly deadIndex?: boolean } = {},
+): Promise<DashboardHarness> {
   const ctx = { app: spec.app.name, stage: spec.app.stage };
-  const assembly = writeAssembly(spec);
+  const assembly = writeAssembly(spec, options.deadIndex === true);
   const runtime = await LocalRuntime.start({ cdkOut: assembly, port: 0, inMemory: true });
   let dashboard: DashboardHandler | undefined;
   const server: Server = createServer((req, res) => {
