@@ -9,6 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +20,7 @@ import { build } from 'esbuild';
 import { main } from '../../lib/cli/main.ts';
 import { loadRouterSpec } from '../../lib/codegen/spec.ts';
 import type { RouterSpec } from '../../lib/config/types.ts';
+import { createDashboard } from '../../lib/local/dashboard/index.ts';
 import { names } from '../../lib/naming.ts';
 import { Operations } from '../../lib/ops/operations.ts';
 import { planReplay } from '../../lib/ops/replay.ts';
@@ -418,6 +421,60 @@ describe('replay of a window (CLI, runtime archive, real worker)', { timeout: 18
     assert.equal(await runs('failed'), 3, 'not rerun');
   });
 
+  it('the dashboard starts a replay and shows its progress through the same module', async () => {
+    const dashboard = createDashboard({
+      endpoint: h.runtime.url,
+      region: 'us-east-1',
+      spec,
+      operator: 'test:dashboard',
+    });
+    const server = createServer((req, res) => {
+      void dashboard(req, res).then((served) => {
+        if (!served) res.writeHead(404).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const started = await fetch(`${base}/_dashboard/api/replay`, {
+        method: 'POST',
+        headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ from, to: 'now', event: CHARGED, rpc: WORK }).toString(),
+      });
+      assert.equal(started.status, 202);
+      const plan = (await started.json()) as { name: string; rules: Array<{ name: string }> };
+      assert.deepEqual(
+        plan.rules.map((r) => r.name),
+        ['replay-dev-card-charged-svc-1'],
+      );
+      const done = await eventually(
+        async () => {
+          const s = (await (await fetch(`${base}/_dashboard/api/replays/${plan.name}`)).json()) as {
+            state: string;
+            pending: number;
+            counts: Array<{ rpc: string; replayed: number; skippedCompleted: number }>;
+          };
+          return s.state === 'COMPLETED' && s.pending === 0 && s.counts[0]?.replayed === 3 ? s : undefined;
+        },
+        20_000,
+        'the replay completed and counted',
+      );
+      assert.equal(done.counts[0]?.skippedCompleted, 3, 'all three completed by now: skipped');
+      const page = await (await fetch(`${base}/?replay=${plan.name}`)).text();
+      assert.match(page, /Svc\/Work: replayed 3, ran 0, skipped 3 as completed/);
+      const refused = await fetch(`${base}/_dashboard/api/replay`, {
+        method: 'POST',
+        headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ from: 'now', to: '1h' }).toString(),
+      });
+      assert.equal(refused.status, 400);
+      assert.match(((await refused.json()) as { error: string }).error, /must be before --to/);
+    } finally {
+      dashboard.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('cancels a replay; a refused replay says why; the audit has each', async () => {
     const started = await ops.replays.start(
       planReplay(spec, {
@@ -434,7 +491,7 @@ describe('replay of a window (CLI, runtime archive, real worker)', { timeout: 18
     assert.match(cancelled.out, /Replay replay-dev-third: CANCELLING/);
     const final = await ops.replays.follow('replay-dev-third', { pollMs: 100, settleMs: 0 });
     assert.equal(final.state, 'CANCELLED');
-    assert.equal(await runs('ok'), 2, 'nothing replayed');
+    assert.equal(await runs('ok'), 2, 'nothing replayed (the dashboard replay skipped it as completed)');
     const again = await cli('replay', 'cancel', 'replay-dev-third');
     assert.equal(again.code, 1);
     assert.match(again.err, /could not be cancelled: IllegalStatusException/);

@@ -24,6 +24,9 @@
  * - POST `/_dashboard/api/edit?rpc=&messageId=` (form `payload=<json>` or JSON `{"payload": ...}`):
  *   checks the payload against the event's schema (422 with each violation) and sends the edited copy
  * - POST `/_dashboard/api/purge?rpc=` (form or query `confirm=<DLQ name>`): purges the RPC's DLQ
+ * - POST `/_dashboard/api/replay` (form `from`, `to`, `event`, `rpc`, `rerunCompleted=true`): starts a
+ *   replay of the bus archive (lib/ops/replay.ts); `/_dashboard/api/replays/<name>`: its state, the
+ *   workers' counts and what is still queued
  *
  * All the DLQ work is lib/ops (the CLI calls the same operations). Every POST must come from the
  * dashboard's own origin (Origin / Sec-Fetch-Site), else 403. A POST's body is the one the runtime read
@@ -34,10 +37,12 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { RouterSpec } from '../../config/types.ts';
 import { viewOf } from '../../ops/dead-letter.ts';
 import { type FailureReport, Operations, OpsError, PayloadRejected } from '../../ops/operations.ts';
+import { parseWhen, planReplay, ReplayRefused } from '../../ops/replay.ts';
 import type { EventLog } from '../runtime/event-log.ts';
 import { readBody } from '../runtime/server.ts';
 import { DashboardData, DashboardRequestError, type EventLookup, type PeekedMessage } from './data.ts';
@@ -148,7 +153,7 @@ function intParam(url: URL, name: string, fallback: number, max: number): number
 /** The largest POST body the dashboard reads (an edited payload fits SQS's 1 MiB message). */
 const MAX_BODY_BYTES = 1024 * 1024 + 4096;
 /** The API paths that change state (POST only). */
-const ACTIONS = new Set(['redrive', 'failures/redrive', 'edit', 'purge']);
+const ACTIONS = new Set(['redrive', 'failures/redrive', 'edit', 'purge', 'replay']);
 /** Failure readings kept for a group redrive to refer to. */
 const SNAPSHOTS_KEPT = 20;
 
@@ -201,6 +206,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   };
   const sqs = new SQSClient(clientConfig);
   const dynamodb = new DynamoDBClient(clientConfig);
+  const events = new EventBridgeClient(clientConfig);
   const data = new DashboardData({ graph: currentGraph, dynamodb });
   /** The operations for the router running now: rebuilt when a reload brings a new router. */
   let opsFor: { spec: RouterSpec; ops: Operations } | undefined;
@@ -214,6 +220,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
           spec,
           sqs,
           dynamodb,
+          events,
           endpoint: options.endpoint,
           ...(options.operator ? { operator: options.operator } : {}),
         }),
@@ -355,6 +362,18 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     }
     const job = jobs.get(q.get('job') ?? '');
     if (job) model.job = job;
+    const replayName = q.get('replay');
+    model.replay = {
+      events: graph.events.map((e) => e.name),
+      rpcs: graph.rpcs.map((r) => r.id),
+      ...(model.replay ?? {}),
+    };
+    if (replayName && !model.replay.status)
+      try {
+        model.replay = { ...model.replay, status: await replayStatus(replayName) };
+      } catch (e) {
+        model.replay = { ...model.replay, error: errorText(e, options.endpoint) };
+      }
     const editRpc = q.get('edit');
     const editId = q.get('messageId');
     if (editRpc && editId && !model.edit) model.edit = await editModel(editRpc, editId);
@@ -389,6 +408,13 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       renderPage(model),
       req.method === 'HEAD',
     );
+  }
+
+  /** A replay's state and counts, and what is still queued for its RPCs. */
+  async function replayStatus(name: string) {
+    const ops = currentOps();
+    const status = await ops.replays.status(name);
+    return { ...status, pending: status.rpcs.length ? await ops.pendingIn(status.rpcs) : 0 };
   }
 
   /** Answers a POST: JSON for the script, a redirect back to the page (303) for a plain form. */
@@ -442,6 +468,37 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
         else
           send(res, 303, 'text/plain; charset=utf-8', text, false, {
             location: `/?redriveFailed=${encodeURIComponent(rpc)}&reason=${encodeURIComponent(text)}`,
+          });
+      }
+      return;
+    }
+    if (path === 'replay') {
+      const spec = specOf();
+      try {
+        const from = parseWhen(field('from'));
+        const to = parseWhen(field('to') || 'now');
+        if (!spec)
+          throw new DashboardRequestError('The router is not loaded yet; try again in a moment.', 503);
+        if (!from || !to)
+          throw new DashboardRequestError(
+            `"${!from ? 'from' : 'to'}" is not a time: an ISO instant, "now", or a time ago (30m, 2h, 1d).`,
+          );
+        const plan = planReplay(spec, {
+          from,
+          to,
+          ...(field('event') ? { events: field('event').split(',') } : {}),
+          ...(field('rpc') ? { rpcs: field('rpc').split(',') } : {}),
+          ...(field('rerunCompleted') === 'true' ? { rerunCompleted: true } : {}),
+        });
+        await currentOps().replays.start(plan);
+        answer(req, res, 202, plan, `/?replay=${encodeURIComponent(plan.name)}#replay`);
+      } catch (error) {
+        const status = error instanceof ReplayRefused ? error.status : errorStatus(error);
+        const text = error instanceof ReplayRefused ? error.message : errorText(error, options.endpoint);
+        if (wantsJson) sendJson(res, status, { error: text });
+        else
+          send(res, 303, 'text/plain; charset=utf-8', text, false, {
+            location: `/?failed=${encodeURIComponent(text)}#replay`,
           });
       }
       return;
@@ -562,6 +619,8 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
         ...report,
         groups: report.groups.map(({ messageIds: _ids, deadLetterIds: _dl, ...g }) => g),
       });
+    } else if (path.startsWith('replays/') && path.length > 'replays/'.length) {
+      sendJson(res, 200, await replayStatus(decodeURIComponent(path.slice('replays/'.length))));
     } else if (path.startsWith('jobs/')) {
       const job = jobs.get(path.slice('jobs/'.length));
       if (job) sendJson(res, 200, job);
@@ -590,7 +649,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       sendJson(res, 200, await data.lookup(eventId, q.get('event') || undefined));
     } else
       sendJson(res, 404, {
-        error: `No dashboard API at ${url.pathname}. It serves graph, queues, deliveries, dlq?rpc=, failures, jobs/<id>, message?rpc=&messageId=, tasks?rpc=&task=, audit, events/<eventId>, delivery/<eventId>, and POST redrive, failures/redrive, edit, purge.`,
+        error: `No dashboard API at ${url.pathname}. It serves graph, queues, deliveries, dlq?rpc=, failures, jobs/<id>, message?rpc=&messageId=, tasks?rpc=&task=, audit, events/<eventId>, delivery/<eventId>, replays/<name>, and POST redrive, failures/redrive, edit, purge, replay.`,
       });
   }
 
@@ -650,6 +709,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     close() {
       sqs.destroy();
       dynamodb.destroy();
+      events.destroy();
     },
   });
 }
