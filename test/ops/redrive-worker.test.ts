@@ -203,6 +203,15 @@ describe('bulk redrive through the real worker', { timeout: 120_000 }, () => {
       30_000,
       'four dead letters',
     );
+    // (the worker records DEAD once the DLQ took the message, so the record may trail the DLQ)
+    await eventually(
+      async () =>
+        (await Promise.all(txs.map((tx) => status(`ev-${tx}`)))).every((s) => s === 'DEAD')
+          ? true
+          : undefined,
+      30_000,
+      'four DEAD records',
+    );
     for (const tx of txs) assert.equal(await status(`ev-${tx}`), 'DEAD');
     // And the ledger is back
     await h.dynamodb.send(

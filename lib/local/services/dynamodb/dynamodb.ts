@@ -75,6 +75,10 @@ export class LocalDynamoDb {
   private readonly handler: Handler;
   /** Key attribute names per table, for PutItem's old item (from DescribeTable). */
   private readonly keyNames = new Map<string, string[]>();
+  /** Requests dynalite has not answered yet: closing waits for them, so none touches a closed store. */
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+  private closing = false;
 
   private constructor(server: Server) {
     this.server = server;
@@ -100,6 +104,18 @@ export class LocalDynamoDb {
   /** Serves one DynamoDB request (body not yet read). */
   handle(req: IncomingMessage, res: ServerResponse): void {
     const target = String(req.headers['x-amz-target'] ?? '');
+    if (this.closing) {
+      writeAnswer(res, {
+        status: 503,
+        headers: new Map([['content-type', 'application/x-amz-json-1.0']]),
+        body: JSON.stringify({
+          __type: 'com.amazonaws.dynamodb.v20120810#ServiceUnavailable',
+          message: 'The local runtime is stopping; DynamoDB takes no more requests.',
+        }),
+      });
+      return;
+    }
+    this.track(res);
     if (target.endsWith('.CreateTable') || target.endsWith('.DeleteTable')) this.keyNames.clear();
     const operation = singleWriteOperation(target);
     if (!operation || req.method !== 'POST') {
@@ -286,8 +302,34 @@ export class LocalDynamoDb {
     throw new Error(`DynamoDB table ${tableName} did not become ACTIVE after being created.`);
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
+  /** Counts a request until dynalite ends its answer (also when the client has gone). */
+  private track(res: ServerResponse): void {
+    this.inFlight++;
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    let ended = false;
+    res.end = ((...args: unknown[]) => {
+      if (!ended) {
+        ended = true;
+        this.inFlight--;
+        if (this.inFlight === 0) this.drained?.();
+      }
+      return end(...args);
+    }) as ServerResponse['end'];
+  }
+
+  /** Refuses new requests, lets those in flight finish (at most `graceMs`), then closes the store. */
+  async close(graceMs = 5_000): Promise<void> {
+    this.closing = true;
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
 
