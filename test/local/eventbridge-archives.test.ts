@@ -249,10 +249,26 @@ describe('EventBridge archives and replays as AWS answers', { timeout: 60_000 },
       replay('x', { Destination: { Arn: busArn.replace(`/${BUS}`, '/default') } }),
       byRecord('start-replay-wrong-event-bus-error'),
     );
-    // At most 10 replays starting, running or cancelling at once
-    for (let i = 0; i < 10; i++) await replay(`many-${i}`);
-    await refusedAsRecorded(replay('many-10'), byRecord('list-replays-with-limit'));
-    for (let i = 0; i < 10; i++) await finished(`many-${i}`);
+    // At most 10 replays starting, running or cancelling at once (a runtime whose replays stay STARTING)
+    const slow = await startHarness({ replayStartingMs: 600_000 });
+    try {
+      const { ArchiveArn = '' } = await slow.events.send(
+        new CreateArchiveCommand({ ArchiveName: 'slow', EventSourceArn: busArn }),
+      );
+      const start = (name: string) =>
+        slow.events.send(
+          new StartReplayCommand({
+            ReplayName: name,
+            EventSourceArn: ArchiveArn,
+            ...window,
+            Destination: { Arn: busArn },
+          }),
+        );
+      for (let i = 0; i < 10; i++) await start(`many-${i}`);
+      await refusedAsRecorded(start('many-10'), byRecord('list-replays-with-limit'));
+    } finally {
+      await slow.close();
+    }
   });
 
   it('keeps archived events and replays across a restart; a replay cut short is FAILED with the reason', async () => {
