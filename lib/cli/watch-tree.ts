@@ -26,8 +26,14 @@ function directoriesUnder(root: string): string[] {
 /**
  * Calls `onChange` (with the changed path) on any change to the files or inside the trees, including
  * files replaced by rename and directories created later. Returns a function that stops watching.
+ * A directory that cannot be watched for another reason than being gone (the system's inotify
+ * limits: EMFILE, ENOSPC) is reported to `onError`; without it, that directory goes unwatched.
  */
-export function watchTree(targets: WatchTargets, onChange: (path: string) => void): () => void {
+export function watchTree(
+  targets: WatchTargets,
+  onChange: (path: string) => void,
+  onError?: (dir: string, error: Error) => void,
+): () => void {
   const watchers = new Map<string, FSWatcher>();
   /** Directory -> the only names in it that matter (undefined: all of them, a watched tree). */
   const only = new Map<string, Set<string> | undefined>();
@@ -49,8 +55,10 @@ export function watchTree(targets: WatchTargets, onChange: (path: string) => voi
         }
         onChange(file);
       });
-    } catch {
-      return; // The directory vanished between listing and watching.
+    } catch (error) {
+      // The directory vanished between listing and watching: nothing to watch. Anything else is news.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') onError?.(dir, error as Error);
+      return;
     }
     watcher.on('error', () => {
       watcher.close();

@@ -14,6 +14,7 @@ import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { main } from '../../lib/cli/main.ts';
 import { loadRouterSpec } from '../../lib/codegen/spec.ts';
 import { type DashboardHarness, startDashboardHarness } from '../dashboard/harness.ts';
+import { ManualClock } from '../support/clock.ts';
 import { authorizedPayload } from '../worker/support/harness.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -33,6 +34,8 @@ interface Run {
 
 describe('ops commands (the CLI against the local runtime)', { timeout: 180_000 }, () => {
   let h: DashboardHarness;
+  /** The runtime's time: a message the redrive hid comes back when the test moves it. */
+  const clock = new ManualClock();
   const cwd = mkdtempSync(join(tmpdir(), 'er-ops-cli-'));
   /** Where a process started in `cwd` keeps its journals by default. */
   const JOURNALS = join(cwd, '.event-router', 'ops');
@@ -43,7 +46,7 @@ describe('ops commands (the CLI against the local runtime)', { timeout: 180_000 
     process.env.EVENT_ROUTER_OPERATOR = 'test:cli';
     const { spec } = loadRouterSpec(FILE);
     assert.ok(spec);
-    h = await startDashboardHarness(spec);
+    h = await startDashboardHarness(spec, { clock });
   });
   after(async () => {
     if (operatorBefore === undefined) delete process.env.EVENT_ROUTER_OPERATOR;
@@ -52,7 +55,15 @@ describe('ops commands (the CLI against the local runtime)', { timeout: 180_000 
     rmSync(cwd, { recursive: true, force: true });
   });
 
-  function start(args: string[]): { child: ChildProcess; done: Promise<Run>; err: () => string } {
+  interface Started {
+    readonly child: ChildProcess;
+    readonly done: Promise<Run>;
+    err(): string;
+    /** Resolves once the command's stderr matches `pattern`; rejects if it ends first. */
+    printed(pattern: RegExp): Promise<void>;
+  }
+
+  function start(args: string[]): Started {
     const child = spawn(process.execPath, [BIN, ...args, '--file', FILE, '--endpoint', h.runtime.url], {
       cwd,
       env: { ...process.env, EVENT_ROUTER_OPERATOR: 'test:cli', AWS_ENDPOINT_URL: '' },
@@ -69,7 +80,18 @@ describe('ops commands (the CLI against the local runtime)', { timeout: 180_000 
     const done = new Promise<Run>((resolve) =>
       child.on('close', (code, signal) => resolve({ code, signal, out, err })),
     );
-    return { child, done, err: () => err };
+    const printed = (pattern: RegExp) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(err)) return;
+          child.stderr?.off('data', check);
+          resolve();
+        };
+        child.stderr?.on('data', check);
+        void done.then(() => reject(new Error(`the command ended before printing ${pattern}: ${err}`)));
+        check();
+      });
+    return { child, done, err: () => err, printed };
   }
 
   /** Runs a command in this process (fast), capturing what it prints; journals go under `cwd`. */
@@ -167,14 +189,13 @@ describe('ops commands (the CLI against the local runtime)', { timeout: 180_000 
     assert.ok(big);
     // When the group redrive runs at 2 messages/s and is killed once it has moved some
     const run = start(['failures', 'redrive', big.id, '--rate', '2', '--yes', '--hide', '2']);
-    const deadline = Date.now() + 60_000;
-    while (!/\b([2-9]|1[01])\/12 moved/.test(run.err()) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
+    await run.printed(/\b([2-9]|1[01])\/12 moved/);
     run.child.kill('SIGKILL');
     const killed = await run.done;
     assert.equal(killed.signal, 'SIGKILL', `killed mid-run: ${killed.err}`);
-    // Then nothing is lost: every message of the group is in the queue or (once visible again) in the DLQ
-    await new Promise((r) => setTimeout(r, 2_500));
+    // Then nothing is lost: every message of the group is in the queue or (once its 2 s of hiding are
+    // over, on the runtime's clock) in the DLQ
+    await clock.advance(2_000);
     const inQueue = new Set((await everything(LEDGER, 'queue')).map(eventIdOf));
     const peek = await cli('dlq', 'peek', LEDGER, '--max', '100');
     const inDlq = new Set(

@@ -19,6 +19,7 @@ import {
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryRecord } from '../../functions/commons/contracts.ts';
 import { DEFAULT_RPC_SETTINGS, type RouterSpec, type RpcSpec } from '../../lib/config/types.ts';
+import type { Clock } from '../../lib/local/clock.ts';
 import { createDashboard, type DashboardHandler } from '../../lib/local/dashboard/index.ts';
 import { LocalRuntime } from '../../lib/local/runtime/runtime.ts';
 import { names } from '../../lib/naming.ts';
@@ -237,15 +238,23 @@ export function queueBody(
   });
 }
 
-/** Starts the runtime, the front server and the dashboard. */
-/** `deadIndex`: the deliveries table has the sparse index of dead deliveries, as the core stack declares it. */
+/**
+ * Starts the runtime, the front server and the dashboard; `options.clock` is the time the runtime's
+ * queues run on (a test clock moves only when the test moves it); `options.deadIndex`: the deliveries
+ * table has the sparse index of dead deliveries, as the core stack declares it.
+ */
 export async function startDashboardHarness(
   spec: RouterSpec = SPEC,
-  options: { readonly deadIndex?: boolean } = {},
+  options: { readonly clock?: Clock; readonly deadIndex?: boolean } = {},
 ): Promise<DashboardHarness> {
   const ctx = { app: spec.app.name, stage: spec.app.stage };
   const assembly = writeAssembly(spec, options.deadIndex === true);
-  const runtime = await LocalRuntime.start({ cdkOut: assembly, port: 0, inMemory: true });
+  const runtime = await LocalRuntime.start({
+    cdkOut: assembly,
+    port: 0,
+    inMemory: true,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   let dashboard: DashboardHandler | undefined;
   const server: Server = createServer((req, res) => {
     const handle = async () => {

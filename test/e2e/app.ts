@@ -1,13 +1,12 @@
 /**
- * End-to-end harness: the example router (event-router.yaml) synthesized once by the real CDK app into a
- * temporary directory and run by the local runtime in memory on a free port. Everything a test does goes
+ * End-to-end harness: the example router (event-router.yaml) synthesized by the real CDK app (the
+ * assembly the test files share, test/support/example-assembly.ts) and run by the local runtime in
+ * memory on a free port. Everything a test does goes
  * through what a user would use: the publish API over HTTP, SDK v3 clients and the CLI.
  */
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
@@ -19,11 +18,11 @@ import {
   subscriptionsByEvent,
 } from '../../lib/codegen/spec.ts';
 import type { RouterSpec } from '../../lib/config/types.ts';
-import { synthesize } from '../../lib/local/assembly/synth.ts';
 import type { DeliveryLog } from '../../lib/local/lambda/poller.ts';
 import type { RouteLog } from '../../lib/local/services/eventbridge/bus.ts';
 import { names } from '../../lib/naming.ts';
 import { CLIENT_CONFIG, eventually, type Harness, startHarness } from '../local/helpers.ts';
+import { exampleAssembly } from '../support/example-assembly.ts';
 
 export const ROOT = resolve(import.meta.dirname ?? '.', '..', '..');
 export const ROUTER = join(ROOT, 'event-router.yaml');
@@ -59,44 +58,33 @@ export interface ExampleApp {
   close(): Promise<void>;
 }
 
-/** Synthesizes event-router.yaml into a temporary directory and starts the runtime over it. */
+/** Starts the runtime over the example app's shared assembly. */
 export async function startExampleApp(): Promise<ExampleApp> {
   const loaded = loadRouterSpec(ROUTER);
   assert.ok(loaded.spec, loaded.errors);
   const spec = loaded.spec;
-  const outDir = mkdtempSync(join(tmpdir(), 'er-e2e-'));
-  try {
-    const code = await synthesize(ROUTER, outDir, { echo: false });
-    assert.equal(code, 0, 'event-router synth of the example app succeeded');
-    const deliveries: DeliveryLog[] = [];
-    const routes: RouteLog[] = [];
-    const output: FunctionLine[] = [];
-    const harness = await startHarness({
-      cdkOut: outDir,
-      retryDelaySeconds: 0,
-      events: {
-        delivery: (log) => deliveries.push(log),
-        route: (log) => routes.push(log),
-        functionOutput: (functionName, _stream, line) => output.push({ functionName, line }),
-      },
-    });
-    assert.deepEqual(harness.runtime.model.problems, [], 'the runtime runs every resource it needs');
-    return {
-      harness,
-      spec,
-      api: `${harness.runtime.url}/api/events`,
-      deliveries,
-      routes,
-      output,
-      async close() {
-        await harness.close();
-        rmSync(outDir, { recursive: true, force: true });
-      },
-    };
-  } catch (error) {
-    rmSync(outDir, { recursive: true, force: true });
-    throw error;
-  }
+  const deliveries: DeliveryLog[] = [];
+  const routes: RouteLog[] = [];
+  const output: FunctionLine[] = [];
+  const harness = await startHarness({
+    cdkOut: await exampleAssembly(),
+    retryDelaySeconds: 0,
+    events: {
+      delivery: (log) => deliveries.push(log),
+      route: (log) => routes.push(log),
+      functionOutput: (functionName, _stream, line) => output.push({ functionName, line }),
+    },
+  });
+  assert.deepEqual(harness.runtime.model.problems, [], 'the runtime runs every resource it needs');
+  return {
+    harness,
+    spec,
+    api: `${harness.runtime.url}/api/events`,
+    deliveries,
+    routes,
+    output,
+    close: () => harness.close(),
+  };
 }
 
 /** An HTTP answer with its body parsed as JSON (undefined when it is not JSON). */

@@ -2,6 +2,9 @@
  * Durability: the runtime runs in a child process with a state directory and is killed with
  * SIGKILL; after a restart on the same directory no accepted message is lost, in-flight messages
  * come back after their visibility timeout, and DynamoDB items are still there.
+ *
+ * The runtimes run on clocks the test moves (test/support/clock.ts): the restart happens at the same
+ * moment as the kill however long it takes, and the visibility timeout ends when the test says so.
  */
 
 import assert from 'node:assert/strict';
@@ -21,6 +24,7 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { ManualClock } from '../support/clock.ts';
 import { CLIENT_CONFIG, eventually, publishFixtureEvent, startHarness } from './helpers.ts';
 
 const SERVE = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'serve.ts');
@@ -30,20 +34,33 @@ interface Running {
   readonly url: string;
   /** What the runtime found in flight when it started (the dev banner announces it). */
   readonly recovered: { messages: number; firstVisibleAt?: number } | undefined;
+  /** The next line the child prints. */
+  nextLine(): Promise<string>;
 }
 
-function startChild(stateDir: string): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVE, stateDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+/** Starts the runtime in a child process on a clock that starts at `clock` and moves when told. */
+function startChild(stateDir: string, clock: number): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVE, stateDir, '--clock', String(clock)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const waiting: Array<(line: string) => void> = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+  const nextLine = () => new Promise<string>((resolve) => waiting.push(resolve));
   return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.once('line', (line) => {
+    void nextLine().then((line) => {
       const started = JSON.parse(line) as Pick<Running, 'url' | 'recovered'>;
-      resolve({ child, url: started.url, recovered: started.recovered });
+      resolve({ child, url: started.url, recovered: started.recovered, nextLine });
     });
     child.once('exit', (code) => reject(new Error(`runtime child exited early (code ${code})`)));
   });
+}
+
+/** Moves the child's clock by `ms`; resolves once the timers due on the way have run. */
+async function advance(running: Running, ms: number): Promise<void> {
+  const answer = running.nextLine();
+  running.child.stdin?.write(`advance ${ms}\n`);
+  await answer;
 }
 
 function kill9(running: Running): Promise<void> {
@@ -72,7 +89,8 @@ describe('durability across kill -9', () => {
 
   it('loses no accepted message and returns in-flight ones after their visibility timeout', async () => {
     // Given: a runtime that accepted 30 messages, 5 of them received (in flight) and 2 events.
-    current = await startChild(stateDir);
+    const killedAt = Date.now();
+    current = await startChild(stateDir, killedAt);
     let c = clients(current.url);
     const probe = `${current.url}/000000000000/test-dev-probe`;
     for (let batch = 0; batch < 3; batch++) {
@@ -90,8 +108,7 @@ describe('durability across kill -9', () => {
       new ReceiveMessageCommand({ QueueUrl: probe, MaxNumberOfMessages: 5, VisibilityTimeout: 2 }),
     );
     assert.equal(inFlight.Messages?.length, 5);
-    // Five more held for ten minutes on a queue no function polls: still in flight after the restart
-    // however long the restart takes, so the recovered count does not depend on timing.
+    // Five more held for ten minutes on a queue no function polls.
     const held = `${current.url}/000000000000/test-dev-svc-other-dlq`;
     await c.sqs.send(
       new SendMessageBatchCommand({
@@ -112,14 +129,15 @@ describe('durability across kill -9', () => {
     const published = await publishFixtureEvent(c.events, 'durable-1', { amount: 1, mode: 'hang' });
     assert.equal(published.FailedEntryCount, 0);
 
-    // When: the process is killed without warning and started again on the same state.
+    // When: the process is killed without warning and started again on the same state, its clock
+    // where the first one stopped (no time passed for the messages in flight).
     await kill9(current);
-    current = await startChild(stateDir);
+    current = await startChild(stateDir, killedAt);
     c = clients(current.url);
     const probeAfter = `${current.url}/000000000000/test-dev-probe`;
     const recovered = current.recovered;
-    assert.ok(recovered && recovered.messages >= 5, `recovered: ${JSON.stringify(recovered)}`);
-    assert.ok((recovered.firstVisibleAt ?? 0) > Date.now() - 60_000, 'says when they come back');
+    assert.ok(recovered && recovered.messages >= 10, `recovered: ${JSON.stringify(recovered)}`);
+    assert.equal(recovered.firstVisibleAt, killedAt + 2_000, 'says when they come back');
 
     // Then: every message is there; the in-flight ones come back after their visibility timeout.
     const { Attributes = {} } = await c.sqs.send(
@@ -129,24 +147,25 @@ describe('durability across kill -9', () => {
       Number(Attributes.ApproximateNumberOfMessages) +
       Number(Attributes.ApproximateNumberOfMessagesNotVisible);
     assert.ok(probeTotal >= 30, `probe queue holds ${probeTotal} messages`);
-    const bodies = new Set<string>();
-    await eventually(
-      async () => {
-        const { Messages = [] } = await c.sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: probeAfter, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-        );
-        for (const m of Messages) {
-          const body = m.Body ?? '';
-          if (body.startsWith('message ')) bodies.add(body);
-          await c.sqs.send(
-            new DeleteMessageCommand({ QueueUrl: probeAfter, ReceiptHandle: m.ReceiptHandle }),
-          );
-        }
-        return bodies.size === 30 ? true : undefined;
-      },
-      20_000,
-      'all 30 messages',
+    assert.equal(
+      Attributes.ApproximateNumberOfMessagesNotVisible,
+      '5',
+      'the received ones are still in flight',
     );
+    await advance(current, 2_000);
+    const bodies = new Set<string>();
+    for (;;) {
+      const { Messages = [] } = await c.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: probeAfter, MaxNumberOfMessages: 10 }),
+      );
+      if (Messages.length === 0) break;
+      for (const m of Messages) {
+        const body = m.Body ?? '';
+        if (body.startsWith('message ')) bodies.add(body);
+        await c.sqs.send(new DeleteMessageCommand({ QueueUrl: probeAfter, ReceiptHandle: m.ReceiptHandle }));
+      }
+    }
+    assert.equal(bodies.size, 30, 'all 30 messages');
     const item = await c.dynamodb.send(
       new GetItemCommand({
         TableName: 'test-dev-deliveries',
@@ -171,8 +190,10 @@ describe('durability across kill -9', () => {
   it('makes the batches cut short by a graceful stop visible again at once after a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'er-graceful-'));
     try {
-      // Given: a handler hanging on a message (its queue's visibility timeout is 18 s).
-      let h = await startHarness({ inMemory: false, stateDir: dir, retryDelaySeconds: undefined });
+      // Given: a handler hanging on a message (its queue's visibility timeout is 18 s), on a clock
+      // that does not move: a message received again after the restart was made visible at once.
+      const clock = new ManualClock();
+      let h = await startHarness({ inMemory: false, stateDir: dir, retryDelaySeconds: undefined, clock });
       const out = await publishFixtureEvent(h.events, 'graceful-1', { amount: 1, mode: 'hang' });
       assert.equal(out.FailedEntryCount, 0);
       const work = () =>
@@ -187,9 +208,9 @@ describe('durability across kill -9', () => {
       );
       // When: the runtime stops gracefully mid-invocation and starts again.
       await h.close();
-      h = await startHarness({ inMemory: false, stateDir: dir, retryDelaySeconds: undefined });
+      h = await startHarness({ inMemory: false, stateDir: dir, retryDelaySeconds: undefined, clock });
       try {
-        // Then: the message is received again well before its 18 s visibility timeout.
+        // Then: the message is received again before its 18 s visibility timeout (no time passed).
         await eventually(
           () => (h.runtime.runner('test-dev-svc-work')?.starts ? true : undefined),
           10_000,

@@ -1,13 +1,12 @@
 /**
  * The example router (event-router.yaml) synthesized by the real CDK app and run by the runtime:
- * what would deploy is what runs. Synthesizes into a temporary directory, then publishes with the
- * SDK and follows each delivery through the runtime's delivery log and the deliveries table.
+ * what would deploy is what runs. Runs the assembly the test files share (test/support/example-assembly.ts),
+ * then publishes with the SDK and follows each delivery through the runtime's delivery log and the
+ * deliveries table.
  */
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
@@ -19,8 +18,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { run as dlq } from '../../lib/cli/commands/dlq.ts';
 import { loadSpec } from '../../lib/config/load.ts';
-import { synthesize } from '../../lib/local/assembly/synth.ts';
 import { publisherSource } from '../../lib/naming.ts';
+import { exampleAssembly } from '../support/example-assembly.ts';
 import { exampleTransaction } from '../support/example-payloads.ts';
 import { eventually, type Harness, startHarness } from './helpers.ts';
 
@@ -37,7 +36,6 @@ function sourceOf(name: string): string {
 }
 
 let h: Harness;
-const outDir = mkdtempSync(join(tmpdir(), 'er-example-'));
 
 function envelope(eventId: string, payload: unknown): string {
   return JSON.stringify({
@@ -70,6 +68,10 @@ async function publish(name: string, payload: unknown, source = sourceOf(name)):
   return eventId;
 }
 
+interface Envelope {
+  readonly metadata?: { readonly eventId?: string };
+}
+
 function deliveriesOf(eventId: string) {
   return h.deliveries.filter((d) => d.eventId === eventId);
 }
@@ -89,13 +91,10 @@ async function records(eventId: string): Promise<Record<string, string>> {
 
 describe('the example app, synthesized and run locally', { timeout: 180_000 }, () => {
   before(async () => {
-    const code = await synthesize(ROUTER, outDir, { echo: false });
-    assert.equal(code, 0, 'event-router synth succeeded');
-    h = await startHarness({ cdkOut: outDir, retryDelaySeconds: 0 });
+    h = await startHarness({ cdkOut: await exampleAssembly(), retryDelaySeconds: 0 });
   });
   after(async () => {
     await h?.close();
-    rmSync(outDir, { recursive: true, force: true });
   });
 
   it('runs every resource of the templates it needs, with no problems', () => {
@@ -144,8 +143,13 @@ describe('the example app, synthesized and run locally', { timeout: 180_000 }, (
       30_000,
       'two completed deliveries',
     );
-    // Give a stray delivery the chance to show up before asserting it did not.
-    await new Promise((r) => setTimeout(r, 500));
+    // PutEvents answered once every target's copy was sent: the route log is final for this event,
+    // so the queues it names are all the deliveries there will ever be (no retry is waiting either).
+    const routed = h.routes.filter((r) => (r.event.detail as Envelope).metadata?.eventId === eventId);
+    assert.deepEqual(routed.map((r) => `${r.outcome}:${r.targetArn.split(':').pop()}`).sort(), [
+      'delivered:cardflow-dev-ledger-service-record-transaction',
+      'delivered:cardflow-dev-notification-service-notify-cardholder',
+    ]);
     assert.deepEqual(Object.keys(await records(eventId)).sort(), [
       'LedgerService/RecordTransaction',
       'NotificationService/NotifyCardholder',

@@ -15,6 +15,7 @@ import {
 import { DeleteMessageCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DeliveryLog } from '../../lib/local/lambda/poller.ts';
 import { LocalRuntime, type RuntimeOptions } from '../../lib/local/runtime/runtime.ts';
+import type { RouteLog } from '../../lib/local/services/eventbridge/bus.ts';
 
 export const FIXTURE_ASSEMBLY = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'assembly');
 
@@ -29,19 +30,39 @@ export interface Harness {
   readonly events: EventBridgeClient;
   readonly dynamodb: DynamoDBClient;
   readonly deliveries: DeliveryLog[];
+  /**
+   * Every target delivery the bus made (or failed to make). PutEvents answers only once each target's
+   * copy was sent, so after it answered these say which queues an event reached, and which not.
+   */
+  readonly routes: RouteLog[];
   close(): Promise<void>;
 }
 
-/** Starts the runtime over the fixture assembly (or `cdkOut`) in memory on a free port. */
+/**
+ * Starts the runtime over the fixture assembly (or `cdkOut`) in memory on a free port. The delivery
+ * and route logs are recorded, and passed on to `options.events` too.
+ */
 export async function startHarness(options: Partial<RuntimeOptions> = {}): Promise<Harness> {
   const deliveries: DeliveryLog[] = [];
+  const routes: RouteLog[] = [];
+  const { events: listeners = {}, ...rest } = options;
   const runtime = await LocalRuntime.start({
     cdkOut: FIXTURE_ASSEMBLY,
     port: 0,
     inMemory: true,
     retryDelaySeconds: 0,
-    events: { delivery: (log) => deliveries.push(log) },
-    ...options,
+    ...rest,
+    events: {
+      ...listeners,
+      delivery: (log) => {
+        deliveries.push(log);
+        listeners.delivery?.(log);
+      },
+      route: (log) => {
+        routes.push(log);
+        listeners.route?.(log);
+      },
+    },
   });
   const config = { ...CLIENT_CONFIG, endpoint: runtime.url };
   const sqs = new SQSClient(config);
@@ -53,6 +74,7 @@ export async function startHarness(options: Partial<RuntimeOptions> = {}): Promi
     events,
     dynamodb,
     deliveries,
+    routes,
     async close() {
       sqs.destroy();
       events.destroy();

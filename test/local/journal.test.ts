@@ -37,7 +37,7 @@ describe('queue journal', () => {
     const back = received[25];
     assert.ok(back);
     q.changeVisibility(q.receiptHandle(back), 0);
-    await new Promise((r) => setTimeout(r, 50));
+    await store.flushed();
     store.close();
 
     store = open(dir);
@@ -61,10 +61,10 @@ describe('queue journal', () => {
     appendFileSync(join(dir, 'sqs.journal'), '{"t":"s","q":"q","id":"half');
     store = open(dir);
     assert.equal(store.get('q')?.messages.size, 5);
-    await new Promise((r) => setTimeout(r, 50));
-    store.close();
-    // Opening compacted the journal: one record per live message.
+    // Opening compacted the journal (at its first flush): one record per live message.
+    await store.flushed();
     const lines = readFileSync(join(dir, 'sqs.journal'), 'utf8').trim().split('\n');
     assert.equal(lines.length, 5);
+    store.close();
   });
 });

@@ -29,10 +29,13 @@ import {
   StartMessageMoveTaskCommand,
   TooManyEntriesInBatchRequest,
 } from '@aws-sdk/client-sqs';
+import { ManualClock } from '../support/clock.ts';
 import { eventually, type Harness, startHarness } from './helpers.ts';
 
 let h: Harness;
 let n = 0;
+/** The runtime's time moves only when a test moves it. */
+const clock = new ManualClock();
 
 /** A fresh queue (and its DLQ with maxReceiveCount 2) per test. */
 async function queuePair(): Promise<{ url: string; arn: string; dlqUrl: string; dlqArn: string }> {
@@ -63,7 +66,7 @@ async function attributes(url: string): Promise<Record<string, string>> {
 
 describe('SQS API', () => {
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({ clock });
   });
   after(async () => {
     await h.close();
@@ -176,14 +179,16 @@ describe('SQS API', () => {
     const { url } = await queuePair();
     await h.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'v' }));
     await h.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, VisibilityTimeout: 1 }));
-    const back = await h.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 5 }));
+    await clock.advance(1_000);
+    const back = await h.sqs.send(new ReceiveMessageCommand({ QueueUrl: url }));
     assert.equal(back.Messages?.[0]?.Body, 'v');
   });
 
   it('long polling returns as soon as a message arrives', async () => {
     const { url } = await queuePair();
     const receiving = h.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 20 }));
-    await new Promise((r) => setTimeout(r, 100));
+    // The poll is waiting once its 20 s are on the clock, which does not move: only a message ends it.
+    await clock.scheduled(clock.now() + 20_000);
     await h.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'late' }));
     const got = await receiving;
     assert.equal(got.Messages?.[0]?.Body, 'late');

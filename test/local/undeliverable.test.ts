@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { ListQueuesCommand, type Message } from '@aws-sdk/client-sqs';
+import { ListQueuesCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { RouteLog } from '../../lib/local/services/eventbridge/bus.ts';
+import { ManualClock } from '../support/clock.ts';
 import { drain, type Harness, startHarness, writeStackAssembly } from './helpers.ts';
 
 const dirs: string[] = [];
@@ -132,10 +133,12 @@ describe('target retries survive a restart', () => {
     // Given a rule whose target queue is not there yet: the event waits for a retry.
     writeAssembly(dir, { declareTarget: false });
     const routes: RouteLog[] = [];
+    const clock = new ManualClock();
     let h = await startHarness({
       cdkOut: dir,
       inMemory: false,
       stateDir,
+      clock,
       events: { route: (r) => routes.push(r) },
     });
     const eventId = await put(h, JSON.stringify({ kept: 'across the restart' }));
@@ -145,11 +148,14 @@ describe('target retries survive a restart', () => {
 
     // When the runtime restarts with the queue declared,
     writeAssembly(dir, { declareTarget: true });
-    h = await startHarness({ cdkOut: dir, inMemory: false, stateDir });
+    h = await startHarness({ cdkOut: dir, inMemory: false, stateDir, clock });
     try {
-      assert.equal(h.runtime.buses.pendingRetries() <= 1, true);
-      // Then the journaled retry delivers the event to it.
-      const [delivered] = await drain(h.sqs, `${h.runtime.url}/000000000000/target`, 1);
+      assert.equal(h.runtime.buses.pendingRetries(), 1);
+      // Then the journaled retry delivers the event to it once its backoff (1 s) has passed.
+      await clock.advance(1_000);
+      const { Messages: [delivered] = [] } = await h.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: `${h.runtime.url}/000000000000/target` }),
+      );
       assert.equal(JSON.parse(delivered?.Body ?? '{}').event.id, eventId);
       assert.deepEqual(JSON.parse(delivered?.Body ?? '{}').event.detail, { kept: 'across the restart' });
       assert.equal(h.runtime.buses.pendingRetries(), 0);

@@ -7,6 +7,7 @@
 
 import { type RecordOutcome, type RecordReport, returnsToQueue } from '../../../functions/commons/outcome.ts';
 import type { EventSourceMappingDefinition } from '../assembly/model.ts';
+import { type Clock, realClock } from '../clock.ts';
 import type { Message, Queue } from '../services/sqs/queue.ts';
 import type { FunctionRunner, InvokeOutcome } from './runner.ts';
 import { describeMessage, sqsRecord } from './sqs-event.ts';
@@ -53,6 +54,8 @@ export interface PollerOptions {
   /** Seconds until a failed message is retried; undefined keeps the queue's visibility timeout (as AWS). */
   readonly retryDelaySeconds?: number;
   readonly onDelivery: (log: DeliveryLog) => void;
+  /** The time the batching window is measured on. @default realClock */
+  readonly clock?: Clock;
 }
 
 /** Reads `batchItemFailures`; undefined when the response is malformed (the whole batch then fails). */
@@ -124,9 +127,10 @@ export class SqsPoller {
       if (batch.length === 0) await this.queue.waitForMessages(20_000, signal);
     }
     if (batchingWindowSeconds > 0) {
-      const until = Date.now() + batchingWindowSeconds * 1000;
+      const clock = this.options.clock ?? realClock;
+      const until = clock.now() + batchingWindowSeconds * 1000;
       while (this.running && batch.length < batchSize) {
-        const left = until - Date.now();
+        const left = until - clock.now();
         if (left <= 0) break;
         batch.push(...this.take(batchSize - batch.length));
         if (batch.length < batchSize) await this.queue.waitForMessages(left, signal);

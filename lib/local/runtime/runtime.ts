@@ -10,6 +10,7 @@ import { ENV } from '../../../functions/commons/contracts.ts';
 import type { Graph } from '../../plan/graph.ts';
 import { buildModel, LOCAL_ACCOUNT, LOCAL_REGION, type LocalModel } from '../assembly/model.ts';
 import { readCloudAssembly } from '../assembly/template.ts';
+import type { Clock } from '../clock.ts';
 import { type DeliveryLog, SqsPoller } from '../lambda/poller.ts';
 import { FunctionRunner } from '../lambda/runner.ts';
 import { ApiGateway, type ApiRequestLog } from '../services/apigateway.ts';
@@ -61,6 +62,12 @@ export interface RuntimeOptions {
    * @default the current directory
    */
   readonly projectRoot?: string;
+  /**
+   * The time queues, long polls, batching windows, move tasks and EventBridge retries run on; tests
+   * hand in a clock they move themselves. Functions' timeouts keep real time.
+   * @default realClock (lib/local/clock.ts)
+   */
+  readonly clock?: Clock;
 }
 
 /** Serves a non-AWS request; resolves false when it is not its own. */
@@ -145,7 +152,13 @@ export class LocalRuntime {
     const region = assembly.stacks[0]?.region ?? options.region ?? LOCAL_REGION;
     const account = assembly.stacks[0]?.account ?? options.account ?? LOCAL_ACCOUNT;
     let baseUrl = '';
-    const store = new QueueStore({ stateDir, region, account, baseUrl: () => baseUrl });
+    const store = new QueueStore({
+      stateDir,
+      region,
+      account,
+      baseUrl: () => baseUrl,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
     let dynamodb: LocalDynamoDb;
     try {
       dynamodb = await LocalDynamoDb.start(stateDir ? join(stateDir, 'dynamodb') : undefined);
@@ -300,6 +313,7 @@ export class LocalRuntime {
       }
       const poller = new SqsPoller(mapping, queue, runner, {
         region: model.region,
+        clock: this.store.clock,
         ...(this.options.retryDelaySeconds !== undefined
           ? { retryDelaySeconds: this.options.retryDelaySeconds }
           : {}),

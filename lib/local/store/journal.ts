@@ -113,6 +113,20 @@ export class Journal {
     });
   }
 
+  /**
+   * Resolves once every record appended before the call (and a compaction asked for) is on disk;
+   * rejects as `appendDurable` does. Tests wait on this instead of for time to pass.
+   */
+  flushed(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (!this.flushing && !this.scheduled && this.pending.length === 0 && !this.snapshot)
+      return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.schedule();
+    });
+  }
+
   /** Rewrites the journal as `snapshot()` (the live state) at the next flush. */
   compact(snapshot: () => Iterable<JournalRecord>): void {
     this.snapshot = snapshot;
@@ -166,7 +180,7 @@ export class Journal {
       settle(waiters, syncError ? new JournalWriteError(this.path, syncError) : undefined);
       // A compaction or close() while this ran left the closing of this descriptor to us.
       if (fd !== this.fd || this.closed) closeSync(fd);
-      else if (this.pending.length > 0 || this.snapshot) this.schedule();
+      else if (this.pending.length > 0 || this.snapshot || this.waiters.length > 0) this.schedule();
     });
   }
 

@@ -64,14 +64,8 @@ export function quietLogger(): Logger {
   return new Logger({ serviceName: 'test', logLevel: 'SILENT' });
 }
 
-/** A clock the test moves by hand. */
-export class ManualClock {
-  constructor(public current = Date.parse('2026-11-20T10:00:00.000Z')) {}
-  readonly now = (): number => this.current;
-  advance(ms: number): void {
-    this.current += ms;
-  }
-}
+/** The clock the test moves by hand: the one the local runtime's tests use too. */
+export { ManualClock } from '../../support/clock.ts';
 
 /** A promise the test resolves when it wants a handler to go on. */
 export function gate(): { readonly wait: Promise<void>; open(): void } {

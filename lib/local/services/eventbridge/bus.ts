@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { BusEvent } from '../../../../functions/commons/contracts.ts';
 import { compilePattern, type PatternMatcher } from '../../../patterns/index.ts';
+import type { Clock, Timer } from '../../clock.ts';
 import { Journal, type JournalRecord } from '../../store/journal.ts';
 import { eventsErrors } from '../aws-error.ts';
 import type { QueueStore } from '../sqs/store.ts';
@@ -147,7 +148,7 @@ function parseTime(value: unknown, now: number): number | undefined {
 export class EventBuses {
   private buses = new Set<string>(['default']);
   private rules: CompiledRule[] = [];
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, Timer>();
   private readonly listeners: Array<(log: RouteLog) => void> = [];
   /** Called for every entry accepted on an existing bus (archives); a promise delays the answer until it settles. */
   private readonly accepted: Array<(bus: string, event: BusEventRecord) => Promise<void> | undefined> = [];
@@ -174,6 +175,11 @@ export class EventBuses {
       }
       journal.compact(() => this.snapshot());
     }
+  }
+
+  /** Retry backoff and event age run on the clock of the queues the targets deliver to. */
+  private get clock(): Clock {
+    return this.store.clock;
   }
 
   private *snapshot(): Iterable<JournalRecord> {
@@ -208,7 +214,7 @@ export class EventBuses {
         event,
         retry.ingestedAt,
         retry.attempt,
-        retry.dueAt - Date.now(),
+        retry.dueAt - this.clock.now(),
       );
     }
   }
@@ -270,7 +276,7 @@ export class EventBuses {
     const total = (entries as PutEntry[]).reduce((n, e) => n + entrySize(e), 0);
     if (total > MAX_REQUEST_BYTES)
       throw eventsErrors.validation('Total size of the entries in the request is over the limit.');
-    const now = Date.now();
+    const now = this.clock.now();
     const results: PutResultEntry[] = [];
     const durable: Promise<void>[] = [];
     for (const entry of entries as PutEntry[]) {
@@ -360,7 +366,7 @@ export class EventBuses {
   route(
     busName: string,
     event: BusEventRecord,
-    ingestedAt = Date.now(),
+    ingestedAt = this.clock.now(),
     only?: ReadonlySet<string>,
   ): Promise<void>[] {
     const durable: Promise<void>[] = [];
@@ -477,14 +483,14 @@ export class EventBuses {
     attempt: number,
     delay: number,
   ): void {
-    const timer = setTimeout(
+    const timer = this.clock.after(
+      delay,
       () => {
         this.timers.delete(key);
         void this.deliver(key, rule, target, event, ingestedAt, attempt);
       },
-      Math.max(0, delay),
+      { unref: true },
     );
-    timer.unref();
     this.timers.set(key, timer);
   }
 
@@ -498,7 +504,7 @@ export class EventBuses {
     error: Error & { code?: string },
   ): Promise<void> | undefined {
     const policy = target.retryPolicy;
-    const ageExhausted = Date.now() - ingestedAt >= policy.maximumEventAgeInSeconds * 1000;
+    const ageExhausted = this.clock.now() - ingestedAt >= policy.maximumEventAgeInSeconds * 1000;
     const retriesExhausted = attempt > policy.maximumRetryAttempts;
     const retriable = !NON_RETRIABLE.has(error.code ?? '');
     if (retriable && !ageExhausted && !retriesExhausted) {
@@ -521,7 +527,7 @@ export class EventBuses {
         detail: this.detailTexts.get(event) ?? detailJson(event.detail),
         ingestedAt,
         attempt: attempt + 1,
-        dueAt: Date.now() + delay,
+        dueAt: this.clock.now() + delay,
       };
       this.pending.set(key, retry);
       this.schedule(key, rule, target, event, ingestedAt, attempt + 1, delay);
@@ -571,7 +577,7 @@ export class EventBuses {
   }
 
   close(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     this.journal?.close();
   }

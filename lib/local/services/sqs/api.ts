@@ -707,12 +707,12 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
       inRange('WaitTimeSeconds', wait, 0, MAX_WAIT_SECONDS, 'bounds');
       const system = wantedSystemAttributes(input);
       const want = attributeFilter(input);
-      const deadline = Date.now() + wait * 1000;
+      const deadline = store.clock.now() + wait * 1000;
       for (;;) {
         const messages = queue.receive(max, visibility ?? queue.config.visibilityTimeout);
         if (messages.length > 0)
           return { Messages: messages.map((m) => renderMessage(queue, m, system, want)) };
-        const left = deadline - Date.now();
+        const left = deadline - store.clock.now();
         if (left <= 0 || signal?.aborted) return {};
         await queue.waitForMessages(left, signal);
       }
@@ -738,7 +738,7 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
       const seconds = num(input, 'VisibilityTimeout');
       if (seconds === undefined) throw sqsErrors.missingParameter('VisibilityTimeout');
       inRange('VisibilityTimeout', seconds, 0, 43200);
-      queue.changeVisibility(handle, seconds, Date.now(), { asSqs: true });
+      queue.changeVisibility(handle, seconds, store.clock.now(), { asSqs: true });
       return {};
     },
     ChangeMessageVisibilityBatch(input) {
@@ -746,13 +746,15 @@ export function createSqsApi(store: QueueStore, moveTasks: MoveTasks): SqsApi {
       return eachEntry(checkBatch(input.Entries), (entry) => {
         const seconds = num(entry, 'VisibilityTimeout') ?? 0;
         inRange('VisibilityTimeout', seconds, 0, 43200);
-        queue.changeVisibility(str(entry, 'ReceiptHandle') ?? '', seconds, Date.now(), { asSqs: true });
+        queue.changeVisibility(str(entry, 'ReceiptHandle') ?? '', seconds, store.clock.now(), {
+          asSqs: true,
+        });
         return { Id: entry.Id };
       });
     },
     PurgeQueue(input) {
       const queue = requireQueue(store, input);
-      const now = Date.now();
+      const now = store.clock.now();
       if (now - queue.lastPurgeAt < 60_000) throw sqsErrors.purgeQueueInProgress(queue.name);
       queue.lastPurgeAt = now;
       queue.purge();

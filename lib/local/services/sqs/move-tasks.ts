@@ -4,6 +4,7 @@
  * one active task per source queue.
  */
 import { randomUUID } from 'node:crypto';
+import type { Timer } from '../../clock.ts';
 import { sqsErrors } from '../aws-error.ts';
 import type { Queue } from './queue.ts';
 import type { QueueStore } from './store.ts';
@@ -47,7 +48,7 @@ function decodeTaskHandle(handle: string): { taskId: string; sourceArn: string }
 
 export class MoveTasks {
   private readonly tasks: MoveTask[] = [];
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, Timer>();
 
   constructor(private readonly store: QueueStore) {}
 
@@ -87,7 +88,7 @@ export class MoveTasks {
       sourceArn: source.arn,
       destinationArn: destination?.arn,
       maxNumberOfMessagesPerSecond: rate,
-      startedTimestamp: Date.now(),
+      startedTimestamp: this.store.clock.now(),
       status: 'RUNNING',
       moved: 0,
       toMove: source.counts().visible,
@@ -106,13 +107,14 @@ export class MoveTasks {
     // (e.g. 1 message/s) are honoured too; the first tick moves at once.
     const rate = task.maxNumberOfMessagesPerSecond ?? DEFAULT_RATE;
     let budget = Math.max(1, rate / (1000 / TICK_MS));
-    let last = Date.now();
+    const clock = this.store.clock;
+    let last = clock.now();
     const step = () => {
       if (task.status !== 'RUNNING') {
         this.stop(task);
         return;
       }
-      const now = Date.now();
+      const now = clock.now();
       budget = Math.min(budget + ((now - last) / 1000) * rate, Math.max(1, rate));
       last = now;
       if (destination && this.store.get(destination.name) !== destination) {
@@ -142,15 +144,14 @@ export class MoveTasks {
         task.status = 'COMPLETED';
       if (task.status !== 'RUNNING') this.stop(task);
     };
-    const timer = setInterval(step, TICK_MS);
+    const timer = clock.every(TICK_MS, step);
     this.timers.set(task.taskHandle, timer);
     setImmediate(step);
   }
 
   private stop(task: MoveTask): void {
     if (task.status === 'CANCELLING') task.status = 'CANCELLED';
-    const timer = this.timers.get(task.taskHandle);
-    if (timer) clearInterval(timer);
+    this.timers.get(task.taskHandle)?.cancel();
     this.timers.delete(task.taskHandle);
   }
 
@@ -181,7 +182,7 @@ export class MoveTasks {
   }
 
   close(): void {
-    for (const timer of this.timers.values()) clearInterval(timer);
+    for (const timer of this.timers.values()) timer.cancel();
     this.timers.clear();
   }
 }

@@ -4,6 +4,7 @@
  * Every change is written to the store's journal; a send resolves once its message is on disk.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Clock } from '../../clock.ts';
 import { sqsErrors } from '../aws-error.ts';
 import { MinHeap } from './heap.ts';
 import type { MessageAttributeValue } from './md5.ts';
@@ -78,6 +79,8 @@ export interface Message {
 export interface QueueHost {
   readonly region: string;
   readonly account: string;
+  /** The time visibility, delays, retention and long polls are judged by. */
+  readonly clock: Clock;
   baseUrl(): string;
   queueByArn(arn: string): Queue | undefined;
   journal(record: Record<string, unknown>): void;
@@ -176,7 +179,7 @@ export class Queue {
   constructor(config: QueueConfig, host: QueueHost, restored: Iterable<Message> = []) {
     this.config = config;
     this.host = host;
-    this.createdAt = Date.now();
+    this.createdAt = host.clock.now();
     this.lastModifiedAt = this.createdAt;
     for (const message of restored) this.insert(message);
   }
@@ -195,7 +198,7 @@ export class Queue {
 
   /** ApproximateNumberOfMessages, ...NotVisible, ...Delayed. */
   counts(): { visible: number; notVisible: number; delayed: number } {
-    this.promote(Date.now());
+    this.promote(this.host.clock.now());
     return { visible: this.ready.size, notVisible: this.inflightCount, delayed: this.delayedCount };
   }
 
@@ -235,7 +238,7 @@ export class Queue {
    * written. On a FIFO queue a message whose deduplication id was sent in the last 5 minutes is not
    * added again: the first one is returned.
    */
-  send(input: SendInput, now = Date.now()): { message: Message; durable: Promise<void> } {
+  send(input: SendInput, now = this.host.clock.now()): { message: Message; durable: Promise<void> } {
     const fifo = this.config.fifoQueue === true;
     let dedupKey: string | undefined;
     if (fifo && input.deduplicationId !== undefined) {
@@ -288,7 +291,7 @@ export class Queue {
   adopt(
     source: Message,
     options: { deadLetterSourceArn?: string; keepSentAt: boolean },
-    now = Date.now(),
+    now = this.host.clock.now(),
   ): Message {
     const message: Message = {
       ...source,
@@ -332,7 +335,11 @@ export class Queue {
   }
 
   /** Receives up to `max` messages, making them invisible for `visibilityTimeout` seconds. */
-  receive(max: number, visibilityTimeout = this.config.visibilityTimeout, now = Date.now()): Message[] {
+  receive(
+    max: number,
+    visibilityTimeout = this.config.visibilityTimeout,
+    now = this.host.clock.now(),
+  ): Message[] {
     this.promote(now);
     const out: Message[] = [];
     const retentionMs = this.config.messageRetentionPeriod * 1000;
@@ -405,7 +412,7 @@ export class Queue {
    */
   deleteByReceipt(handle: string, options: { asSqs?: boolean } = {}): boolean {
     const { message, current } = this.byReceipt(handle);
-    if (options.asSqs && this.config.fifoQueue) this.promote(Date.now());
+    if (options.asSqs && this.config.fifoQueue) this.promote(this.host.clock.now());
     if (options.asSqs && this.config.fifoQueue && message && (!current || message.state !== 'inflight'))
       throw sqsErrors.invalidParameterValue(
         `Value ${handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.`,
@@ -434,7 +441,7 @@ export class Queue {
   changeVisibility(
     handle: string,
     seconds: number,
-    now = Date.now(),
+    now = this.host.clock.now(),
     options: { asSqs?: boolean } = {},
   ): void {
     const { message, current } = this.byReceipt(handle);
@@ -487,7 +494,7 @@ export class Queue {
   }
 
   /** Drops messages older than the retention period. */
-  expire(now = Date.now()): number {
+  expire(now = this.host.clock.now()): number {
     const retentionMs = this.config.messageRetentionPeriod * 1000;
     let dropped = 0;
     for (const message of this.messages.values()) {
@@ -499,16 +506,16 @@ export class Queue {
     return dropped;
   }
 
-  /** Resolves when a message may have become visible, or after `ms`. */
+  /** Resolves when a message may have become visible, or after `ms` on the queue's clock. */
   waitForMessages(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        timer.cancel();
         this.waiters.delete(done);
         signal?.removeEventListener('abort', done);
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const timer = this.host.clock.after(ms, done);
       this.waiters.add(done);
       signal?.addEventListener('abort', done);
     });

@@ -4,6 +4,7 @@
  * journal join their queue when it is defined, and survive in the journal while it is not.
  */
 import { join } from 'node:path';
+import { type Clock, realClock, type Timer } from '../../clock.ts';
 import { Journal, type JournalIo, type JournalRecord } from '../../store/journal.ts';
 import {
   type Message,
@@ -23,6 +24,8 @@ export interface QueueStoreOptions {
   readonly baseUrl: () => string;
   /** Replaces the journal's file writes, for tests that inject a failing disk. */
   readonly journalIo?: JournalIo;
+  /** The time the queues run on. @default realClock */
+  readonly clock?: Clock;
 }
 
 export type DeadLetterListener = (message: Message, from: Queue, to: Queue) => void;
@@ -40,17 +43,21 @@ export class QueueStore {
   private readonly journalFile: Journal | undefined;
   private readonly host: QueueHost;
   private readonly listeners: DeadLetterListener[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private lastExpiry = Date.now();
+  private timer: Timer | undefined;
+  private lastExpiry: number;
   readonly region: string;
   readonly account: string;
+  readonly clock: Clock;
 
   constructor(options: QueueStoreOptions) {
     this.region = options.region;
     this.account = options.account;
+    this.clock = options.clock ?? realClock;
+    this.lastExpiry = this.clock.now();
     this.host = {
       region: options.region,
       account: options.account,
+      clock: this.clock,
       baseUrl: options.baseUrl,
       queueByArn: (arn) => this.byArn(arn),
       journal: (record) => this.journalFile?.append(record),
@@ -65,8 +72,7 @@ export class QueueStore {
       this.replay(records);
       journal.compact(() => this.snapshot());
     }
-    this.timer = setInterval(() => this.tick(), 50);
-    this.timer.unref();
+    this.timer = this.clock.every(50, () => this.tick(), { unref: true });
   }
 
   private orphanMap(queue: string): Map<string, Message> {
@@ -79,7 +85,7 @@ export class QueueStore {
   }
 
   private replay(records: JournalRecord[]): void {
-    const now = Date.now();
+    const now = this.clock.now();
     for (const r of records) {
       const q = String(r.q);
       switch (r.t) {
@@ -147,7 +153,7 @@ export class QueueStore {
     const existing = this.queues.get(config.name);
     if (existing) {
       existing.config = config;
-      existing.lastModifiedAt = Date.now();
+      existing.lastModifiedAt = this.clock.now();
       return existing;
     }
     const restored = this.orphans.get(config.name);
@@ -158,7 +164,7 @@ export class QueueStore {
   }
 
   /** Deletes a queue and its messages (DeleteQueue). */
-  remove(queue: Queue, now = Date.now()): void {
+  remove(queue: Queue, now = this.clock.now()): void {
     queue.purge();
     this.queues.delete(queue.name);
     this.created.delete(queue.name);
@@ -168,7 +174,7 @@ export class QueueStore {
   }
 
   /** Whether a queue of this name was deleted less than 60 s ago (CreateQueue must wait). */
-  deletedRecently(name: string, now = Date.now()): boolean {
+  deletedRecently(name: string, now = this.clock.now()): boolean {
     const at = this.deletedAt.get(name);
     return at !== undefined && now - at < 60_000;
   }
@@ -222,7 +228,7 @@ export class QueueStore {
   }
 
   private tick(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     for (const queue of this.queues.values()) queue.promote(now);
     if (now - this.lastExpiry > 60_000) {
       this.lastExpiry = now;
@@ -235,9 +241,14 @@ export class QueueStore {
     }
   }
 
+  /** Resolves once every change made so far (and a compaction asked for) is on disk. */
+  flushed(): Promise<void> {
+    return this.journalFile?.flushed() ?? Promise.resolve();
+  }
+
   /** Stops the clock and closes the journal (pending records are written). */
   close(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     this.journalFile?.close();
   }
