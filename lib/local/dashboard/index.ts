@@ -4,6 +4,8 @@
  * at the runtime's endpoint, and knows queues and tables from the router spec and the naming convention.
  *
  * JSON API (all GET unless said):
+ * - `/_dashboard/api/status` (also `/_status`): the runtime's facts, the graph, each RPC's depths and
+ *   events, the recent deliveries: the graph, queues and deliveries endpoints in one answer
  * - `/_dashboard/api/graph`: events, subscribers (with filters) and RPCs with their queue names
  * - `/_dashboard/api/queues`: `{ rpcs: [{ rpc, queue, dlq }] }`, depths visible / inFlight / delayed
  * - `/_dashboard/api/deliveries?limit=100`: newest delivery records by updatedAt
@@ -78,6 +80,12 @@ export interface DashboardOptions {
   readonly publishPath?: string;
   /** Who the audit names for actions taken here. @default `local:<OS user>` */
   readonly operator?: string;
+  /**
+   * What only the runtime knows (`LocalRuntime.facts()`: buses, API routes, template problems), for
+   * the status endpoint.
+   * @default - the endpoint and region only
+   */
+  readonly facts?: () => object | undefined;
 }
 
 /** Serves a request when it is the dashboard's; resolves false to let the runtime route it. */
@@ -410,6 +418,23 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     );
   }
 
+  /**
+   * The status (`/_dashboard/api/status`, and `/_status`): the runtime's facts, the graph, each RPC's
+   * queue and DLQ depth with the events it receives, and the recent deliveries, from the same code as
+   * the `graph`, `queues` and `deliveries` endpoints.
+   */
+  async function statusData(limit: number) {
+    const graph = currentGraph();
+    const [depths, recent] = await Promise.all([currentOps().depths(), data.recentDeliveries(limit)]);
+    const events = new Map(graph.rpcs.map((r) => [r.id, r.subscribedTo]));
+    return {
+      ...(options.facts?.() ?? { endpoint: options.endpoint, region: options.region }),
+      graph,
+      rpcs: depths.map((d) => ({ ...d, events: events.get(d.rpc) ?? [] })),
+      recent,
+    };
+  }
+
   /** A replay's state and counts, and what is still queued for its RPCs. */
   async function replayStatus(name: string) {
     const ops = currentOps();
@@ -597,6 +622,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     }
     const q = url.searchParams;
     if (path === 'graph') sendJson(res, 200, currentGraph());
+    else if (path === 'status') sendJson(res, 200, await statusData(intParam(url, 'limit', 100, 1000)));
     else if (path === 'queues') sendJson(res, 200, { rpcs: await currentOps().depths() });
     else if (path === 'deliveries')
       sendJson(res, 200, await data.recentDeliveries(intParam(url, 'limit', 100, 1000)));
@@ -649,13 +675,22 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       sendJson(res, 200, await data.lookup(eventId, q.get('event') || undefined));
     } else
       sendJson(res, 404, {
-        error: `No dashboard API at ${url.pathname}. It serves graph, queues, deliveries, dlq?rpc=, failures, jobs/<id>, message?rpc=&messageId=, tasks?rpc=&task=, audit, events/<eventId>, delivery/<eventId>, replays/<name>, and POST redrive, failures/redrive, edit, purge, replay.`,
+        error: `No dashboard API at ${url.pathname}. It serves status, graph, queues, deliveries, dlq?rpc=, failures, jobs/<id>, message?rpc=&messageId=, tasks?rpc=&task=, audit, events/<eventId>, delivery/<eventId>, replays/<name>, and POST redrive, failures/redrive, edit, purge, replay.`,
       });
   }
 
   const handler = async (req: IncomingMessage, res: ServerResponse, given?: Buffer): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://dashboard.local');
     const path = url.pathname;
+    // `/_status` is an alias of the status endpoint (what the runtime answers alone is only its facts).
+    if (path === '/_status' && (req.method === 'GET' || req.method === 'HEAD')) {
+      try {
+        sendJson(res, 200, await statusData(intParam(url, 'limit', 100, 1000)));
+      } catch (error) {
+        sendJson(res, errorStatus(error), { error: errorText(error, options.endpoint) });
+      }
+      return true;
+    }
     const ours = path === '/' || path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`);
     if (!ours) return false;
     // `POST /` (and anything but GET/HEAD on `/`) is an AWS API call: never ours.

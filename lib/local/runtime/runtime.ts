@@ -26,7 +26,7 @@ import { lockStateDir } from '../store/lock.ts';
 import { EventLog } from './event-log.ts';
 import type { RequestCounter } from './request-counter.ts';
 import { createRuntimeServer, listen } from './server.ts';
-import { StatusEndpoints } from './status.ts';
+import { type RuntimeFacts, StatusEndpoints } from './status.ts';
 
 /** Where the runtime's lines go; every method is optional. */
 export interface RuntimeEvents {
@@ -108,6 +108,11 @@ export class LocalRuntime {
   private closed = false;
   private readonly unlock: () => void;
   private readonly status: StatusEndpoints;
+
+  /** What only the runtime knows about itself (endpoint, region, buses, API routes, template problems). */
+  facts(): RuntimeFacts | undefined {
+    return this.status.facts();
+  }
   private readonly mounted: HttpHandler[] = [];
 
   private constructor(parts: {
@@ -191,9 +196,7 @@ export class LocalRuntime {
       onRequest: (log) => events.api?.(log),
     });
     const status = new StatusEndpoints(() =>
-      runtime
-        ? { url: runtime.url, model: runtime.model, store, moveTasks, api, graph: runtime.graph }
-        : undefined,
+      runtime ? { url: runtime.url, model: runtime.model, api } : undefined,
     );
     const sqsApi = createSqsApi(store, moveTasks);
     const eventsApi = createEventsApi(buses, archives);
@@ -318,7 +321,6 @@ export class LocalRuntime {
           ? { retryDelaySeconds: this.options.retryDelaySeconds }
           : {}),
         onDelivery: (log) => {
-          this.status.record(log);
           events.delivery?.(log);
         },
       });
