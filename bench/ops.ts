@@ -1,14 +1,16 @@
 /**
  * Benchmark of the ops module (lib/ops) on the local runtime (in memory): failure grouping of a DLQ of
- * 10,000 dead letters in four failure groups (one reading pass: seconds, messages read per second, how
- * long a message stayed hidden at most), then the bulk redrive of the largest group at the highest
+ * 10,000 dead letters in four failure groups, read two ways: from the DLQ (one reading pass: seconds,
+ * messages read per second, how long a message stayed hidden at most) and from the sparse index of DEAD
+ * records (Query pages, nothing hidden), then the bulk redrive of the largest group at the highest
  * rate `--rate` accepts (500/s, as a message move task) and of the rest unthrottled (messages/s).
  *
  * Run alone: `node --import tsx bench/ops.ts`; or with the others: `npm run bench`.
  */
 import { pathToFileURL } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { names } from '../lib/naming.ts';
 import { Operations } from '../lib/ops/operations.ts';
 import { queueBody, SPEC, startDashboardHarness } from '../test/dashboard/harness.ts';
 
@@ -36,7 +38,7 @@ function failureOf(i: number) {
 }
 
 export async function run(): Promise<void> {
-  const h = await startDashboardHarness();
+  const h = await startDashboardHarness(SPEC, { deadIndex: true });
   const config = {
     endpoint: h.runtime.url,
     region: 'us-east-1',
@@ -72,6 +74,7 @@ export async function run(): Promise<void> {
         }),
       );
     }
+    // From the DLQ: no DEAD records yet, so the DLQ holds more than the index and is read in a pass
     let started = performance.now();
     const report = await ops.failureGroups({ rpcs: [RPC] });
     const groupSeconds = (performance.now() - started) / 1000;
@@ -80,12 +83,53 @@ export async function run(): Promise<void> {
       `failure groups of a DLQ of ${MESSAGES.toLocaleString('en')} dead letters (local runtime, in memory)`,
     );
     console.log(
-      `  one reading pass: ${groupSeconds.toFixed(1)} s, ${(read / groupSeconds).toFixed(0)} messages/s, ${read.toLocaleString('en')} read (${report.rpcs[0]?.complete ? 'complete' : 'partial'}), ${report.groups.length} groups (${report.groups.map((g) => `${g.errorType} ${g.count}`).join(', ')}); no message hidden longer than the pass`,
+      `  from the DLQ, one reading pass: ${groupSeconds.toFixed(1)} s, ${(read / groupSeconds).toFixed(0)} messages/s, ${read.toLocaleString('en')} read (${report.rpcs[0]?.complete ? 'complete' : 'partial'}), ${report.groups.length} groups (${report.groups.map((g) => `${g.errorType} ${g.count}`).join(', ')}); no message hidden longer than the pass`,
+    );
+    // From the index: the same dead letters as the worker records them (DEAD, deadRpc, deadAt, lastError)
+    const table = names.deliveriesTableName({ app: SPEC.app.name, stage: SPEC.app.stage });
+    for (let i = 0; i < MESSAGES; i += 25) {
+      await dynamodb.send(
+        new BatchWriteItemCommand({
+          RequestItems: {
+            [table]: Array.from({ length: 25 }, (_, j) => {
+              const n = i + j;
+              const f = failureOf(n);
+              return {
+                PutRequest: {
+                  Item: {
+                    eventId: { S: `ord-${n}` },
+                    rpc: { S: RPC },
+                    status: { S: 'DEAD' },
+                    deadRpc: { S: RPC },
+                    deadAt: { N: String(Date.UTC(2026, 10, 25, 10) + n * 1000) },
+                    eventName: { S: 'order.placed' },
+                    attempts: { N: '5' },
+                    deadLetterId: { S: `dl-${n}` },
+                    lastError: {
+                      M: { name: { S: f.type }, message: { S: f.message(n) }, retryable: { BOOL: false } },
+                    },
+                  },
+                },
+              };
+            }),
+          },
+        }),
+      );
+    }
+    started = performance.now();
+    const indexed = await ops.failureGroups({ rpcs: [RPC] });
+    const indexSeconds = (performance.now() - started) / 1000;
+    const fromIndex = indexed.rpcs[0]?.read ?? 0;
+    console.log(
+      `  from the index of DEAD records (${indexed.rpcs[0]?.source}): ${indexSeconds.toFixed(1)} s, ${(fromIndex / indexSeconds).toFixed(0)} records/s, ${fromIndex.toLocaleString('en')} read, ${indexed.groups.length} groups; nothing hidden, no DLQ pass`,
     );
     const [largest, ...rest] = report.groups;
     if (!largest) throw new Error('no group');
     started = performance.now();
-    const limited = await ops.redriveSet(RPC, largest.messageIds, { rate: 500, what: 'bench' });
+    const limited = await ops.redriveSet(RPC, await ops.groupMessageIds(largest), {
+      rate: 500,
+      what: 'bench',
+    });
     const limitedSeconds = (performance.now() - started) / 1000;
     console.log(
       `  redrive of the ${largest.errorType} group at --rate 500: ${limited.moved.length.toLocaleString('en')} moved in ${limitedSeconds.toFixed(1)} s, ${(limited.moved.length / limitedSeconds).toFixed(0)} messages/s`,

@@ -61,6 +61,18 @@ export function inputTemplateFor(rpcId: string): string {
 
 export type DeliveryStatus = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | 'DEAD';
 
+/** What the delivery record and the DLQ attributes keep of an error. */
+export interface ErrorSummary {
+  readonly name: string;
+  readonly message: string;
+  readonly retryable: boolean;
+  /**
+   * The bounded stack of an error the RPC threw (see stack.ts): frames only, paths relative to the
+   * project, source-mapped to its TypeScript. Absent for reasons the worker itself gives.
+   */
+  readonly stack?: string;
+}
+
 /**
  * One item per delivery in the deliveries table: PK `eventId`, SK `rpc`.
  * A Query on `eventId` shows every RPC's state for that event.
@@ -85,13 +97,7 @@ export interface DeliveryRecord {
   readonly completedAt?: number;
   /** JSON of the handler's result, truncated to a bounded size. */
   readonly result?: string;
-  readonly lastError?: {
-    readonly name: string;
-    readonly message: string;
-    readonly retryable: boolean;
-    /** The bounded stack of the error the RPC threw (see stack.ts). */
-    readonly stack?: string;
-  };
+  readonly lastError?: ErrorSummary;
   /** Epoch ms the delivery was sent to the DLQ (status DEAD). */
   readonly deadAt?: number;
   /**
@@ -116,6 +122,19 @@ export const DELIVERIES_TABLE = {
   partitionKey: 'eventId',
   sortKey: 'rpc',
   ttlAttribute: 'expiresAt',
+} as const;
+
+/**
+ * The sparse index of dead deliveries: `deadRpc` (the RPC id) is set only while a record is DEAD (the
+ * DEAD write sets it, the next claim removes it), so the index holds exactly the dead deliveries, by RPC
+ * and time of death; `event-router failures` groups them with a Query instead of reading the DLQs.
+ */
+export const DEAD_INDEX = {
+  name: 'dead',
+  partitionKey: 'deadRpc',
+  sortKey: 'deadAt',
+  /** What a failure group needs besides the keys. */
+  projected: ['lastError', 'eventName', 'attempts', 'deadLetterId'],
 } as const;
 
 /** Environment variables the constructs give the functions (and the local runtime resolves). */

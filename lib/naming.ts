@@ -88,4 +88,10 @@ export const names = {
     ),
   /** The router's ops records policy (audit trail, edit notes), in the core stack: `<prefix>-ops-records`. */
   opsRecordsPolicyName: (ctx: NameContext) => fitName(`${prefix(ctx)}-ops-records`, LIMITS.managedPolicy),
+  /**
+   * What every replay name of the router starts with (`<app>-<stage>-`): the ops records policy grants
+   * DescribeReplay and CancelReplay on replays so named only.
+   */
+  replayNamePrefix: (ctx: NameContext) =>
+    `${`${ctx.app}-${ctx.stage}`.replace(/[^.\-_A-Za-z0-9]/g, '-').slice(0, 32)}-`,
 };

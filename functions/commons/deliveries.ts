@@ -140,6 +140,7 @@ const NAMES = {
   '#result': 'result',
   '#lastError': 'lastError',
   '#deadAt': 'deadAt',
+  '#deadRpc': 'deadRpc',
   '#eventName': 'eventName',
   '#corr': 'correlationId',
   '#cause': 'causationId',
@@ -301,7 +302,7 @@ function claimShape(kind: Exclude<ClaimKind, 'new'>, request: EventFields): Clai
     ...(kind === 'rerun' ? ['#rerun = :rerun'] : []),
     ...eventFieldSets(request),
   ];
-  const remove = ['#completedAt', '#result', '#deadAt', '#retryAt', ...(fresh ? ['#dl'] : [])];
+  const remove = ['#completedAt', '#result', '#deadAt', '#deadRpc', '#retryAt', ...(fresh ? ['#dl'] : [])];
   const liveClaim = '(#status = :inProgress AND #lock >= :now)';
   const budgetLeft = '(attribute_not_exists(#runs) OR #runs < :maxRuns)';
   const samePayload = '(attribute_not_exists(#hash) OR #hash = :hash)';
@@ -528,8 +529,17 @@ export class DeliveryStore {
       ':now': request.now,
       ':error': request.error,
       ':dl': request.deadLetterId,
+      ':rpc': key.rpc,
     };
-    const set = ['#status = :dead', '#deadAt = :now', '#updated = :now', '#lastError = :error', '#dl = :dl'];
+    // `deadRpc` puts the record in the sparse index of dead deliveries (DEAD_INDEX) until its next claim.
+    const set = [
+      '#status = :dead',
+      '#deadAt = :now',
+      '#deadRpc = :rpc',
+      '#updated = :now',
+      '#lastError = :error',
+      '#dl = :dl',
+    ];
     const { fence } = request;
     if (fence.kind === 'claim') {
       const owned = await this.ownedWrite(

@@ -4,7 +4,10 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ENV } from '../../common/contracts.ts';
+import { ENV, type ErrorSummary } from '../../common/contracts.ts';
+
+export type { ErrorSummary };
+
 import { type TrimOptions, trimStack } from '../../common/stack.ts';
 
 const NON_RETRYABLE = Symbol.for('event-router.non-retryable');
@@ -46,18 +49,6 @@ export class PoisonMessageError extends NonRetryableError {
 /** True when `error` says retrying cannot help (a {@link NonRetryableError}, also across bundles). */
 export function isNonRetryable(error: unknown): boolean {
   return typeof error === 'object' && error !== null && NON_RETRYABLE in error;
-}
-
-/** What the delivery record and the DLQ attributes keep of an error. */
-export interface ErrorSummary {
-  readonly name: string;
-  readonly message: string;
-  readonly retryable: boolean;
-  /**
-   * The bounded stack of an error the RPC threw (see stack.ts): frames only, paths relative to the
-   * project, source-mapped to its TypeScript. Absent for reasons the worker itself gives.
-   */
-  readonly stack?: string;
 }
 
 /** Longest error message kept in a record or a DLQ attribute. */

@@ -21,6 +21,8 @@ export interface Delivery {
   readonly payload: unknown;
   /** True when the body was a bare EventBridge event (no `rpc` wrapper). */
   readonly bare: boolean;
+  /** The envelope's `replay-name`: EventBridge replayed this event from an archive (replays.ts). */
+  readonly replayName?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -94,6 +96,7 @@ export function parseMessage(body: string, ownRpc: string): Delivery {
     publisher: nonEmptyString(metadata.publisher) ? metadata.publisher : undefined,
     payload: (event as unknown as BusEvent).detail.payload,
     bare: !wrapped,
+    ...(nonEmptyString(event['replay-name']) ? { replayName: event['replay-name'] } : {}),
   };
 }
 

@@ -16,11 +16,13 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { mapWithConcurrency } from '../../common/concurrency.ts';
 import { DLQ_ATTRIBUTES, RERUN_ATTRIBUTES } from '../../common/contracts.ts';
 import { returnsToQueue } from '../../common/outcome.ts';
+import { replayCounter } from '../../common/replays.ts';
 import { loadWorkerConfig } from './config.ts';
 import { DeliveryStore } from './deliveries.ts';
 import { type DeliveryLogKeys, deliveryLogger } from './logger.ts';
 import { peekEventId } from './message.ts';
 import { resolveWorkerOptions, type WorkerOptions } from './options.ts';
+import { ReplayLedger } from './replays.ts';
 import { PayloadValidator } from './schema.ts';
 import {
   type Received,
@@ -62,18 +64,26 @@ export function receive(record: SQSRecord): Received {
 
 /**
  * Runs one record through the steps; never throws. `invocationLog` is the logger of the invocation
- * (see {@link invocationLogger}); the environment's logger when not given.
+ * (see {@link invocationLogger}); the environment's logger when not given. A replayed event
+ * (`replayName`) is an operator re-run only when `replays` finds the tool's ops record asking for it
+ * (replays.ts).
  */
 export async function processRecord(
   scope: WorkerScope,
   sqsRecord: SQSRecord,
   context: Context,
   invocationLog: Logger = scope.deps.logger,
-): Promise<{ settled: Settled; log: Logger }> {
+  replays?: ReplayLedger,
+): Promise<{ settled: Settled; log: Logger; replayName?: string }> {
   const { config } = scope;
-  const received = receive(sqsRecord);
+  let received = receive(sqsRecord);
   const screened = screen(scope, sqsRecord.body);
   const delivery = screened.kind === 'delivery' ? screened.delivery : screened.delivery;
+  const replayName = delivery?.replayName;
+  if (replayName && replays && !received.rerunId) {
+    const rerunId = await replays.rerunIdFor(replayName, config.rpc).catch(() => undefined);
+    if (rerunId) received = { ...received, rerunId };
+  }
   const keys: DeliveryLogKeys = {
     rpc: config.rpc,
     eventId: delivery?.eventId ?? peekEventId(sqsRecord.body) ?? 'unknown',
@@ -106,10 +116,14 @@ export async function processRecord(
         }),
       };
     const claimed = await claim(scope, received, screened.delivery, context);
-    if (!('kind' in claimed)) return { log, settled: claimed };
+    if (!('kind' in claimed)) return { log, settled: claimed, ...(replayName ? { replayName } : {}) };
     log = deliveryLogger(invocationLog, { ...keys, attempt: claimed.attempt });
     const ran = await run(scope, screened.delivery, claimed.attempt, context, log);
-    return { log, settled: await record(scope, received, screened.delivery, claimed, ran) };
+    return {
+      log,
+      settled: await record(scope, received, screened.delivery, claimed, ran),
+      ...(replayName ? { replayName } : {}),
+    };
   } catch (error) {
     return {
       log,
@@ -149,6 +163,7 @@ export function createBatchHandler(
 ): BatchHandler {
   const resolved = resolveWorkerOptions(options);
   let scope: WorkerScope | undefined;
+  let replays: ReplayLedger | undefined;
   const init = (): WorkerScope => {
     if (scope) return scope;
     const config = loadWorkerConfig(deps.config);
@@ -160,6 +175,7 @@ export function createBatchHandler(
       validator: new PayloadValidator(config.eventSchemas),
       deps,
     };
+    replays = new ReplayLedger(deps.dynamo, config.deliveriesTable);
     return scope;
   };
 
@@ -168,8 +184,21 @@ export function createBatchHandler(
     const ready = init();
     const invocationLog = invocationLogger(deps.logger);
     const settled = await mapWithConcurrency(event.Records, resolved.concurrency, async (sqsRecord) => {
-      const { settled, log } = await processRecord(ready, sqsRecord, context, invocationLog);
+      const { settled, log, replayName } = await processRecord(
+        ready,
+        sqsRecord,
+        context,
+        invocationLog,
+        replays,
+      );
       logOutcome(log, settled);
+      const counter = replayName ? replayCounter(settled.report) : undefined;
+      if (replayName && counter)
+        await replays
+          ?.count(replayName, ready.config.rpc, counter)
+          .catch((error: unknown) =>
+            log.warn('The replay outcome could not be counted', { replayName, error: String(error) }),
+          );
       return settled;
     });
     return {

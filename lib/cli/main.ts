@@ -23,6 +23,7 @@ const COMMANDS = [
   'status',
   'dlq',
   'failures',
+  'replay',
   'audit',
   'codegen',
   'cost',

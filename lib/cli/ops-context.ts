@@ -1,10 +1,11 @@
 /**
- * What the ops commands (`dlq`, `failures`, `audit`) share: the Operations of the router file against
+ * What the ops commands (`dlq`, `failures`, `replay`, `audit`) share: the Operations of the router file against
  * the chosen endpoint, the operator's confirmation, the progress line of a bulk redrive and the
  * explanation of an error.
  */
 import { createInterface } from 'node:readline/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Operations, OpsError, type RedriveProgress } from '../ops/operations.ts';
 import { loadRouterSpecOrReport } from './args.ts';
@@ -23,10 +24,12 @@ export function openOps(file: string | undefined, endpoint: string | undefined):
   const settings = clientSettings(endpoint);
   const sqs = new SQSClient(settings);
   const dynamodb = new DynamoDBClient(settings);
+  const events = new EventBridgeClient(settings);
   const ops = new Operations({
     spec,
     sqs,
     dynamodb,
+    events,
     ...((endpoint ?? process.env.AWS_ENDPOINT_URL)
       ? { endpoint: endpoint ?? process.env.AWS_ENDPOINT_URL }
       : {}),
@@ -37,6 +40,7 @@ export function openOps(file: string | undefined, endpoint: string | undefined):
     close() {
       sqs.destroy();
       dynamodb.destroy();
+      events.destroy();
     },
   };
 }

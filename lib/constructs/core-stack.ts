@@ -30,6 +30,8 @@ export class CoreStack extends Stack {
     new OpsRecordsPolicy(this, 'OpsRecords', {
       managedPolicyName: props.plan.opsRecordsPolicyName,
       tableArn: this.core.table.tableArn,
+      archiveArn: this.core.archive.archiveArn,
+      replayNamePrefix: props.plan.replayNamePrefix,
     });
 
     // ---- publish API -------------------------------------------------------------------------------

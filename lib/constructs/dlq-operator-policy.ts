@@ -11,6 +11,8 @@
 import { Arn, ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { DEAD_INDEX } from '../../common/contracts.ts';
+import { REPLAY_PARTITION } from '../../common/replays.ts';
 import { AUDIT_PARTITION, EDIT_NOTE_ATTRIBUTES } from '../ops/audit.ts';
 import { MANAGED_POLICY_MAX_CHARS, MAX_RPCS_PER_SERVICE_STACK } from '../plan/estimate.ts';
 import { acknowledge } from './nag.ts';
@@ -93,6 +95,8 @@ export function operatorStatements(arns: OperatorArns): iam.PolicyStatement[] {
     new iam.PolicyStatement({
       sid: 'LookUpDeliveries',
       actions: ['dynamodb:Query'],
+      // The index of dead deliveries (failure groups) is granted by the ops records policy, which every
+      // operator attaches beside this one: its ARN would not fit this policy's size budget.
       resources: [arns.table],
     }),
     // ListQueues has no resource to scope it to: it acts on the account's queues in the region, so IAM
@@ -133,7 +137,8 @@ export function viewerStatements(arns: OperatorArns): iam.PolicyStatement[] {
     new iam.PolicyStatement({
       sid: 'LookUpDeliveries',
       actions: ['dynamodb:Query'],
-      resources: [arns.table],
+      // The table (a delivery's records, the audit) and its sparse index of dead deliveries (failure groups)
+      resources: [arns.table, `${arns.table}/index/${DEAD_INDEX.name}`],
     }),
     new iam.PolicyStatement({ sid: 'ListQueues', actions: ['sqs:ListQueues'], resources: ['*'] }),
   ];
@@ -159,25 +164,88 @@ export function opsRecordsStatements(tableArn: string): iam.PolicyStatement[] {
       resources: [tableArn],
       conditions: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...EDIT_NOTE_ATTRIBUTES] } },
     }),
-    new iam.PolicyStatement({ sid: 'ReadAuditTrail', actions: ['dynamodb:Query'], resources: [tableArn] }),
+    new iam.PolicyStatement({
+      sid: 'ReadAuditTrailAndDeadDeliveries',
+      actions: ['dynamodb:Query'],
+      resources: [tableArn, `${tableArn}/index/${DEAD_INDEX.name}`],
+    }),
   ];
 }
 
-/** The router's ops records policy (core stack), named `<prefix>-ops-records`. */
+/** What a replay acts on (`event-router replay`). */
+export interface ReplayArns {
+  /** The bus archive. */
+  readonly archive: string;
+  /** The router's replays: `arn:...:replay/<app>-<stage>-*` (replay names start with that prefix). */
+  readonly replays: string;
+  readonly table: string;
+}
+
+/**
+ * The statements of a replay: DescribeArchive (the archive's ARN and bus) and StartReplay on the archive
+ * (StartReplay takes no role, so no iam:PassRole; the rules named in FilterArns deliver with their own
+ * targets' permissions, so they need no grant); DescribeReplay and CancelReplay on the router's replays;
+ * the replay's ops record (PutItem and GetItem only under its partition key). Waiting for the workers
+ * reads queue depths, which the service's operator policy grants.
+ */
+export function replayStatements(arns: ReplayArns): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'ReplayFromArchive',
+      actions: ['events:DescribeArchive', 'events:StartReplay'],
+      resources: [arns.archive],
+    }),
+    new iam.PolicyStatement({
+      sid: 'FollowReplays',
+      actions: ['events:DescribeReplay', 'events:CancelReplay'],
+      resources: [arns.replays],
+    }),
+    new iam.PolicyStatement({
+      sid: 'RecordReplays',
+      actions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+      resources: [arns.table],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [REPLAY_PARTITION] } },
+    }),
+  ];
+}
+
+/** The router's ops records policy (core stack), named `<prefix>-ops-records`: audit, edit notes and replays. */
 export class OpsRecordsPolicy extends Construct {
   readonly policy: iam.ManagedPolicy;
   constructor(
     scope: Construct,
     id: string,
-    props: { readonly managedPolicyName: string; readonly tableArn: string },
+    props: {
+      readonly managedPolicyName: string;
+      readonly tableArn: string;
+      /** The bus archive's ARN. */
+      readonly archiveArn: string;
+      /** What every replay name of the router starts with (`replayNamePrefix`). */
+      readonly replayNamePrefix: string;
+    },
   ) {
     super(scope, id);
+    const stack = Stack.of(this);
+    const replays = Arn.format(
+      { service: 'events', resource: 'replay', resourceName: `${props.replayNamePrefix}*` },
+      stack,
+    );
+    // The ARN as cdk-nag prints it (tokens as <AWS::...>).
+    const shown = (value: string, token: string) => (Token.isUnresolved(value) ? `<AWS::${token}>` : value);
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       managedPolicyName: props.managedPolicyName,
       description:
-        'Lets ops record what they do (event-router audit trail) and note edits on delivery records; attach it beside a service dlq-operator policy.',
-      statements: opsRecordsStatements(props.tableArn),
+        'Lets ops record what they do (event-router audit trail), note edits on delivery records and replay the bus archive; attach it beside a service dlq-operator policy.',
+      statements: [
+        ...opsRecordsStatements(props.tableArn),
+        ...replayStatements({ archive: props.archiveArn, replays, table: props.tableArn }),
+      ],
     });
+    acknowledge(
+      this.policy,
+      `AwsSolutions-IAM5[Resource::arn:${shown(stack.partition, 'Partition')}:events:${shown(stack.region, 'Region')}:${shown(stack.account, 'AccountId')}:replay/${props.replayNamePrefix}*]`,
+      "Replays are created at run time under names the tool chooses: the policy names the router's replays by their name prefix (<app>-<stage>-), which every replay name of `event-router replay` starts with.",
+    );
   }
 }
 

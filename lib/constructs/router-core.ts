@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { DELIVERIES_TABLE } from '../../common/contracts.ts';
+import { DEAD_INDEX, DELIVERIES_TABLE } from '../../common/contracts.ts';
 import type { CorePlan } from '../plan/types.ts';
 import { checkRange, failOnProblems } from './validation.ts';
 
@@ -66,6 +66,14 @@ export class RouterCore extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
       removalPolicy,
+    });
+    // Sparse: only DEAD records carry its key, so it holds exactly the dead deliveries (failure groups).
+    this.table.addGlobalSecondaryIndex({
+      indexName: core.deadIndexName,
+      partitionKey: { name: DEAD_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: DEAD_INDEX.sortKey, type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...DEAD_INDEX.projected],
     });
 
     // Only this account's alarms of this router may publish (no confused deputy through CloudWatch).

@@ -30,6 +30,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   CancelMessageMoveTaskCommand,
   ChangeMessageVisibilityBatchCommand,
@@ -47,8 +48,9 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mapWithConcurrency } from '../../common/concurrency.ts';
+import { DEAD_INDEX, type ErrorSummary } from '../../common/contracts.ts';
 import { PayloadValidator, type Violation } from '../../common/payload-schema.ts';
 import type { RouterSpec } from '../config/types.ts';
 import { names } from '../naming.ts';
@@ -64,6 +66,7 @@ import {
 import { fingerprint, normaliseMessage } from './fingerprint.ts';
 import { isLocalEndpoint, operatorIdentity } from './identity.ts';
 import type { RedriveJournal } from './journal.ts';
+import { Replays } from './replay.ts';
 
 /** A request that cannot be served as asked (unknown RPC, message not found, ...). `status` is its HTTP status. */
 export class OpsError extends Error {
@@ -143,8 +146,15 @@ export interface FailureGroup {
   /** Up to five eventIds of the group. */
   readonly eventIds: readonly string[];
   readonly eventNames: readonly string[];
-  /** Every message id of the group when it was read: the set a group redrive moves. */
+  /** Message ids of the group's dead letters read from the DLQ (those no DEAD record names). */
   readonly messageIds: readonly string[];
+  /**
+   * DeadLetterIds of the group's DEAD records (from the index). With `messageIds`, the frozen set a
+   * group redrive moves: {@link groupMessageIds} finds their messages in the DLQ by this id.
+   */
+  readonly deadLetterIds: readonly string[];
+  /** Where the group was read from: the index of DEAD records, a DLQ pass, or both. */
+  readonly source: 'index' | 'dlq' | 'index+dlq';
 }
 
 export interface FailureReport {
@@ -155,11 +165,25 @@ export interface FailureReport {
   /** Per RPC: messages read, the DLQ's approximate depth, and whether the pass read it all. */
   readonly rpcs: ReadonlyArray<{
     readonly rpc: string;
+    /** Dead letters read: DEAD records from the index plus messages read from the DLQ. */
     readonly read: number;
     readonly approximate: number;
     readonly complete: boolean;
+    /** `index`: the DEAD records answered it all; `index+dlq`: the DLQ held more (read in a pass); `dlq`: no index. */
+    readonly source: 'index' | 'index+dlq' | 'dlq';
     readonly error?: string;
   }>;
+}
+
+/** A DEAD delivery record as the sparse index returns it (keys and the projected attributes). */
+export interface DeadRecord {
+  readonly eventId: string;
+  readonly rpc: string;
+  readonly deadAt?: number;
+  readonly lastError?: ErrorSummary;
+  readonly eventName?: string;
+  readonly attempts?: number;
+  readonly deadLetterId?: string;
 }
 
 /** A message move task as the operator who started it follows it. */
@@ -221,6 +245,8 @@ export interface OperationsOptions {
   readonly spec: RouterSpec;
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
+  /** For replays (StartReplay, DescribeReplay, CancelReplay); the other operations do without. */
+  readonly events?: EventBridgeClient;
   /** The endpoint the clients use (undefined: AWS); decides how the operator is identified. */
   readonly endpoint?: string;
   /** Who acts, when the caller knows (tests); else from STS on AWS, the OS user locally. */
@@ -454,22 +480,88 @@ export class Operations {
     return [...(await this.readPass(rpcId, { max: limit, hideSeconds: 5 })).letters];
   }
 
-  /** Groups every dead letter of the given RPCs (default: all) by RPC + error type + fingerprint. */
+  /**
+   * The DEAD records of the RPC from the sparse index (DEAD_INDEX), oldest death first; undefined when
+   * the table has no such index (a table created before it, or a hand-written template).
+   */
+  async deadRecords(rpcId: string): Promise<DeadRecord[] | undefined> {
+    const out: DeadRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.doc.send(
+          new QueryCommand({
+            TableName: this.deliveriesTable,
+            IndexName: DEAD_INDEX.name,
+            KeyConditionExpression: '#rpc = :rpc',
+            ExpressionAttributeNames: { '#rpc': DEAD_INDEX.partitionKey },
+            ExpressionAttributeValues: { ':rpc': rpcId },
+            ExclusiveStartKey: start,
+          }),
+        );
+        out.push(...((page.Items ?? []) as DeadRecord[]));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return out;
+    } catch (error) {
+      const e = error as Error;
+      if (e.name === 'ValidationException' && /index/i.test(e.message)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Groups every dead letter of the given RPCs (default: all) by RPC + error type + fingerprint.
+   * Dead deliveries a worker recorded come from the sparse index of DEAD records (one Query per RPC,
+   * nothing hidden); the DLQ is read in a pass only when it holds more messages than the index has
+   * records (dead letters no worker saw, such as EventBridge delivery failures), and from that pass only
+   * the messages no DEAD record names are taken. Without the index, every DLQ is read in a pass.
+   */
   async failureGroups(
     options: { rpcs?: readonly string[]; hideSeconds?: number } = {},
   ): Promise<FailureReport> {
     const takenAt = new Date().toISOString();
     const which = options.rpcs?.length ? options.rpcs.map((r) => this.rpc(r)) : this.rpcs;
-    const passes = await mapWithConcurrency(which, 4, async (target) => {
+    const readings = await mapWithConcurrency(which, 4, async (target) => {
       try {
-        return await this.readPass(target.rpc, { hideSeconds: options.hideSeconds ?? DEFAULT_HIDE_SECONDS });
+        const dead = await this.deadRecords(target.rpc);
+        if (dead) {
+          const depth = await this.depth(target.dlqName);
+          const approximate = 'error' in depth ? 0 : depth.visible + depth.inFlight;
+          if (approximate <= dead.length)
+            return {
+              rpc: target.rpc,
+              dead,
+              letters: [] as DeadLetter[],
+              complete: true,
+              approximate,
+              source: 'index' as const,
+            };
+          const pass = await this.readPass(target.rpc, {
+            hideSeconds: options.hideSeconds ?? DEFAULT_HIDE_SECONDS,
+          });
+          const known = new Set(dead.map((d) => d.deadLetterId).filter(Boolean));
+          return {
+            rpc: target.rpc,
+            dead,
+            letters: pass.letters.filter((d) => !d.deadLetterId || !known.has(d.deadLetterId)),
+            complete: pass.complete,
+            approximate: pass.approximate,
+            source: 'index+dlq' as const,
+          };
+        }
+        const pass = await this.readPass(target.rpc, {
+          hideSeconds: options.hideSeconds ?? DEFAULT_HIDE_SECONDS,
+        });
+        return { ...pass, dead: [] as DeadRecord[], source: 'dlq' as const };
       } catch (error) {
         return {
           rpc: target.rpc,
-          letters: [],
+          dead: [] as DeadRecord[],
+          letters: [] as DeadLetter[],
           complete: false,
           approximate: 0,
-          kept: [],
+          source: 'dlq' as const,
           error: errorText(error),
         };
       }
@@ -477,72 +569,126 @@ export class Operations {
     const groups = new Map<
       string,
       {
-        group: Omit<FailureGroup, 'count'>;
+        group: Omit<FailureGroup, 'count' | 'source'>;
         ids: string[];
+        deadLetterIds: string[];
         names: Set<string>;
         events: string[];
         first?: string;
         last?: string;
       }
     >();
-    for (const pass of passes) {
-      for (const d of pass.letters) {
-        const errorType = d.errorType ?? 'Unknown';
-        const message =
-          d.errorMessage ?? '(no reason recorded: the message reached the DLQ without a worker)';
-        const id = fingerprint(d.rpc, errorType, message);
-        let entry = groups.get(id);
-        if (!entry) {
-          entry = {
-            group: {
-              id,
-              rpc: d.rpc,
-              errorType,
-              signature: normaliseMessage(message),
-              sampleError: d.errorStack ? `${message}\n${d.errorStack}` : message,
-              sampleMessageId: d.messageId,
-              eventIds: [],
-              eventNames: [],
-              messageIds: [],
-            },
-            ids: [],
-            names: new Set(),
-            events: [],
-          };
-          groups.set(id, entry);
-        }
-        entry.ids.push(d.messageId);
-        if (d.eventName) entry.names.add(d.eventName);
-        if (d.eventId && entry.events.length < 5 && !entry.events.includes(d.eventId))
-          entry.events.push(d.eventId);
-        const when = d.failedAt ?? (d.sentAt ? new Date(d.sentAt).toISOString() : undefined);
-        if (when) {
-          if (!entry.first || when < entry.first) entry.first = when;
-          if (!entry.last || when > entry.last) entry.last = when;
-        }
+    const add = (
+      rpc: string,
+      errorType: string,
+      message: string,
+      stack: string | undefined,
+      sample: string,
+      member: { messageId?: string; deadLetterId?: string },
+      eventName: string | undefined,
+      eventId: string | undefined,
+      when: string | undefined,
+    ) => {
+      const id = fingerprint(rpc, errorType, message);
+      let entry = groups.get(id);
+      if (!entry) {
+        entry = {
+          group: {
+            id,
+            rpc,
+            errorType,
+            signature: normaliseMessage(message),
+            sampleError: stack ? `${message}\n${stack}` : message,
+            sampleMessageId: sample,
+            eventIds: [],
+            eventNames: [],
+            messageIds: [],
+            deadLetterIds: [],
+          },
+          ids: [],
+          deadLetterIds: [],
+          names: new Set(),
+          events: [],
+        };
+        groups.set(id, entry);
+      }
+      if (member.messageId) entry.ids.push(member.messageId);
+      if (member.deadLetterId) entry.deadLetterIds.push(member.deadLetterId);
+      if (eventName) entry.names.add(eventName);
+      if (eventId && entry.events.length < 5 && !entry.events.includes(eventId)) entry.events.push(eventId);
+      if (when) {
+        if (!entry.first || when < entry.first) entry.first = when;
+        if (!entry.last || when > entry.last) entry.last = when;
+      }
+    };
+    for (const reading of readings) {
+      for (const r of reading.dead) {
+        const error = r.lastError;
+        add(
+          r.rpc,
+          error?.name ?? 'Unknown',
+          error?.message ?? '(no reason recorded)',
+          error?.stack,
+          `event ${r.eventId}`,
+          { ...(r.deadLetterId ? { deadLetterId: r.deadLetterId } : {}) },
+          r.eventName,
+          r.eventId,
+          typeof r.deadAt === 'number' ? new Date(r.deadAt).toISOString() : undefined,
+        );
+      }
+      for (const d of reading.letters) {
+        add(
+          d.rpc,
+          d.errorType ?? 'Unknown',
+          d.errorMessage ?? '(no reason recorded: the message reached the DLQ without a worker)',
+          d.errorStack,
+          d.messageId,
+          { messageId: d.messageId },
+          d.eventName,
+          d.eventId,
+          d.failedAt ?? (d.sentAt ? new Date(d.sentAt).toISOString() : undefined),
+        );
       }
     }
     const out: FailureGroup[] = [...groups.values()].map((e) => ({
       ...e.group,
-      count: e.ids.length,
+      count: e.ids.length + e.deadLetterIds.length,
       ...(e.first ? { firstFailedAt: e.first } : {}),
       ...(e.last ? { lastFailedAt: e.last } : {}),
       eventIds: e.events,
       eventNames: [...e.names],
       messageIds: e.ids,
+      deadLetterIds: e.deadLetterIds,
+      source: e.deadLetterIds.length === 0 ? 'dlq' : e.ids.length === 0 ? 'index' : 'index+dlq',
     }));
     out.sort((a, b) => b.count - a.count || a.rpc.localeCompare(b.rpc) || a.id.localeCompare(b.id));
     return {
       takenAt,
       groups: out,
-      rpcs: passes.map((p) => ({
+      rpcs: readings.map((p) => ({
         rpc: p.rpc,
-        read: p.letters.length,
+        read: p.letters.length + p.dead.length,
         approximate: p.approximate,
         complete: p.complete,
+        source: p.source,
         ...('error' in p && p.error ? { error: p.error } : {}),
       })),
     };
+  }
+
+  /**
+   * The message ids a redrive of `group` moves: its DLQ messages, and the messages of its DEAD records
+   * (found in one reading pass by their DeadLetterId). Records whose message is no longer in the DLQ are
+   * left out (the redrive reports them as not found).
+   */
+  async groupMessageIds(group: FailureGroup, hideSeconds = 5): Promise<string[]> {
+    if (group.deadLetterIds.length === 0) return [...group.messageIds];
+    const wanted = new Set(group.deadLetterIds);
+    const pass = await this.readPass(group.rpc, { hideSeconds });
+    const found = pass.letters
+      .filter((d) => d.deadLetterId && wanted.has(d.deadLetterId))
+      .map((d) => d.messageId);
+    return [...new Set([...group.messageIds, ...found])];
   }
 
   /** The ids of the RPC's dead letters whose body or attributes contain `text` (one reading pass). */
@@ -1012,6 +1158,29 @@ export class Operations {
       outcome: 'ok',
     });
     return { rpc: target.rpc, queueName: target.dlqName, count };
+  }
+
+  private replaysOf: Replays | undefined;
+
+  /** Replays from the bus archive (replay.ts); needs the `events` client. */
+  get replays(): Replays {
+    const events = this.options.events;
+    if (!events) throw new OpsError('Replays need an EventBridge client; none was given to Operations.', 500);
+    this.replaysOf ??= new Replays(
+      this.options.spec,
+      events,
+      this.doc,
+      this.deliveriesTable,
+      this.audit,
+      () => this.whoami(),
+    );
+    return this.replaysOf;
+  }
+
+  /** Messages waiting or in flight in the queues of `rpcIds` (a replay's workers are done at 0). */
+  async pendingIn(rpcIds: readonly string[]): Promise<number> {
+    const depths = await Promise.all(rpcIds.map((id) => this.depth(this.rpc(id).queueName)));
+    return depths.reduce((n, d) => n + ('error' in d ? 0 : d.visible + d.inFlight + d.delayed), 0);
   }
 
   /** The newest audit entries. */

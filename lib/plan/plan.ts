@@ -2,6 +2,7 @@
  * The planner: RouterSpec -> Plan. Pure: same spec, same plan; no CDK, no I/O.
  */
 import { EVENTBRIDGE } from '../../common/aws-limits.ts';
+import { DEAD_INDEX } from '../../common/contracts.ts';
 import { publisherSource, splitRpcId } from '../../common/naming.ts';
 import { groupRules } from '../config/rule-groups.ts';
 import type { RouterSpec } from '../config/types.ts';
@@ -113,6 +114,7 @@ export function planRouter(spec: RouterSpec, options: PlanOptions = {}): Plan {
       archiveName: names.archiveName(ctx),
       archiveRetentionDays: spec.app.archiveRetentionDays,
       deliveriesTableName: names.deliveriesTableName(ctx),
+      deadIndexName: DEAD_INDEX.name,
       alarmTopicName: names.alarmTopicName(ctx),
       alarmNamePrefix: `${prefix(ctx)}-`,
     },
@@ -124,6 +126,7 @@ export function planRouter(spec: RouterSpec, options: PlanOptions = {}): Plan {
     publishers,
     publishApi: planPublishApi(spec, publishers),
     opsRecordsPolicyName: names.opsRecordsPolicyName(ctx),
+    replayNamePrefix: names.replayNamePrefix(ctx),
     warnings,
   };
 }

@@ -16,6 +16,8 @@ export interface CorePlan {
   /** Days the archive keeps events; 0 = forever. */
   readonly archiveRetentionDays: number;
   readonly deliveriesTableName: string;
+  /** The deliveries table's sparse index of dead deliveries (DEAD_INDEX), which `failures` queries. */
+  readonly deadIndexName: string;
   readonly alarmTopicName: string;
   /**
    * What the name of every alarm of the router starts with (`<app>-<stage>-`): only alarms so named may
@@ -209,6 +211,8 @@ export interface Plan {
   readonly publishApi: PublishApiPlan;
   /** The managed policy of the router's ops records (audit trail, edit notes), in the core stack. */
   readonly opsRecordsPolicyName: string;
+  /** What every replay name of the router starts with (the ops records policy grants replays so named). */
+  readonly replayNamePrefix: string;
   readonly warnings: readonly PlanWarning[];
 }
 

@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RouterCore } from '../../lib/constructs/router-core.ts';
 import { names } from '../../lib/naming.ts';
 import { buildForTest } from '../support/cdk.ts';
-import { deliveriesTableKey } from '../support/deliveries-table.ts';
+import { deliveriesTableKey, deliveriesTableResource } from '../support/deliveries-table.ts';
 import { makeSpec } from '../support/specs.ts';
 
 const spec = makeSpec({
@@ -32,10 +32,45 @@ describe('core stack', () => {
     });
   });
 
-  it('keys deliveries by eventId + rpc, on demand, with TTL, point-in-time recovery and encryption', () => {
+  it("grants replays in the ops records policy: the archive, the router's replays, the replay records", () => {
+    core.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      ManagedPolicyName: 'cardflow-prod-ops-records',
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'ReplayFromArchive',
+            Action: ['events:DescribeArchive', 'events:StartReplay'],
+            Resource: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+          }),
+          Match.objectLike({
+            Sid: 'FollowReplays',
+            Action: ['events:DescribeReplay', 'events:CancelReplay'],
+            Resource: {
+              'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':replay/cardflow-prod-\\*$')])],
+            },
+          }),
+          Match.objectLike({
+            Sid: 'RecordReplays',
+            Action: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+            Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['ops#replays'] } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('keys deliveries by eventId + rpc, indexes the dead ones, on demand, with TTL, point-in-time recovery and encryption', () => {
+    const { KeySchema, AttributeDefinitions, GlobalSecondaryIndexes } = deliveriesTableResource(
+      'cardflow-prod-deliveries',
+      { deadIndex: true },
+    ).Properties as Record<string, unknown>;
+    assert.deepEqual(KeySchema, deliveriesTableKey().KeySchema);
     core.hasResourceProperties('AWS::DynamoDB::Table', {
       TableName: 'cardflow-prod-deliveries',
-      ...deliveriesTableKey(),
+      KeySchema,
+      AttributeDefinitions,
+      // the sparse index of dead deliveries (only DEAD records carry deadRpc)
+      GlobalSecondaryIndexes,
       BillingMode: 'PAY_PER_REQUEST',
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },

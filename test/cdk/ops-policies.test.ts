@@ -6,18 +6,29 @@
  * plus the router's ops records policy for all of them.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import { REPLAY_PARTITION } from '../../common/replays.ts';
 import {
   operatorStatements,
   opsRecordsStatements,
+  replayStatements,
   viewerStatements,
 } from '../../lib/constructs/dlq-operator-policy.ts';
+import { names } from '../../lib/naming.ts';
 import { AUDIT_PARTITION, EDIT_NOTE_ATTRIBUTES } from '../../lib/ops/audit.ts';
 import { Operations } from '../../lib/ops/operations.ts';
+import { planReplay } from '../../lib/ops/replay.ts';
+import { planRouter } from '../../lib/plan/plan.ts';
 import { type DashboardHarness, SPEC, startDashboardHarness } from '../dashboard/harness.ts';
+import { type Harness, startHarness, writeStackAssembly } from '../local/helpers.ts';
+import { deliveriesTableResource } from '../support/deliveries-table.ts';
 
 const RPC = 'BillingService/ChargeCard';
 const TABLE = 'shop-test-deliveries';
@@ -46,6 +57,7 @@ function granted(statements: iam.PolicyStatement[]): Grants {
 }
 
 const ARNS = { deadLetterQueues: ['dlq'], queues: ['queue'], table: 'table' };
+const REPLAY_ARNS = { archive: 'archive', replays: 'replays', table: 'table' };
 
 function union(...all: Grants[]): Grants {
   const out: Grants = new Map();
@@ -67,7 +79,10 @@ describe('ops policies grant exactly what the ops commands call', { timeout: 120
   const writes: Array<{ command: string; input: Record<string, unknown> }> = [];
 
   /** Records each request as an IAM action on the kind of resource it names. */
-  function record(client: SQSClient | DynamoDBClient, service: 'sqs' | 'dynamodb'): void {
+  function record(
+    client: SQSClient | DynamoDBClient | EventBridgeClient,
+    service: 'sqs' | 'dynamodb' | 'events',
+  ): void {
     const stack = client.middlewareStack as unknown as {
       add(
         middleware: (
@@ -82,9 +97,17 @@ describe('ops policies grant exactly what the ops commands call', { timeout: 120
         const command = String(context.commandName).replace(/Command$/, '');
         const input = args.input as Record<string, unknown>;
         const action = `${service}:${IAM_ACTION[command] ?? command}`;
-        if (service === 'dynamodb') {
-          add(calls, 'table', action);
-          if (command === 'PutItem' || command === 'UpdateItem') writes.push({ command, input });
+        if (service === 'events') {
+          // DescribeArchive and StartReplay name the archive; DescribeReplay and CancelReplay a replay.
+          add(
+            calls,
+            command.endsWith('Archive') || command === 'StartReplay' ? 'archive' : 'replays',
+            action,
+          );
+        } else if (service === 'dynamodb') {
+          add(calls, input.IndexName ? `table/index/${String(input.IndexName)}` : 'table', action);
+          if (command === 'PutItem' || command === 'UpdateItem' || command === 'GetItem')
+            writes.push({ command, input });
         } else {
           const name = String(input.QueueUrl ?? input.QueueName ?? input.SourceArn ?? '');
           // A task handle names its source queue (a DLQ): CancelMessageMoveTask is authorized there.
@@ -179,5 +202,111 @@ describe('ops policies grant exactly what the ops commands call', { timeout: 120
       }
     }
     assert.ok(writes.every((w) => (w.input.TableName as string) === TABLE));
+  });
+
+  it('replay: start, follow, cancel (the replay statements, the audit write, RPC queue depths)', async () => {
+    // A runtime with the router's bus, archive, rules and queues (no workers)
+    const dir = mkdtempSync(join(tmpdir(), 'er-policy-replay-'));
+    const plan = planRouter(SPEC);
+    const ctx = { app: SPEC.app.name, stage: SPEC.app.stage };
+    const resources: Record<string, unknown> = {
+      Deliveries: deliveriesTableResource(TABLE),
+      Bus: { Type: 'AWS::Events::EventBus', Properties: { Name: plan.core.busName } },
+      Archive: {
+        Type: 'AWS::Events::Archive',
+        Properties: { ArchiveName: plan.core.archiveName, SourceArn: { 'Fn::GetAtt': ['Bus', 'Arn'] } },
+      },
+    };
+    plan.rpcs.forEach((r, i) => {
+      resources[`Queue${i}`] = {
+        Type: 'AWS::SQS::Queue',
+        Properties: { QueueName: names.queueName(ctx, r.id) },
+      };
+    });
+    plan.rules.forEach((rule, i) => {
+      resources[`Rule${i}`] = {
+        Type: 'AWS::Events::Rule',
+        Properties: {
+          Name: rule.name,
+          EventBusName: { Ref: 'Bus' },
+          EventPattern: rule.pattern,
+          Targets: rule.targets.map((t) => ({
+            Id: t.id,
+            Arn: { 'Fn::GetAtt': [`Queue${plan.rpcs.findIndex((r) => r.id === t.rpc)}`, 'Arn'] },
+          })),
+        },
+      };
+    });
+    writeStackAssembly(dir, 'shop-test', { Resources: resources });
+    let r: Harness | undefined;
+    const config = { region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } };
+    let events: EventBridgeClient | undefined;
+    let rsqs: SQSClient | undefined;
+    let rdb: DynamoDBClient | undefined;
+    try {
+      r = await startHarness({ cdkOut: dir, replayStartingMs: 2000 });
+      events = new EventBridgeClient({ ...config, endpoint: r.runtime.url });
+      rsqs = new SQSClient({ ...config, endpoint: r.runtime.url });
+      rdb = new DynamoDBClient({ ...config, endpoint: r.runtime.url });
+      record(events, 'events');
+      record(rsqs, 'sqs');
+      record(rdb, 'dynamodb');
+      calls = new Map();
+      writes.length = 0;
+      const o = new Operations({
+        spec: SPEC,
+        sqs: rsqs,
+        dynamodb: rdb,
+        events,
+        endpoint: r.runtime.url,
+        operator: 'test:iam',
+      });
+      const window = { from: new Date(Date.now() - 60_000), to: new Date() };
+      const first = planReplay(SPEC, { ...window, events: ['order.placed'], rpcs: [RPC] });
+      await o.replays.start(first);
+      await o.replays.recordEnd(
+        await o.replays.follow(first.name, {
+          pollMs: 50,
+          settleMs: 100,
+          pending: () => o.pendingIn(first.rpcs),
+        }),
+      );
+      const second = planReplay(SPEC, { ...window, name: `${first.name}-b` });
+      await o.replays.start(second);
+      await o.replays.cancel(second.name);
+      // Then: exactly the replay statements, the audit entry's PutItem and the RPC queues' depth reads
+      const expected = union(
+        granted(replayStatements(REPLAY_ARNS)),
+        new Map([
+          ['table', new Set(['dynamodb:PutItem'])],
+          ['queue', new Set(['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'])],
+        ]),
+      );
+      assert.deepEqual(plain(calls), plain(expected));
+      // each of which the operator, ops records and replay statements grant
+      const allowed = union(
+        granted(operatorStatements(ARNS)),
+        granted(opsRecordsStatements('table')),
+        granted(replayStatements(REPLAY_ARNS)),
+      );
+      for (const [resource, actions] of calls)
+        for (const action of actions)
+          assert.ok(allowed.get(resource)?.has(action), `${action} on ${resource}`);
+      // and the table items touched are the audit's and the replay records' partitions only
+      for (const w of writes) {
+        const key = (w.input.Item ?? w.input.Key) as { eventId: string };
+        assert.ok(
+          [AUDIT_PARTITION, REPLAY_PARTITION].includes(key.eventId),
+          `${w.command} on ${key.eventId}`,
+        );
+        if (w.command === 'GetItem') assert.equal(key.eventId, REPLAY_PARTITION);
+      }
+    } finally {
+      events?.destroy();
+      rsqs?.destroy();
+      rdb?.destroy();
+      await r?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

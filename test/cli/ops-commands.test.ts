@@ -161,11 +161,11 @@ describe('ops commands (the CLI against the local runtime)', { timeout: 180_000 
     assert.equal(list.code, 0, list.err);
     assert.match(
       list.out,
-      /^[0-9a-f]{12} {6}12 {2}LedgerService\/RecordTransaction {2}LedgerError: ledger timed out after <n> ms$/m,
+      /^[0-9a-f]{12} {6}12 {2}LedgerService\/RecordTransaction {2}LedgerError: ledger timed out after <n> ms {2}\[from the DLQ\]$/m,
     );
     assert.match(
       list.out,
-      /^[0-9a-f]{12} {7}2 {2}LedgerService\/RecordTransaction {2}LedgerError: account <value> is closed$/m,
+      /^[0-9a-f]{12} {7}2 {2}LedgerService\/RecordTransaction {2}LedgerError: account <value> is closed {2}\[from the DLQ\]$/m,
     );
     assert.match(list.out, /14 dead letter\(s\) in 2 group\(s\)/);
     const json = JSON.parse((await cli('failures', '--json')).out) as {

@@ -103,11 +103,11 @@ export const SPEC: RouterSpec = {
 };
 
 /** Writes a cloud assembly with each RPC's queue + DLQ and the deliveries table; returns its directory. */
-function writeAssembly(spec: RouterSpec): string {
+function writeAssembly(spec: RouterSpec, deadIndex = false): string {
   const ctx = { app: spec.app.name, stage: spec.app.stage };
   const dir = mkdtempSync(join(tmpdir(), 'dashboard-assembly-'));
   const resources: Record<string, unknown> = {
-    Deliveries: deliveriesTableResource(names.deliveriesTableName(ctx)),
+    Deliveries: deliveriesTableResource(names.deliveriesTableName(ctx), { deadIndex }),
   };
   spec.services
     .flatMap((s) => s.rpcs)
@@ -240,14 +240,15 @@ export function queueBody(
 
 /**
  * Starts the runtime, the front server and the dashboard; `options.clock` is the time the runtime's
- * queues run on (a test clock moves only when the test moves it).
+ * queues run on (a test clock moves only when the test moves it); `options.deadIndex`: the deliveries
+ * table has the sparse index of dead deliveries, as the core stack declares it.
  */
 export async function startDashboardHarness(
   spec: RouterSpec = SPEC,
-  options: { readonly clock?: Clock } = {},
+  options: { readonly clock?: Clock; readonly deadIndex?: boolean } = {},
 ): Promise<DashboardHarness> {
   const ctx = { app: spec.app.name, stage: spec.app.stage };
-  const assembly = writeAssembly(spec);
+  const assembly = writeAssembly(spec, options.deadIndex === true);
   const runtime = await LocalRuntime.start({
     cdkOut: assembly,
     port: 0,

@@ -17,6 +17,8 @@ import {
   SendMessageCommand,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { createDashboard } from '../../lib/local/dashboard/index.ts';
+import { makeSpec } from '../support/specs.ts';
 import { eventually, type Harness, publishFixtureEvent, startHarness } from './helpers.ts';
 
 interface ProbeRecord {
@@ -269,14 +271,55 @@ describe('runtime end to end (fixture assembly)', () => {
   });
 
   it('reports the event -> RPC graph, depths and recent deliveries at /_status, and a DLQ redrives', async () => {
-    const status = (await (await fetch(`${h.runtime.url}/_status`)).json()) as {
-      rpcs: Array<{ rpc: string; events: string[]; dlq: { name: string; visible: number } | null }>;
-      recent: Array<{ rpc: string; outcome: string }>;
+    // Alone, the runtime answers only its own facts there
+    const facts = (await (await fetch(`${h.runtime.url}/_status`)).json()) as {
+      endpoint: string;
+      status: string;
     };
+    assert.equal(facts.endpoint, h.runtime.url);
+    assert.match(facts.status, /\/_dashboard\/api\/status/);
+    // With the dashboard mounted (as `event-router dev` mounts it), /_status is the dashboard API's status
+    const dashboard = createDashboard({
+      endpoint: h.runtime.url,
+      region: 'us-east-1',
+      spec: makeSpec({
+        app: 'test',
+        stage: 'dev',
+        rpcs: [{ id: 'Svc/Work' }],
+        subscriptions: [{ event: 'thing.happened', rpc: 'Svc/Work' }],
+      }),
+      facts: () => h.runtime.facts(),
+    });
+    h.runtime.mount(dashboard);
+    // The recent deliveries are the delivery records (the fixture's worker writes none: one is written here)
+    await h.dynamodb.send(
+      new PutItemCommand({
+        TableName: 'test-dev-deliveries',
+        Item: {
+          eventId: { S: 'status-1' },
+          rpc: { S: 'Svc/Work' },
+          status: { S: 'COMPLETED' },
+          attempts: { N: '1' },
+          updatedAt: { N: String(Date.now()) },
+          eventName: { S: 'thing.happened' },
+        },
+      }),
+    );
+    const status = (await (await fetch(`${h.runtime.url}/_status`)).json()) as {
+      endpoint: string;
+      rpcs: Array<{ rpc: string; events: string[]; dlq: { name: string; visible: number } | null }>;
+      recent: { items: Array<{ rpc: string; status: string }> };
+    };
+    assert.deepEqual(
+      status,
+      (await (await fetch(`${h.runtime.url}/_dashboard/api/status`)).json()) as unknown,
+      'one implementation: /_status is the dashboard API',
+    );
+    assert.equal(status.endpoint, h.runtime.url);
     const work = status.rpcs.find((r) => r.rpc === 'Svc/Work');
     assert.deepEqual(work?.events, ['thing.happened']);
     assert.equal(work?.dlq?.name, 'test-dev-svc-work-dlq');
-    assert.ok(status.recent.some((d) => d.rpc === 'Svc/Work' && d.outcome === 'ok'));
+    assert.ok(status.recent.items.some((d) => d.rpc === 'Svc/Work' && d.status === 'COMPLETED'));
     const dlqUrl = `${h.runtime.url}/000000000000/test-dev-svc-work-dlq`;
     await h.sqs.send(
       new SendMessageCommand({

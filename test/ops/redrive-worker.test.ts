@@ -105,7 +105,7 @@ async function writeAssembly(dir: string): Promise<void> {
   });
   writeStackAssembly(dir, 'redrive-dev', {
     Resources: {
-      Deliveries: deliveriesTableResource(TABLE),
+      Deliveries: deliveriesTableResource(TABLE, { deadIndex: true }),
       WorkDlq: { Type: 'AWS::SQS::Queue', Properties: { QueueName: DLQ } },
       Work: {
         Type: 'AWS::SQS::Queue',
@@ -217,14 +217,40 @@ describe('bulk redrive through the real worker', { timeout: 120_000 }, () => {
     await h.dynamodb.send(
       new PutItemCommand({ TableName: TABLE, Item: { eventId: { S: 'switch' }, rpc: { S: 'ledger' } } }),
     );
-    const group = (await ops.failureGroups()).groups;
-    assert.equal(group.length, 1, 'one group: "ledger is down for <id>"');
-    const ids = group[0]?.messageIds ?? [];
+    // An EventBridge delivery failure (no worker saw it) sits in the DLQ too
+    const { QueueUrl: dlqUrl = '' } = await h.sqs.send(new GetQueueUrlCommand({ QueueName: DLQ }));
+    await h.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageBody: JSON.stringify(busEvent(EVENT, authorizedPayload('tx-eb'), { eventId: 'ev-tx-eb' })),
+        MessageAttributes: {
+          ERROR_CODE: { DataType: 'String', StringValue: 'SQS.AccessDenied' },
+          ERROR_MESSAGE: { DataType: 'String', StringValue: 'Access to the queue was denied' },
+        },
+      }),
+    );
+    const reading = await ops.failureGroups();
+    // The worker's dead deliveries come from the index of DEAD records, the other one from a DLQ pass
+    assert.deepEqual(
+      reading.rpcs.map((r) => [r.rpc, r.source, r.read]),
+      [[RPC, 'index+dlq', 5]],
+    );
+    const group = reading.groups;
+    assert.equal(group.length, 2, 'one group: "ledger is down for <id>", one of EventBridge');
+    assert.equal(group[0]?.source, 'index');
+    assert.equal(group[0]?.count, 4);
+    assert.match(group[0]?.signature ?? '', /ledger is down for/);
+    assert.deepEqual(
+      [group[1]?.source, group[1]?.errorType, group[1]?.count],
+      ['dlq', 'SQS.AccessDenied', 1],
+    );
+    // The group's frozen set: the DLQ messages of its DEAD records
+    const ids = await ops.groupMessageIds(group[0] as (typeof group)[number]);
     assert.equal(ids.length, 4);
 
     // When a run was killed after sending the copy of the first message but before its journal line:
     // the copy is in the queue, the original still in the DLQ, the journal knows nothing of it
-    const [first] = await ops.peek(RPC, 10);
+    const first = (await ops.peek(RPC, 10)).find((d) => ids.includes(d.messageId));
     assert.ok(first);
     await h.sqs.send(
       new SendMessageCommand({
@@ -257,13 +283,15 @@ describe('bulk redrive through the real worker', { timeout: 120_000 }, () => {
     await eventually(
       async () => {
         const [q, d] = await Promise.all([ops.depth(QUEUE), ops.depth(DLQ)]);
-        return 'visible' in q && 'visible' in d && q.visible + q.inFlight + d.visible + d.inFlight === 0
+        return 'visible' in q && 'visible' in d && q.visible + q.inFlight + d.visible + d.inFlight === 1
           ? true
           : undefined;
       },
       30_000,
-      'queue and DLQ empty',
+      'queue empty, only the EventBridge dead letter left in the DLQ',
     );
+    // Redriven and completed: no longer in the index of DEAD records
+    assert.deepEqual(await ops.deadRecords(RPC), []);
     for (const tx of txs) assert.equal(await runs(tx), 2, `${tx} ran once after the redrive`);
     assert.equal(RedriveJournal.open(journal.path).deleted.size, 4);
   });

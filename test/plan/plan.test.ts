@@ -128,6 +128,7 @@ describe('planner: RPCs', () => {
       archiveName: 'cardflow-prod-archive',
       archiveRetentionDays: 30,
       deliveriesTableName: 'cardflow-prod-deliveries',
+      deadIndexName: 'dead',
       alarmTopicName: 'cardflow-prod-alarms',
       alarmNamePrefix: 'cardflow-prod-',
     });

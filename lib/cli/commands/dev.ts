@@ -50,7 +50,7 @@ export const usage = `event-router dev [path] [options]
                     per-record outcome lines the delivery lines already tell)
 
 Environment: ER_FUNCTION_PROCESSES=<n> lets a busy function run in up to n processes (default 1).
-A browser at http://127.0.0.1:<port>/ shows the dashboard; GET /_status answers the runtime's state as JSON.`;
+A browser at http://127.0.0.1:<port>/ shows the dashboard; GET /_status (the dashboard API's /_dashboard/api/status) answers the router's graph, queue depths and recent deliveries as JSON.`;
 
 interface Options {
   readonly file: string;
@@ -379,6 +379,7 @@ export async function run(args: string[]): Promise<number> {
         spec: () => running,
         graph: () => runtime.graph,
         eventLog: runtime.eventLog,
+        facts: () => runtime.facts(),
       })
     : undefined;
   if (dashboard) runtime.mount(dashboard);

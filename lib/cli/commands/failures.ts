@@ -32,6 +32,13 @@ event-router failures redrive <group> [--rate <n>] [--dry-run] [--yes]
   --file <path>        the router file (default: event-router.yaml)
   --journal-dir <dir>  where redrive journals go (default: .event-router/ops)`;
 
+/** Where a group was read from, as the report names it. */
+const SOURCE_LABEL: Record<FailureGroup['source'], string> = {
+  index: 'from DEAD records',
+  dlq: 'from the DLQ',
+  'index+dlq': 'from DEAD records and the DLQ',
+};
+
 function printReport(report: FailureReport): void {
   for (const r of report.rpcs) {
     if (r.error) console.log(`! ${r.rpc}: ${r.error}`);
@@ -51,7 +58,9 @@ function printReport(report: FailureReport): void {
 
 function printGroup(g: FailureGroup): void {
   const e = escapeTerminal;
-  console.log(`${g.id}  ${String(g.count).padStart(6)}  ${g.rpc}  ${e(g.errorType)}: ${e(g.signature)}`);
+  console.log(
+    `${g.id}  ${String(g.count).padStart(6)}  ${g.rpc}  ${e(g.errorType)}: ${e(g.signature)}  [${SOURCE_LABEL[g.source]}]`,
+  );
   console.log(
     `    first ${e(g.firstFailedAt ?? '?')}, last ${e(g.lastFailedAt ?? '?')}; events ${e(g.eventNames.join(', ') || '?')}; e.g. ${e(g.eventIds.join(', ') || '-')}`,
   );
@@ -128,16 +137,18 @@ export async function run(args: string[]): Promise<number> {
       return 1;
     }
     const group = candidates[0] as FailureGroup;
+    // The frozen set: the group's DLQ messages, and the messages of its DEAD records, by their DeadLetterId.
+    const ids = await ops.groupMessageIds(group);
     if (values['dry-run']) {
-      console.log(`Would move these ${group.count} message(s) of ${group.rpc} (group ${group.id}):`);
-      for (const id of group.messageIds) console.log(`  ${id}`);
+      console.log(`Would move these ${ids.length} message(s) of ${group.rpc} (group ${group.id}):`);
+      for (const id of ids) console.log(`  ${id}`);
       return 0;
     }
     printGroup(group);
     if (
       !values.yes &&
       !(await confirm(
-        `Move these ${group.count} message(s) back to the queue of ${group.rpc}${rate ? ` at ${rate}/s` : ''}?`,
+        `Move these ${ids.length} message(s) back to the queue of ${group.rpc}${rate ? ` at ${rate}/s` : ''}?`,
       ))
     ) {
       console.error(
@@ -153,7 +164,7 @@ export async function run(args: string[]): Promise<number> {
       journalPath(values['journal-dir'] ?? join('.event-router', 'ops'), group.rpc),
       {
         rpc: group.rpc,
-        ids: group.messageIds,
+        ids,
         ...(rate ? { rate } : {}),
         who: await ops.whoami(),
         what,

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TableDefinition } from '../services/dynamodb/dynamodb.ts';
+import type { ArchiveDefinition } from '../services/eventbridge/archives.ts';
 import { DEFAULT_RETRY, type RuleDefinition, type RuleTarget } from '../services/eventbridge/bus.ts';
 import { type InputTransformer, validateTransformer } from '../services/eventbridge/transformer.ts';
 import { DEFAULT_QUEUE_CONFIG, type QueueConfig } from '../services/sqs/queue.ts';
@@ -64,6 +65,8 @@ export interface LocalModel {
   readonly queues: readonly QueueConfig[];
   readonly buses: readonly string[];
   readonly rules: readonly RuleDefinition[];
+  /** Event archives (AWS::Events::Archive): what they keep, for replays. */
+  readonly archives: readonly ArchiveDefinition[];
   readonly tables: readonly TableDefinition[];
   readonly functions: readonly FunctionDefinition[];
   readonly mappings: readonly EventSourceMappingDefinition[];
@@ -81,7 +84,6 @@ const IGNORED = new Set([
   'AWS::IAM::Policy',
   'AWS::IAM::ManagedPolicy',
   'AWS::SQS::QueuePolicy',
-  'AWS::Events::Archive',
   'AWS::Events::EventBusPolicy',
   'AWS::CloudWatch::Alarm',
   'AWS::CloudWatch::CompositeAlarm',
@@ -112,6 +114,7 @@ const IGNORED = new Set([
 const HANDLED = new Set([
   'AWS::SQS::Queue',
   'AWS::Events::EventBus',
+  'AWS::Events::Archive',
   'AWS::Events::Rule',
   'AWS::DynamoDB::Table',
   'AWS::DynamoDB::GlobalTable',
@@ -145,6 +148,7 @@ export function buildModel(assembly: CloudAssembly, baseUrl: string): LocalModel
   const queues: QueueConfig[] = [];
   const buses: string[] = [];
   const rules: RuleDefinition[] = [];
+  const archives: ArchiveDefinition[] = [];
   const tables: TableDefinition[] = [];
   const functions: FunctionDefinition[] = [];
   const mappings: EventSourceMappingDefinition[] = [];
@@ -174,6 +178,9 @@ export function buildModel(assembly: CloudAssembly, baseUrl: string): LocalModel
             break;
           case 'AWS::Events::EventBus':
             buses.push(r.identity(stack, id).attributes.Name ?? id);
+            break;
+          case 'AWS::Events::Archive':
+            archives.push(archiveDefinition(r.identity(stack, id).ref, p));
             break;
           case 'AWS::Events::Rule': {
             const rule = ruleDefinition(r.identity(stack, id).ref, p, where, problems);
@@ -209,6 +216,7 @@ export function buildModel(assembly: CloudAssembly, baseUrl: string): LocalModel
     queues,
     buses,
     rules,
+    archives,
     tables,
     functions,
     mappings,
@@ -254,6 +262,18 @@ function queueConfig(name: string, p: Record<string, unknown>): QueueConfig {
 }
 
 /** One AWS::Events::Rule as the runtime runs it; what it cannot run (or AWS would refuse) goes to `problems`. */
+/** An archive of the templates: name, source bus, pattern, retention. */
+export function archiveDefinition(name: string, p: Record<string, unknown>): ArchiveDefinition {
+  const pattern = typeof p.EventPattern === 'string' ? JSON.parse(p.EventPattern) : p.EventPattern;
+  return {
+    name,
+    sourceArn: String(p.SourceArn),
+    ...(pattern !== undefined ? { pattern } : {}),
+    ...(p.RetentionDays !== undefined ? { retentionDays: num(p.RetentionDays, 0) } : {}),
+    ...(typeof p.Description === 'string' ? { description: p.Description } : {}),
+  };
+}
+
 export function ruleDefinition(
   name: string,
   p: Record<string, unknown>,

@@ -3,9 +3,11 @@
  * groups with a rate-limited group redrive, the progress of a redrive, edit-and-retry of one dead
  * letter with per-field schema errors, purge of a DLQ (type its name), and the audit trail.
  */
+
 import type { Violation } from '../../../common/payload-schema.ts';
 import type { AuditEntry } from '../../ops/audit.ts';
 import type { FailureReport, RedriveSetReport } from '../../ops/operations.ts';
+import { countsLine, type ReplayStatus } from '../../ops/replay.ts';
 import { html, type SafeHtml } from './html.ts';
 
 export const API = '/_dashboard/api';
@@ -15,7 +17,7 @@ export interface RedriveJob {
   readonly id: string;
   readonly rpc: string;
   readonly what: string;
-  readonly total: number;
+  total: number;
   moved: number;
   state: 'running' | 'done' | 'failed';
   report?: RedriveSetReport;
@@ -46,11 +48,12 @@ function failureRow(snapshot: string | undefined, g: FailureReport['groups'][num
     <td><code>${g.id}</code></td>
     <td>${g.rpc}</td>
     <td><strong>${g.errorType}</strong><br><span class="small">${g.signature}</span>
-      <details><summary>sample error</summary><pre>${g.sampleError}</pre><p class="small muted">message ${g.sampleMessageId}</p></details></td>
+      <details><summary>sample error</summary><pre>${g.sampleError}</pre><p class="small muted">${g.source === 'index' ? g.sampleMessageId : html`message ${g.sampleMessageId}`}</p></details>
+      <span class="small muted" data-field="source">${g.source === 'index' ? 'from DEAD records' : g.source === 'dlq' ? 'from the DLQ' : 'from DEAD records and the DLQ'}</span></td>
     <td class="num" data-field="count">${g.count}</td>
     <td class="small">${g.firstFailedAt ?? '?'}<br>${g.lastFailedAt ?? '?'}</td>
     <td class="small">${g.eventIds.map((id, i) => html`${i > 0 ? ', ' : ''}<a href="/?eventId=${encodeURIComponent(id)}#lookup">${id}</a>`)}
-      <br><a href="/?edit=${encodeURIComponent(g.rpc)}&amp;messageId=${encodeURIComponent(g.sampleMessageId)}#edit" data-edit="${g.sampleMessageId}">Edit &amp; retry the sample</a></td>
+      ${g.source === 'index' ? '' : html`<br><a href="/?edit=${encodeURIComponent(g.rpc)}&amp;messageId=${encodeURIComponent(g.sampleMessageId)}#edit" data-edit="${g.sampleMessageId}">Edit &amp; retry the sample</a>`}</td>
     <td class="actions">
       <form method="post" action="${action}" class="redrive-group" data-group="${g.id}">
         <label class="small" for="rate-${g.id}">rate /s</label>
@@ -159,5 +162,39 @@ export function auditSection(entries: readonly AuditEntry[] | { readonly error: 
   return html`<section aria-labelledby="audit-title" id="audit">
     <h2 id="audit-title">Audit trail</h2>
     ${body}
+  </section>`;
+}
+
+/** The Replay form, and the replay being followed (`/?replay=<name>`). */
+export interface ReplayModel {
+  readonly events: readonly string[];
+  readonly rpcs: readonly string[];
+  readonly status?: ReplayStatus & { readonly pending: number };
+  readonly error?: string;
+}
+
+/** Replay a window of the bus archive (lib/ops/replay.ts, as `event-router replay` does), and its progress. */
+export function replaySection(model: ReplayModel): SafeHtml {
+  const s = model.status;
+  const progress = s
+    ? html`<div id="replay-progress" data-replay="${s.name}" data-state="${s.state}" role="status">
+        <p><strong>${s.name}</strong>: ${s.state}${s.stateReason ? html` (${s.stateReason})` : ''}${s.lastReplayed ? html`, replayed up to ${s.lastReplayed}` : ''}</p>
+        <ul>${s.counts.map((c) => html`<li data-rpc="${c.rpc}">${c.rpc}: ${countsLine(c)}</li>`)}</ul>
+        ${s.pending ? html`<p class="small muted">${s.pending} message(s) still in these RPCs' queues: the counts may grow. Reload to follow.</p>` : ''}
+      </div>`
+    : '';
+  return html`<section aria-labelledby="replay-title" id="replay">
+    <h2 id="replay-title">Replay</h2>
+    <p class="small muted">Sends the archived events of a time window again, only through the rules that deliver the chosen events to the chosen RPCs. Completed deliveries are skipped by the dedup (and dead-lettered ones: redrive them); "rerun completed" runs them all again as new attempts.</p>
+    ${model.error ? html`<p class="error" role="alert">${model.error}</p>` : ''}
+    <form method="post" action="${API}/replay" class="replay">
+      <label>From <input name="from" required placeholder="1h or 2026-12-04T20:00:00Z"></label>
+      <label>To <input name="to" required value="now"></label>
+      <label>Event <select name="event"><option value="">every event</option>${model.events.map((e) => html`<option>${e}</option>`)}</select></label>
+      <label>RPC <select name="rpc"><option value="">every RPC</option>${model.rpcs.map((r) => html`<option>${r}</option>`)}</select></label>
+      <label><input type="checkbox" name="rerunCompleted" value="true"> rerun completed deliveries</label>
+      <button type="submit">Start the replay</button>
+    </form>
+    ${progress}
   </section>`;
 }

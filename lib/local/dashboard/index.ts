@@ -4,6 +4,8 @@
  * at the runtime's endpoint, and knows queues and tables from the router spec and the naming convention.
  *
  * JSON API (all GET unless said):
+ * - `/_dashboard/api/status` (also `/_status`): the runtime's facts, the graph, each RPC's depths and
+ *   events, the recent deliveries: the graph, queues and deliveries endpoints in one answer
  * - `/_dashboard/api/graph`: events, subscribers (with filters) and RPCs with their queue names
  * - `/_dashboard/api/queues`: `{ rpcs: [{ rpc, queue, dlq }] }`, depths visible / inFlight / delayed
  * - `/_dashboard/api/deliveries?limit=100`: newest delivery records by updatedAt
@@ -24,6 +26,9 @@
  * - POST `/_dashboard/api/edit?rpc=&messageId=` (form `payload=<json>` or JSON `{"payload": ...}`):
  *   checks the payload against the event's schema (422 with each violation) and sends the edited copy
  * - POST `/_dashboard/api/purge?rpc=` (form or query `confirm=<DLQ name>`): purges the RPC's DLQ
+ * - POST `/_dashboard/api/replay` (form `from`, `to`, `event`, `rpc`, `rerunCompleted=true`): starts a
+ *   replay of the bus archive (lib/ops/replay.ts); `/_dashboard/api/replays/<name>`: its state, the
+ *   workers' counts and what is still queued
  *
  * All the DLQ work is lib/ops (the CLI calls the same operations). Every POST must come from the
  * dashboard's own origin (Origin / Sec-Fetch-Site), else 403. A POST's body is the one the runtime read
@@ -34,10 +39,12 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { RouterSpec } from '../../config/types.ts';
 import { viewOf } from '../../ops/dead-letter.ts';
 import { type FailureReport, Operations, OpsError, PayloadRejected } from '../../ops/operations.ts';
+import { parseWhen, planReplay, ReplayRefused } from '../../ops/replay.ts';
 import type { EventLog } from '../runtime/event-log.ts';
 import { readBody } from '../runtime/server.ts';
 import { DashboardData, DashboardRequestError, type EventLookup, type PeekedMessage } from './data.ts';
@@ -73,6 +80,12 @@ export interface DashboardOptions {
   readonly publishPath?: string;
   /** Who the audit names for actions taken here. @default `local:<OS user>` */
   readonly operator?: string;
+  /**
+   * What only the runtime knows (`LocalRuntime.facts()`: buses, API routes, template problems), for
+   * the status endpoint.
+   * @default - the endpoint and region only
+   */
+  readonly facts?: () => object | undefined;
 }
 
 /** Serves a request when it is the dashboard's; resolves false to let the runtime route it. */
@@ -148,7 +161,7 @@ function intParam(url: URL, name: string, fallback: number, max: number): number
 /** The largest POST body the dashboard reads (an edited payload fits SQS's 1 MiB message). */
 const MAX_BODY_BYTES = 1024 * 1024 + 4096;
 /** The API paths that change state (POST only). */
-const ACTIONS = new Set(['redrive', 'failures/redrive', 'edit', 'purge']);
+const ACTIONS = new Set(['redrive', 'failures/redrive', 'edit', 'purge', 'replay']);
 /** Failure readings kept for a group redrive to refer to. */
 const SNAPSHOTS_KEPT = 20;
 
@@ -201,6 +214,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   };
   const sqs = new SQSClient(clientConfig);
   const dynamodb = new DynamoDBClient(clientConfig);
+  const events = new EventBridgeClient(clientConfig);
   const data = new DashboardData({ graph: currentGraph, dynamodb });
   /** The operations for the router running now: rebuilt when a reload brings a new router. */
   let opsFor: { spec: RouterSpec; ops: Operations } | undefined;
@@ -214,6 +228,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
           spec,
           sqs,
           dynamodb,
+          events,
           endpoint: options.endpoint,
           ...(options.operator ? { operator: options.operator } : {}),
         }),
@@ -260,13 +275,18 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       ...(rate ? { rate } : {}),
     };
     jobs.set(job.id, job);
-    currentOps()
-      .redriveSet(group.rpc, group.messageIds, {
-        ...(rate ? { rate } : {}),
-        what: job.what,
-        onProgress: (p) => {
-          job.moved = p.moved;
-        },
+    const ops = currentOps();
+    ops
+      .groupMessageIds(group)
+      .then((ids) => {
+        job.total = ids.length;
+        return ops.redriveSet(group.rpc, ids, {
+          ...(rate ? { rate } : {}),
+          what: job.what,
+          onProgress: (p) => {
+            job.moved = p.moved;
+          },
+        });
       })
       .then((result) => {
         job.report = result;
@@ -350,6 +370,18 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     }
     const job = jobs.get(q.get('job') ?? '');
     if (job) model.job = job;
+    const replayName = q.get('replay');
+    model.replay = {
+      events: graph.events.map((e) => e.name),
+      rpcs: graph.rpcs.map((r) => r.id),
+      ...(model.replay ?? {}),
+    };
+    if (replayName && !model.replay.status)
+      try {
+        model.replay = { ...model.replay, status: await replayStatus(replayName) };
+      } catch (e) {
+        model.replay = { ...model.replay, error: errorText(e, options.endpoint) };
+      }
     const editRpc = q.get('edit');
     const editId = q.get('messageId');
     if (editRpc && editId && !model.edit) model.edit = await editModel(editRpc, editId);
@@ -384,6 +416,30 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       renderPage(model),
       req.method === 'HEAD',
     );
+  }
+
+  /**
+   * The status (`/_dashboard/api/status`, and `/_status`): the runtime's facts, the graph, each RPC's
+   * queue and DLQ depth with the events it receives, and the recent deliveries, from the same code as
+   * the `graph`, `queues` and `deliveries` endpoints.
+   */
+  async function statusData(limit: number) {
+    const graph = currentGraph();
+    const [depths, recent] = await Promise.all([currentOps().depths(), data.recentDeliveries(limit)]);
+    const events = new Map(graph.rpcs.map((r) => [r.id, r.subscribedTo]));
+    return {
+      ...(options.facts?.() ?? { endpoint: options.endpoint, region: options.region }),
+      graph,
+      rpcs: depths.map((d) => ({ ...d, events: events.get(d.rpc) ?? [] })),
+      recent,
+    };
+  }
+
+  /** A replay's state and counts, and what is still queued for its RPCs. */
+  async function replayStatus(name: string) {
+    const ops = currentOps();
+    const status = await ops.replays.status(name);
+    return { ...status, pending: status.rpcs.length ? await ops.pendingIn(status.rpcs) : 0 };
   }
 
   /** Answers a POST: JSON for the script, a redirect back to the page (303) for a plain form. */
@@ -437,6 +493,37 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
         else
           send(res, 303, 'text/plain; charset=utf-8', text, false, {
             location: `/?redriveFailed=${encodeURIComponent(rpc)}&reason=${encodeURIComponent(text)}`,
+          });
+      }
+      return;
+    }
+    if (path === 'replay') {
+      const spec = specOf();
+      try {
+        const from = parseWhen(field('from'));
+        const to = parseWhen(field('to') || 'now');
+        if (!spec)
+          throw new DashboardRequestError('The router is not loaded yet; try again in a moment.', 503);
+        if (!from || !to)
+          throw new DashboardRequestError(
+            `"${!from ? 'from' : 'to'}" is not a time: an ISO instant, "now", or a time ago (30m, 2h, 1d).`,
+          );
+        const plan = planReplay(spec, {
+          from,
+          to,
+          ...(field('event') ? { events: field('event').split(',') } : {}),
+          ...(field('rpc') ? { rpcs: field('rpc').split(',') } : {}),
+          ...(field('rerunCompleted') === 'true' ? { rerunCompleted: true } : {}),
+        });
+        await currentOps().replays.start(plan);
+        answer(req, res, 202, plan, `/?replay=${encodeURIComponent(plan.name)}#replay`);
+      } catch (error) {
+        const status = error instanceof ReplayRefused ? error.status : errorStatus(error);
+        const text = error instanceof ReplayRefused ? error.message : errorText(error, options.endpoint);
+        if (wantsJson) sendJson(res, status, { error: text });
+        else
+          send(res, 303, 'text/plain; charset=utf-8', text, false, {
+            location: `/?failed=${encodeURIComponent(text)}#replay`,
           });
       }
       return;
@@ -535,6 +622,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     }
     const q = url.searchParams;
     if (path === 'graph') sendJson(res, 200, currentGraph());
+    else if (path === 'status') sendJson(res, 200, await statusData(intParam(url, 'limit', 100, 1000)));
     else if (path === 'queues') sendJson(res, 200, { rpcs: await currentOps().depths() });
     else if (path === 'deliveries')
       sendJson(res, 200, await data.recentDeliveries(intParam(url, 'limit', 100, 1000)));
@@ -555,8 +643,10 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       sendJson(res, 200, {
         snapshot,
         ...report,
-        groups: report.groups.map(({ messageIds: _ids, ...g }) => g),
+        groups: report.groups.map(({ messageIds: _ids, deadLetterIds: _dl, ...g }) => g),
       });
+    } else if (path.startsWith('replays/') && path.length > 'replays/'.length) {
+      sendJson(res, 200, await replayStatus(decodeURIComponent(path.slice('replays/'.length))));
     } else if (path.startsWith('jobs/')) {
       const job = jobs.get(path.slice('jobs/'.length));
       if (job) sendJson(res, 200, job);
@@ -585,13 +675,22 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       sendJson(res, 200, await data.lookup(eventId, q.get('event') || undefined));
     } else
       sendJson(res, 404, {
-        error: `No dashboard API at ${url.pathname}. It serves graph, queues, deliveries, dlq?rpc=, failures, jobs/<id>, message?rpc=&messageId=, tasks?rpc=&task=, audit, events/<eventId>, delivery/<eventId>, and POST redrive, failures/redrive, edit, purge.`,
+        error: `No dashboard API at ${url.pathname}. It serves status, graph, queues, deliveries, dlq?rpc=, failures, jobs/<id>, message?rpc=&messageId=, tasks?rpc=&task=, audit, events/<eventId>, delivery/<eventId>, replays/<name>, and POST redrive, failures/redrive, edit, purge, replay.`,
       });
   }
 
   const handler = async (req: IncomingMessage, res: ServerResponse, given?: Buffer): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://dashboard.local');
     const path = url.pathname;
+    // `/_status` is an alias of the status endpoint (what the runtime answers alone is only its facts).
+    if (path === '/_status' && (req.method === 'GET' || req.method === 'HEAD')) {
+      try {
+        sendJson(res, 200, await statusData(intParam(url, 'limit', 100, 1000)));
+      } catch (error) {
+        sendJson(res, errorStatus(error), { error: errorText(error, options.endpoint) });
+      }
+      return true;
+    }
     const ours = path === '/' || path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`);
     if (!ours) return false;
     // `POST /` (and anything but GET/HEAD on `/`) is an AWS API call: never ours.
@@ -645,6 +744,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     close() {
       sqs.destroy();
       dynamodb.destroy();
+      events.destroy();
     },
   });
 }

@@ -22,6 +22,8 @@ import {
   jobSection,
   purgeForm,
   type RedriveJob,
+  type ReplayModel,
+  replaySection,
 } from './failures-page.ts';
 import type { Graph, GraphEvent } from './graph.ts';
 import { html, type SafeHtml } from './html.ts';
@@ -55,6 +57,8 @@ export interface PageModel {
   readonly edit?: EditModel;
   /** The newest operator actions. */
   readonly audit?: readonly AuditEntry[] | { readonly error: string };
+  /** The Replay form and the replay followed (`/?replay=<name>`). */
+  readonly replay?: ReplayModel;
 }
 
 /** `2026-11-25 10:22:05` (UTC) for an epoch-ms instant; empty for none. */
@@ -345,6 +349,7 @@ ${model.job?.state === 'running' ? html`<meta http-equiv="refresh" content="1">`
   ${peekSection(model)}
   ${lookupSection(model)}
   ${deliveriesSection(model)}
+  ${model.replay ? replaySection(model.replay) : ''}
   ${model.audit ? auditSection(model.audit) : ''}
 </main>
 </body>

@@ -16,6 +16,7 @@ import { FunctionRunner } from '../lambda/runner.ts';
 import { ApiGateway, type ApiRequestLog } from '../services/apigateway.ts';
 import { LocalDynamoDb } from '../services/dynamodb/dynamodb.ts';
 import { createEventsApi } from '../services/eventbridge/api.ts';
+import { EventArchives } from '../services/eventbridge/archives.ts';
 import { EventBuses, type RouteLog } from '../services/eventbridge/bus.ts';
 import { createSqsApi } from '../services/sqs/api.ts';
 import { MoveTasks } from '../services/sqs/move-tasks.ts';
@@ -25,7 +26,7 @@ import { lockStateDir } from '../store/lock.ts';
 import { EventLog } from './event-log.ts';
 import type { RequestCounter } from './request-counter.ts';
 import { createRuntimeServer, listen } from './server.ts';
-import { StatusEndpoints } from './status.ts';
+import { type RuntimeFacts, StatusEndpoints } from './status.ts';
 
 /** Where the runtime's lines go; every method is optional. */
 export interface RuntimeEvents {
@@ -48,6 +49,8 @@ export interface RuntimeOptions {
   readonly inMemory?: boolean;
   /** Seconds before a failed message is retried; undefined keeps the queue's visibility timeout. */
   readonly retryDelaySeconds?: number;
+  /** How long a replay stays STARTING before it sends events (a CancelReplay meanwhile cancels it). @default 250 */
+  readonly replayStartingMs?: number;
   /** Region and account when the stacks are environment-agnostic. */
   readonly region?: string;
   readonly account?: string;
@@ -79,6 +82,7 @@ export class LocalRuntime {
   readonly port: number;
   readonly store: QueueStore;
   readonly buses: EventBuses;
+  readonly archives: EventArchives;
   model: LocalModel;
   /**
    * The router's graph (lib/plan/graph.ts) as it runs now, for the status endpoint and the dashboard.
@@ -104,6 +108,11 @@ export class LocalRuntime {
   private closed = false;
   private readonly unlock: () => void;
   private readonly status: StatusEndpoints;
+
+  /** What only the runtime knows about itself (endpoint, region, buses, API routes, template problems). */
+  facts(): RuntimeFacts | undefined {
+    return this.status.facts();
+  }
   private readonly mounted: HttpHandler[] = [];
 
   private constructor(parts: {
@@ -113,6 +122,7 @@ export class LocalRuntime {
     store: QueueStore;
     dynamodb: LocalDynamoDb;
     buses: EventBuses;
+    archives: EventArchives;
     moveTasks: MoveTasks;
     api: ApiGateway;
     model: LocalModel;
@@ -130,6 +140,7 @@ export class LocalRuntime {
     this.store = parts.store;
     this.dynamodb = parts.dynamodb;
     this.buses = parts.buses;
+    this.archives = parts.archives;
     this.moveTasks = parts.moveTasks;
     this.api = parts.api;
     this.model = parts.model;
@@ -164,6 +175,9 @@ export class LocalRuntime {
       );
     }
     const buses = new EventBuses(store, region, account, stateDir);
+    const archives = new EventArchives(buses, region, account, stateDir, {
+      ...(options.replayStartingMs !== undefined ? { startingMs: options.replayStartingMs } : {}),
+    });
     const moveTasks = new MoveTasks(store);
     let runtime: LocalRuntime | undefined;
     const api = new ApiGateway({
@@ -182,12 +196,10 @@ export class LocalRuntime {
       onRequest: (log) => events.api?.(log),
     });
     const status = new StatusEndpoints(() =>
-      runtime
-        ? { url: runtime.url, model: runtime.model, store, moveTasks, api, graph: runtime.graph }
-        : undefined,
+      runtime ? { url: runtime.url, model: runtime.model, api } : undefined,
     );
     const sqsApi = createSqsApi(store, moveTasks);
-    const eventsApi = createEventsApi(buses);
+    const eventsApi = createEventsApi(buses, archives);
     const server = createRuntimeServer({
       sqs: sqsApi,
       events: eventsApi,
@@ -223,6 +235,7 @@ export class LocalRuntime {
       store,
       dynamodb,
       buses,
+      archives,
       moveTasks,
       api,
       model,
@@ -275,6 +288,7 @@ export class LocalRuntime {
     for (const config of model.queues) this.store.define(config);
     if (this.recovered === undefined) this.recovered = this.countInFlight();
     this.buses.configure(model.buses, model.rules);
+    this.archives.configure(model.archives);
     await this.dynamodb.ensureTables(model.tables);
     const events = this.options.events ?? {};
     for (const fn of model.functions) {
@@ -307,7 +321,6 @@ export class LocalRuntime {
           ? { retryDelaySeconds: this.options.retryDelaySeconds }
           : {}),
         onDelivery: (log) => {
-          this.status.record(log);
           events.delivery?.(log);
         },
       });
@@ -392,6 +405,7 @@ export class LocalRuntime {
     });
     this.moveTasks.close();
     this.buses.close();
+    this.archives.close();
     this.store.close();
     await this.dynamodb.close();
     this.unlock();

@@ -1,38 +1,28 @@
 /**
- * The runtime's own status endpoints, read from the templates: `GET /_status` (and `GET /` when no
- * dashboard is mounted) answers JSON with the event -> RPC graph, each RPC's queue and DLQ depth
- * and the recent deliveries. It changes nothing: redrives and every other DLQ action go through SQS
- * (the CLI) or the dashboard's API, both through lib/ops.
+ * What only the runtime knows about itself: its endpoint, region, buses, the local API routes and the
+ * problems found in the templates (`facts()`). `GET /_status` (and `GET /` when nothing is mounted)
+ * answers them when no mounted handler answers first. With the dashboard mounted (`event-router dev`),
+ * `/_status` is an alias of the dashboard API's `/_dashboard/api/status`, which adds the router's graph,
+ * each RPC's queue and DLQ depth and the recent deliveries from the same code as the dashboard's other
+ * endpoints (lib/ops and the deliveries table): one implementation of each. Read-only.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Graph } from '../../plan/graph.ts';
 import type { LocalModel } from '../assembly/model.ts';
-import type { DeliveryLog } from '../lambda/poller.ts';
 import type { ApiGateway } from '../services/apigateway.ts';
-import type { MoveTasks } from '../services/sqs/move-tasks.ts';
-import type { Queue } from '../services/sqs/queue.ts';
-import type { QueueStore } from '../services/sqs/store.ts';
 
 export interface StatusSource {
   readonly url: string;
   readonly model: LocalModel;
-  readonly store: QueueStore;
-  readonly moveTasks: MoveTasks;
   readonly api: ApiGateway;
-  /** The router's graph as it runs now, when the runtime knows its router file. */
-  readonly graph: Graph | undefined;
 }
 
-interface Recent extends DeliveryLog {
-  readonly at: string;
-}
-
-const RECENT = 200;
-
-function depth(queue: Queue | undefined): { name: string; visible: number; inFlight: number } | null {
-  if (!queue) return null;
-  const c = queue.counts();
-  return { name: queue.name, visible: c.visible, inFlight: c.notVisible + c.delayed };
+/** The runtime's own facts. */
+export interface RuntimeFacts {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly buses: readonly string[];
+  readonly apis: unknown;
+  readonly problems: readonly string[];
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
@@ -45,58 +35,34 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 }
 
 export class StatusEndpoints {
-  private readonly recent: Recent[] = [];
-
   constructor(private readonly source: () => StatusSource | undefined) {}
 
-  /** Remembers a delivery for the "recent deliveries" list. */
-  record(log: DeliveryLog): void {
-    this.recent.unshift({ ...log, at: new Date().toISOString() });
-    if (this.recent.length > RECENT) this.recent.length = RECENT;
-  }
-
-  /** The status data. */
-  status(): Record<string, unknown> {
+  /** The runtime's facts; undefined while it starts. */
+  facts(): RuntimeFacts | undefined {
     const s = this.source();
-    if (!s) return { starting: true };
-    const { model, store } = s;
-    const rpcs = model.mappings.map((mapping) => {
-      const queue = store.byArn(mapping.queueArn);
-      const fn = model.functions.find((f) => f.name === mapping.functionName);
-      const redrive = queue?.config.redrivePolicy;
-      const events = model.rules
-        .filter((r) => r.targets.some((t) => t.arn === mapping.queueArn))
-        .flatMap((r) => {
-          const names = (r.pattern as { 'detail-type'?: unknown } | null)?.['detail-type'];
-          return Array.isArray(names) ? names.map(String) : [`rule ${r.name}`];
-        });
-      return {
-        rpc: fn?.environment.ER_RPC ?? mapping.functionName,
-        functionName: mapping.functionName,
-        events: [...new Set(events)],
-        queue: depth(queue),
-        dlq: depth(redrive ? store.byArn(redrive.deadLetterTargetArn) : undefined),
-        maxReceiveCount: redrive?.maxReceiveCount ?? null,
-      };
-    });
+    if (!s) return undefined;
     return {
       endpoint: s.url,
-      region: model.region,
-      buses: model.buses,
-      ...(s.graph ? { graph: s.graph } : {}),
-      rpcs,
-      queues: store.list().map((q) => depth(q)),
-      recent: this.recent,
+      region: s.model.region,
+      buses: s.model.buses,
       apis: s.api.endpoints(s.url),
-      problems: model.problems,
+      problems: s.model.problems,
     };
   }
 
-  /** Serves `/` and `/_status`; false for other paths. */
+  /** Serves `/` and `/_status` (the facts, and where the full status is); false for other paths. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && (path === '/_status' || path === '/')) {
-      send(res, 200, 'application/json', JSON.stringify(this.status(), null, 2));
+      const facts = this.facts();
+      const body = facts
+        ? {
+            ...facts,
+            status:
+              'The router graph, queue depths and recent deliveries are served by the dashboard API (/_dashboard/api/status, also at /_status), which `event-router dev` mounts.',
+          }
+        : { starting: true };
+      send(res, 200, 'application/json', JSON.stringify(body, null, 2));
       return true;
     }
     return false;

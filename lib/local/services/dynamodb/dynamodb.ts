@@ -240,6 +240,8 @@ export class LocalDynamoDb {
     const created: string[] = [];
     for (const table of tables) {
       const described = await this.call('DescribeTable', { TableName: table.TableName });
+      // A table of an earlier state directory keeps the indexes it was created with (dynalite cannot add
+      // one): `event-router failures` then reads the DLQs instead of the index of dead deliveries.
       if (described.status === 200) continue;
       const input: Record<string, unknown> = {
         TableName: table.TableName,
@@ -263,8 +265,13 @@ export class LocalDynamoDb {
   private async waitUntilActive(tableName: string): Promise<void> {
     for (let tries = 0; tries < 200; tries++) {
       const described = await this.call('DescribeTable', { TableName: tableName });
-      const table = described.body.Table as { TableStatus?: string } | undefined;
-      if (described.status === 200 && table?.TableStatus === 'ACTIVE') return;
+      const table = described.body.Table as
+        | { TableStatus?: string; GlobalSecondaryIndexes?: Array<{ IndexStatus?: string }> }
+        | undefined;
+      const indexesReady = (table?.GlobalSecondaryIndexes ?? []).every(
+        (i) => (i.IndexStatus ?? 'ACTIVE') === 'ACTIVE',
+      );
+      if (described.status === 200 && table?.TableStatus === 'ACTIVE' && indexesReady) return;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     throw new Error(`DynamoDB table ${tableName} did not become ACTIVE after being created.`);

@@ -1,9 +1,11 @@
 /**
  * The EventBridge API on JSON 1.1 (`X-Amz-Target: AWSEvents.<Op>`): PutEvents, TestEventPattern and
- * the read-only listings tools use (ListEventBuses, ListRules, ListTargetsByRule, DescribeEventBus).
+ * the read-only listings tools use (ListEventBuses, ListRules, ListTargetsByRule, DescribeEventBus), and
+ * archives and replays (archives.ts).
  */
 import { compilePattern, invalidPatternMessage, validatePattern } from '../../../patterns/index.ts';
 import { eventsErrors } from '../aws-error.ts';
+import type { EventArchives } from './archives.ts';
 import type { EventBuses } from './bus.ts';
 
 type Input = Record<string, unknown>;
@@ -42,8 +44,9 @@ function findRule(buses: EventBuses, name: unknown, busName: unknown) {
   return rule;
 }
 
-export function createEventsApi(buses: EventBuses) {
+export function createEventsApi(buses: EventBuses, archives?: EventArchives) {
   const ops: Record<string, (input: Input) => unknown> = {
+    ...archives?.operations(),
     PutEvents: (input) => buses.putEvents(input),
     TestEventPattern: testEventPattern,
     ListEventBuses: () => ({

@@ -150,6 +150,8 @@ export class EventBuses {
   private rules: CompiledRule[] = [];
   private readonly timers = new Map<string, Timer>();
   private readonly listeners: Array<(log: RouteLog) => void> = [];
+  /** Called for every entry accepted on an existing bus (archives); a promise delays the answer until it settles. */
+  private readonly accepted: Array<(bus: string, event: BusEventRecord) => Promise<void> | undefined> = [];
   /** Detail text of each event as it was put (for dead letters whose detail cannot be serialised again). */
   private readonly detailTexts = new WeakMap<object, string>();
   /** Target deliveries waiting for a retry, by key; journaled when there is a state directory. */
@@ -243,6 +245,11 @@ export class EventBuses {
     this.listeners.push(listener);
   }
 
+  /** `listener` sees every event accepted on an existing bus; PutEvents answers once its promise settles. */
+  onAccepted(listener: (bus: string, event: BusEventRecord) => Promise<void> | undefined): void {
+    this.accepted.push(listener);
+  }
+
   private emit(log: RouteLog): void {
     for (const l of this.listeners) l(log);
   }
@@ -308,7 +315,8 @@ export class EventBuses {
       }
       // An entry is accepted only once every target's copy is on disk; otherwise it fails, and the
       // publisher's retry (same eventId in the envelope) is deduplicated where a copy did arrive.
-      const stored = Promise.all(this.route(bus, event, now));
+      const archived = this.accepted.map((listener) => listener(bus, event)).filter((p) => p !== undefined);
+      const stored = Promise.all([...this.route(bus, event, now), ...archived]);
       durable.push(
         stored.then(
           () => undefined,
@@ -351,12 +359,21 @@ export class EventBuses {
     return { detail };
   }
 
-  /** Matches `event` against the rules of `busName` and sends it to their targets. */
-  route(busName: string, event: BusEventRecord, ingestedAt = this.clock.now()): Promise<void>[] {
+  /**
+   * Matches `event` against the rules of `busName` (only those whose ARN is in `only`, when given: a
+   * replay's FilterArns) and sends it to their targets.
+   */
+  route(
+    busName: string,
+    event: BusEventRecord,
+    ingestedAt = this.clock.now(),
+    only?: ReadonlySet<string>,
+  ): Promise<void>[] {
     const durable: Promise<void>[] = [];
     let matchedAny = false;
     for (const rule of this.rules) {
       if (rule.busName !== busName || !rule.enabled) continue;
+      if (only && !only.has(rule.arn)) continue;
       let matched = false;
       try {
         matched = rule.matches(event);
