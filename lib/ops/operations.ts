@@ -513,9 +513,10 @@ export class Operations {
   /**
    * Groups every dead letter of the given RPCs (default: all) by RPC + error type + fingerprint.
    * Dead deliveries a worker recorded come from the sparse index of DEAD records (one Query per RPC,
-   * nothing hidden); the DLQ is read in a pass only when it holds more messages than the index has
-   * records (dead letters no worker saw, such as EventBridge delivery failures), and from that pass only
-   * the messages no DEAD record names are taken. Without the index, every DLQ is read in a pass.
+   * nothing hidden); the DLQ is read in a pass only when its depth differs from the number of records:
+   * more messages are dead letters no worker saw (such as EventBridge delivery failures), taken from the
+   * pass when no DEAD record names them; fewer mean records whose dead letter is gone (purged, expired),
+   * dropped when the pass saw all of the DLQ. Without the index, every DLQ is read in a pass.
    */
   async failureGroups(
     options: { rpcs?: readonly string[]; hideSeconds?: number } = {},
@@ -527,8 +528,8 @@ export class Operations {
         const dead = await this.deadRecords(target.rpc);
         if (dead) {
           const depth = await this.depth(target.dlqName);
-          const approximate = 'error' in depth ? 0 : depth.visible + depth.inFlight;
-          if (approximate <= dead.length)
+          const approximate = 'error' in depth ? dead.length : depth.visible + depth.inFlight;
+          if (approximate === dead.length)
             return {
               rpc: target.rpc,
               dead,
@@ -540,10 +541,18 @@ export class Operations {
           const pass = await this.readPass(target.rpc, {
             hideSeconds: options.hideSeconds ?? DEFAULT_HIDE_SECONDS,
           });
-          const known = new Set(dead.map((d) => d.deadLetterId).filter(Boolean));
+          // Fewer messages than records: some records' dead letters left the DLQ without a redrive
+          // (purged, past the DLQ's retention, deleted by hand). A complete pass keeps only the records
+          // whose dead letter it saw, so a group never counts a message that is gone.
+          const inDlq = new Set(pass.letters.map((d) => d.deadLetterId).filter(Boolean));
+          const live =
+            approximate < dead.length && pass.complete
+              ? dead.filter((d) => d.deadLetterId !== undefined && inDlq.has(d.deadLetterId))
+              : dead;
+          const known = new Set(live.map((d) => d.deadLetterId).filter(Boolean));
           return {
             rpc: target.rpc,
-            dead,
+            dead: live,
             letters: pass.letters.filter((d) => !d.deadLetterId || !known.has(d.deadLetterId)),
             complete: pass.complete,
             approximate: pass.approximate,

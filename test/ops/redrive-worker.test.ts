@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
 import { DEFAULT_RPC_SETTINGS, type RouterSpec } from '../../lib/config/types.ts';
@@ -294,5 +294,53 @@ describe('bulk redrive through the real worker', { timeout: 120_000 }, () => {
     assert.deepEqual(await ops.deadRecords(RPC), []);
     for (const tx of txs) assert.equal(await runs(tx), 2, `${tx} ran once after the redrive`);
     assert.equal(RedriveJournal.open(journal.path).deleted.size, 4);
+  });
+
+  it('counts no group for DEAD records whose dead letters were purged; a later EventBridge failure still shows', async () => {
+    // Given the ledger down again and two deliveries dead-lettered
+    await h.dynamodb.send(
+      new DeleteItemCommand({ TableName: TABLE, Key: { eventId: { S: 'switch' }, rpc: { S: 'ledger' } } }),
+    );
+    const { QueueUrl = '' } = await h.sqs.send(new GetQueueUrlCommand({ QueueName: QUEUE }));
+    const { QueueUrl: dlqUrl = '' } = await h.sqs.send(new GetQueueUrlCommand({ QueueName: DLQ }));
+    const txs = ['tx-505', 'tx-606'];
+    for (const tx of txs)
+      await h.sqs.send(
+        new SendMessageCommand({
+          QueueUrl,
+          MessageBody: JSON.stringify(
+            queueMessage(RPC, busEvent(EVENT, authorizedPayload(tx), { eventId: `ev-${tx}` })),
+          ),
+        }),
+      );
+    await eventually(
+      async () =>
+        (await Promise.all(txs.map((tx) => status(`ev-${tx}`)))).every((s) => s === 'DEAD')
+          ? true
+          : undefined,
+      30_000,
+      'two DEAD records',
+    );
+    // When the operator purges the DLQ (the records stay DEAD, still in the index)
+    await ops.purge(RPC);
+    assert.equal((await ops.deadRecords(RPC))?.length, 2);
+    // and EventBridge then fails to deliver one event to the queue
+    await h.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageBody: JSON.stringify(busEvent(EVENT, authorizedPayload('tx-eb2'), { eventId: 'ev-tx-eb2' })),
+        MessageAttributes: {
+          ERROR_CODE: { DataType: 'String', StringValue: 'SQS.AccessDenied' },
+          ERROR_MESSAGE: { DataType: 'String', StringValue: 'Access to the queue was denied' },
+        },
+      }),
+    );
+    // Then the groups are what the DLQ holds: the EventBridge failure, none of the purged letters
+    const reading = await ops.failureGroups();
+    assert.deepEqual(
+      reading.groups.map((g) => [g.source, g.errorType, g.count]),
+      [['dlq', 'SQS.AccessDenied', 1]],
+    );
+    assert.equal(reading.rpcs[0]?.source, 'index+dlq');
   });
 });
