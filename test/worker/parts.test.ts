@@ -13,9 +13,9 @@ import { DeliveryStore } from '../../functions/commons/deliveries.ts';
 import { isNonRetryable, NonRetryableError, summarizeError } from '../../functions/commons/errors.ts';
 import { deterministicUuid, traceparent } from '../../functions/commons/ids.ts';
 import { parseMessage } from '../../functions/commons/message.ts';
-import { formatMoney } from '../../functions/commons/money.ts';
 import { isRetryableStatus } from '../../functions/commons/remote.ts';
 import { boundedResult } from '../../functions/commons/result.ts';
+import { formatMoney } from '../../functions/rpcs/money.ts';
 import { busEvent } from './support/messages.ts';
 
 describe('backoff', () => {

@@ -1,8 +1,9 @@
 /**
  * LedgerService/SettleTransaction: marks a ledger entry as settled.
  */
-import { formatMoney } from '#commons/money.ts';
+
 import { defineRpc } from '#generated/rpc.ts';
+import { formatMoney } from '../money.ts';
 
 export const handler = defineRpc('card.transaction.settled', async (payload, ctx) => {
   const entryId = `le-${payload.transactionId}`;

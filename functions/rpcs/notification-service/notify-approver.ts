@@ -1,8 +1,9 @@
 /**
  * NotificationService/NotifyApprover: asks the approver to review a submitted expense report.
  */
-import { formatMoney } from '#commons/money.ts';
+
 import { defineRpc } from '#generated/rpc.ts';
+import { formatMoney } from '../money.ts';
 
 export const handler = defineRpc('expense.report.submitted', async (payload, ctx) => {
   const text = `Expense report ${payload.reportId} (${formatMoney(payload.total, payload.currency)}) awaits your review`;

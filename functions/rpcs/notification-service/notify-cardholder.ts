@@ -2,8 +2,9 @@
  * NotificationService/NotifyCardholder: tells the cardholder about a card transaction with a push
  * notification. The push itself is out of scope here; the composed notification is the result.
  */
-import { formatMoney } from '#commons/money.ts';
+
 import { defineRpc } from '#generated/rpc.ts';
+import { formatMoney } from '../money.ts';
 
 export const handler = defineRpc('card.transaction.authorized', async (payload, ctx) => {
   const text = `Card purchase of ${formatMoney(payload.amount, payload.currency)} at ${payload.merchant.name}`;

@@ -1,8 +1,9 @@
 /**
  * NotificationService/NotifySubmitter: tells the employee their expense report was approved.
  */
-import { formatMoney } from '#commons/money.ts';
+
 import { defineRpc } from '#generated/rpc.ts';
+import { formatMoney } from '../money.ts';
 
 export const handler = defineRpc('expense.report.approved', async (payload, ctx) => {
   const text = `Your expense report ${payload.reportId} (${formatMoney(payload.total, payload.currency)}) was approved`;
