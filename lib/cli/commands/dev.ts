@@ -321,7 +321,21 @@ function startWatching(o: Options, runtime: LocalRuntime, onReloaded: () => void
   // change there re-synthesizes, as synthesis imports it.
   const sharedDir = join(dirname(functionsDir), 'common');
   const trees = existsSync(sharedDir) ? [functionsDir, sharedDir] : [functionsDir];
-  const stop = watchTree({ files: [o.file], trees }, onChange);
+  const unwatched = new Set<string>();
+  const stop = watchTree({ files: [o.file], trees }, onChange, (dir, error) => {
+    if (unwatched.has(dir)) return;
+    unwatched.add(dir);
+    const code = (error as NodeJS.ErrnoException).code;
+    const hint =
+      code === 'ENOSPC' || code === 'EMFILE'
+        ? ' The system limit of file watchers is reached: raise it (Linux: sysctl fs.inotify.max_user_watches / max_user_instances) or stop other watchers.'
+        : '';
+    console.log(
+      color.yellow(
+        `Not watching ${relative(process.cwd(), dir) || '.'}: ${error.message}. Changes there are not reloaded until you restart dev.${hint}`,
+      ),
+    );
+  });
   console.log(
     color.dim(
       `Watching ${o.file} and ${relative(process.cwd(), functionsDir) || '.'}/ for changes${typecheck ? ' (type checked in the background)' : ''}.`,
