@@ -185,10 +185,9 @@ describe('bulk redrive through the real worker', { timeout: 120_000 }, () => {
     return Item?.status?.S;
   }
 
-  it('moves the dead letters back once the dependency is up; a copy sent twice runs once', async () => {
-    // Given four deliveries that died while the ledger was down
+  /** Sends one delivery per transaction to the RPC's queue. */
+  async function deliver(txs: readonly string[]): Promise<void> {
     const { QueueUrl = '' } = await h.sqs.send(new GetQueueUrlCommand({ QueueName: QUEUE }));
-    const txs = ['tx-101', 'tx-202', 'tx-303', 'tx-404'];
     for (const tx of txs)
       await h.sqs.send(
         new SendMessageCommand({
@@ -198,20 +197,31 @@ describe('bulk redrive through the real worker', { timeout: 120_000 }, () => {
           ),
         }),
       );
-    await eventually(
-      async () => ((await ops.peek(RPC, 10)).length === 4 ? true : undefined),
-      30_000,
-      'four dead letters',
-    );
-    // (the worker records DEAD once the DLQ took the message, so the record may trail the DLQ)
+  }
+
+  /** Waits until every transaction's delivery is DEAD (recorded once the DLQ took its message). */
+  async function allDead(txs: readonly string[]): Promise<void> {
     await eventually(
       async () =>
         (await Promise.all(txs.map((tx) => status(`ev-${tx}`)))).every((s) => s === 'DEAD')
           ? true
           : undefined,
       30_000,
-      'four DEAD records',
+      `${txs.length} DEAD records`,
     );
+  }
+
+  it('moves the dead letters back once the dependency is up; a copy sent twice runs once', async () => {
+    // Given four deliveries that died while the ledger was down
+    const { QueueUrl = '' } = await h.sqs.send(new GetQueueUrlCommand({ QueueName: QUEUE }));
+    const txs = ['tx-101', 'tx-202', 'tx-303', 'tx-404'];
+    await deliver(txs);
+    await eventually(
+      async () => ((await ops.peek(RPC, 10)).length === 4 ? true : undefined),
+      30_000,
+      'four dead letters',
+    );
+    await allDead(txs);
     for (const tx of txs) assert.equal(await status(`ev-${tx}`), 'DEAD');
     // And the ledger is back
     await h.dynamodb.send(
@@ -301,26 +311,10 @@ describe('bulk redrive through the real worker', { timeout: 120_000 }, () => {
     await h.dynamodb.send(
       new DeleteItemCommand({ TableName: TABLE, Key: { eventId: { S: 'switch' }, rpc: { S: 'ledger' } } }),
     );
-    const { QueueUrl = '' } = await h.sqs.send(new GetQueueUrlCommand({ QueueName: QUEUE }));
     const { QueueUrl: dlqUrl = '' } = await h.sqs.send(new GetQueueUrlCommand({ QueueName: DLQ }));
     const txs = ['tx-505', 'tx-606'];
-    for (const tx of txs)
-      await h.sqs.send(
-        new SendMessageCommand({
-          QueueUrl,
-          MessageBody: JSON.stringify(
-            queueMessage(RPC, busEvent(EVENT, authorizedPayload(tx), { eventId: `ev-${tx}` })),
-          ),
-        }),
-      );
-    await eventually(
-      async () =>
-        (await Promise.all(txs.map((tx) => status(`ev-${tx}`)))).every((s) => s === 'DEAD')
-          ? true
-          : undefined,
-      30_000,
-      'two DEAD records',
-    );
+    await deliver(txs);
+    await allDead(txs);
     // When the operator purges the DLQ (the records stay DEAD, still in the index)
     await ops.purge(RPC);
     assert.equal((await ops.deadRecords(RPC))?.length, 2);
