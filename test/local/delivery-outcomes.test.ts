@@ -5,18 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type AttributeValue, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { build } from 'esbuild';
 import type { DeliveryStatus } from '../../common/contracts.ts';
 import { formatDelivery } from '../../lib/cli/present/terminal-log.ts';
 import type { DeliveryLog } from '../../lib/local/lambda/poller.ts';
 import { deliveriesTableResource } from '../support/deliveries-table.ts';
-import { ROOT } from '../worker/support/bundle.ts';
+import { bundleAsset } from '../worker/support/bundle.ts';
 import { authorizedPayload } from '../worker/support/harness.ts';
 import { busEvent, queueMessage } from '../worker/support/messages.ts';
 import { eventually, type Harness, startHarness, writeStackAssembly } from './helpers.ts';
@@ -38,18 +37,7 @@ export const handler = defineRpc('${EVENT}', async (payload) => {
 
 /** Writes a cloud assembly with one worker (queue, DLQ, deliveries table, mapping) into `dir`. */
 async function writeAssembly(dir: string): Promise<void> {
-  const asset = join(dir, 'asset.worker');
-  mkdirSync(asset, { recursive: true });
-  await build({
-    stdin: { contents: RPC_MODULE, resolveDir: ROOT, loader: 'ts', sourcefile: 'outcome-worker.ts' },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    external: ['@aws-sdk/*'],
-    outfile: join(asset, 'index.mjs'),
-    logLevel: 'silent',
-  });
+  await bundleAsset(join(dir, 'asset.worker'), { contents: RPC_MODULE, sourcefile: 'outcome-worker.ts' });
   const template = {
     Resources: {
       Deliveries: deliveriesTableResource(TABLE),

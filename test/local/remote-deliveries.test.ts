@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,12 +21,11 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { build } from 'esbuild';
 import type { DeliveryRecord } from '../../common/contracts.ts';
 import { remoteCallTimeoutMs } from '../../common/remote-budget.ts';
 import { formatDelivery } from '../../lib/cli/present/terminal-log.ts';
 import { deliveriesTableResource } from '../support/deliveries-table.ts';
-import { ROOT } from '../worker/support/bundle.ts';
+import { bundleAsset } from '../worker/support/bundle.ts';
 import { authorizedPayload } from '../worker/support/harness.ts';
 import { busEvent, queueMessage } from '../worker/support/messages.ts';
 import { drain, eventually, type Harness, startHarness, writeStackAssembly } from './helpers.ts';
@@ -103,18 +102,7 @@ function startRemote(): Promise<{
 
 /** Writes a cloud assembly with the remote RPC workers of {@link WORKERS}, calling `base`. */
 async function writeAssembly(dir: string, base: string): Promise<void> {
-  const asset = join(dir, 'asset.remote');
-  mkdirSync(asset, { recursive: true });
-  await build({
-    entryPoints: [join(ROOT, 'functions/remote-rpc/index.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    external: ['@aws-sdk/*'],
-    outfile: join(asset, 'index.mjs'),
-    logLevel: 'silent',
-  });
+  await bundleAsset(join(dir, 'asset.remote'), { entry: 'functions/remote-rpc/index.ts' });
   const resources: Record<string, unknown> = { Deliveries: deliveriesTableResource(TABLE) };
   for (const w of WORKERS) {
     const id = w.name.replace(/^./, (c) => c.toUpperCase());

@@ -4,13 +4,12 @@
  * and a copy sent twice (what a crash between a send and its journal line leaves) runs the handler once.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { build } from 'esbuild';
 import { DEFAULT_RPC_SETTINGS, type RouterSpec } from '../../lib/config/types.ts';
 import { names } from '../../lib/naming.ts';
 import { copiedAttributes } from '../../lib/ops/dead-letter.ts';
@@ -18,7 +17,7 @@ import { RedriveJournal } from '../../lib/ops/journal.ts';
 import { Operations } from '../../lib/ops/operations.ts';
 import { eventually, type Harness, startHarness, writeStackAssembly } from '../local/helpers.ts';
 import { deliveriesTableResource } from '../support/deliveries-table.ts';
-import { ROOT } from '../worker/support/bundle.ts';
+import { bundleAsset } from '../worker/support/bundle.ts';
 import { authorizedPayload } from '../worker/support/harness.ts';
 import { busEvent, queueMessage } from '../worker/support/messages.ts';
 
@@ -91,18 +90,7 @@ export const handler = defineRpc('${EVENT}', async (payload) => {
 `;
 
 async function writeAssembly(dir: string): Promise<void> {
-  const asset = join(dir, 'asset.worker');
-  mkdirSync(asset, { recursive: true });
-  await build({
-    stdin: { contents: RPC_MODULE, resolveDir: ROOT, loader: 'ts', sourcefile: 'redrive-worker.ts' },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    external: ['@aws-sdk/*'],
-    outfile: join(asset, 'index.mjs'),
-    logLevel: 'silent',
-  });
+  await bundleAsset(join(dir, 'asset.worker'), { contents: RPC_MODULE, sourcefile: 'redrive-worker.ts' });
   writeStackAssembly(dir, 'redrive-dev', {
     Resources: {
       Deliveries: deliveriesTableResource(TABLE, { deadIndex: true }),

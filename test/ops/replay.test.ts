@@ -8,7 +8,7 @@
  * records each.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeReplayCommand, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { build } from 'esbuild';
 import { main } from '../../lib/cli/main.ts';
 import { loadRouterSpec } from '../../lib/codegen/spec.ts';
 import type { RouterSpec } from '../../lib/config/types.ts';
@@ -27,7 +26,7 @@ import { planReplay } from '../../lib/ops/replay.ts';
 import { planRouter } from '../../lib/plan/plan.ts';
 import { eventually, type Harness, startHarness, writeStackAssembly } from '../local/helpers.ts';
 import { deliveriesTableResource } from '../support/deliveries-table.ts';
-import { ROOT } from '../worker/support/bundle.ts';
+import { bundleAsset } from '../worker/support/bundle.ts';
 
 const WORK = 'Svc/Work';
 const OTHER = 'Mail/Other';
@@ -94,17 +93,9 @@ describe('replay of a window (CLI, runtime archive, real worker)', { timeout: 18
   async function writeAssembly(): Promise<void> {
     const ctx = { app: spec.app.name, stage: spec.app.stage };
     const plan = planRouter(spec);
-    const asset = join(dir, 'cdk.out', 'asset.worker');
-    mkdirSync(asset, { recursive: true });
-    await build({
-      stdin: { contents: RPC_MODULE, resolveDir: ROOT, loader: 'ts', sourcefile: 'replay-worker.ts' },
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node22',
-      external: ['@aws-sdk/*'],
-      outfile: join(asset, 'index.mjs'),
-      logLevel: 'silent',
+    await bundleAsset(join(dir, 'cdk.out', 'asset.worker'), {
+      contents: RPC_MODULE,
+      sourcefile: 'replay-worker.ts',
     });
     const resources: Record<string, unknown> = {
       Deliveries: deliveriesTableResource(table),

@@ -40,3 +40,29 @@ export function writeBundle(name: string, code: string): string {
   writeFileSync(file, code);
   return file;
 }
+
+/**
+ * Bundles a worker into `<assetDir>/index.mjs` as an asset of a hand-written cloud assembly: an inline
+ * module (`contents`, resolved from the project root, so it can import `functions/...`) or an entry
+ * file relative to the project root. `@aws-sdk/*` stays external, as the Lambda runtime ships it.
+ */
+export async function bundleAsset(
+  assetDir: string,
+  source: { readonly contents: string; readonly sourcefile: string } | { readonly entry: string },
+): Promise<void> {
+  mkdirSync(assetDir, { recursive: true });
+  await build({
+    ...('entry' in source
+      ? { entryPoints: [join(ROOT, source.entry)] }
+      : {
+          stdin: { contents: source.contents, resolveDir: ROOT, loader: 'ts', sourcefile: source.sourcefile },
+        }),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    external: ['@aws-sdk/*'],
+    outfile: join(assetDir, 'index.mjs'),
+    logLevel: 'silent',
+  });
+}
