@@ -15,6 +15,7 @@ import type { DeliveryStatus } from '../../common/contracts.ts';
 import { formatDelivery } from '../../lib/cli/present/terminal-log.ts';
 import type { DeliveryLog } from '../../lib/local/lambda/poller.ts';
 import { deliveriesTableResource } from '../support/deliveries-table.ts';
+import { workerResources } from '../support/worker-template.ts';
 import { bundleAsset } from '../worker/support/bundle.ts';
 import { authorizedPayload } from '../worker/support/harness.ts';
 import { busEvent, queueMessage } from '../worker/support/messages.ts';
@@ -38,51 +39,18 @@ export const handler = defineRpc('${EVENT}', async (payload) => {
 /** Writes a cloud assembly with one worker (queue, DLQ, deliveries table, mapping) into `dir`. */
 async function writeAssembly(dir: string): Promise<void> {
   await bundleAsset(join(dir, 'asset.worker'), { contents: RPC_MODULE, sourcefile: 'outcome-worker.ts' });
-  const template = {
+  writeStackAssembly(dir, STACK, {
     Resources: {
       Deliveries: deliveriesTableResource(TABLE),
-      WorkDlq: { Type: 'AWS::SQS::Queue', Properties: { QueueName: `${QUEUE}-dlq` } },
-      Work: {
-        Type: 'AWS::SQS::Queue',
-        Properties: {
-          QueueName: QUEUE,
-          VisibilityTimeout: 60,
-          RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['WorkDlq', 'Arn'] }, maxReceiveCount: 3 },
-        },
-      },
-      WorkFunction: {
-        Type: 'AWS::Lambda::Function',
-        Properties: {
-          Code: { S3Bucket: 'assets', S3Key: 'worker.zip' },
-          FunctionName: `${STACK}-work`,
-          Handler: 'index.handler',
-          Runtime: 'nodejs22.x',
-          MemorySize: 256,
-          Timeout: 10,
-          Role: 'arn:aws:iam::000000000000:role/worker',
-          Environment: {
-            Variables: {
-              ER_RPC: RPC,
-              ER_DELIVERIES_TABLE: { Ref: 'Deliveries' },
-              ER_DLQ_URL: { Ref: 'WorkDlq' },
-              ER_MAX_RECEIVE_COUNT: '3',
-            },
-          },
-        },
-        Metadata: { 'aws:asset:path': 'asset.worker', 'aws:asset:is-bundled': true },
-      },
-      WorkMapping: {
-        Type: 'AWS::Lambda::EventSourceMapping',
-        Properties: {
-          EventSourceArn: { 'Fn::GetAtt': ['Work', 'Arn'] },
-          FunctionName: { Ref: 'WorkFunction' },
-          BatchSize: 10,
-          FunctionResponseTypes: ['ReportBatchItemFailures'],
-        },
-      },
+      ...workerResources('Work', {
+        rpc: RPC,
+        queueName: QUEUE,
+        dlqName: `${QUEUE}-dlq`,
+        functionName: `${STACK}-work`,
+        asset: 'asset.worker',
+      }),
     },
-  };
-  writeStackAssembly(dir, STACK, template);
+  });
 }
 
 describe('delivery lines of the event-router worker', { timeout: 120_000 }, () => {

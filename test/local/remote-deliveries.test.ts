@@ -25,6 +25,7 @@ import type { DeliveryRecord } from '../../common/contracts.ts';
 import { remoteCallTimeoutMs } from '../../common/remote-budget.ts';
 import { formatDelivery } from '../../lib/cli/present/terminal-log.ts';
 import { deliveriesTableResource } from '../support/deliveries-table.ts';
+import { workerResources } from '../support/worker-template.ts';
 import { bundleAsset } from '../worker/support/bundle.ts';
 import { authorizedPayload } from '../worker/support/harness.ts';
 import { busEvent, queueMessage } from '../worker/support/messages.ts';
@@ -105,51 +106,26 @@ async function writeAssembly(dir: string, base: string): Promise<void> {
   await bundleAsset(join(dir, 'asset.remote'), { entry: 'functions/remote-rpc/index.ts' });
   const resources: Record<string, unknown> = { Deliveries: deliveriesTableResource(TABLE) };
   for (const w of WORKERS) {
-    const id = w.name.replace(/^./, (c) => c.toUpperCase());
-    resources[`${id}Dlq`] = { Type: 'AWS::SQS::Queue', Properties: { QueueName: `${STACK}-${w.name}-dlq` } };
-    resources[`${id}Queue`] = {
-      Type: 'AWS::SQS::Queue',
-      Properties: {
-        QueueName: `${STACK}-${w.name}`,
-        VisibilityTimeout: 6 * w.timeoutSeconds,
-        RedrivePolicy: {
-          deadLetterTargetArn: { 'Fn::GetAtt': [`${id}Dlq`, 'Arn'] },
+    Object.assign(
+      resources,
+      workerResources(
+        w.name.replace(/^./, (c) => c.toUpperCase()),
+        {
+          rpc: w.rpc,
+          queueName: `${STACK}-${w.name}`,
+          dlqName: `${STACK}-${w.name}-dlq`,
+          visibilitySeconds: 6 * w.timeoutSeconds,
           maxReceiveCount: MAX_RECEIVE_COUNT,
-        },
-      },
-    };
-    resources[`${id}Function`] = {
-      Type: 'AWS::Lambda::Function',
-      Properties: {
-        Code: { S3Bucket: 'assets', S3Key: 'remote.zip' },
-        FunctionName: `${STACK}-${w.name}`,
-        Handler: 'index.handler',
-        Runtime: 'nodejs22.x',
-        MemorySize: 256,
-        Timeout: w.timeoutSeconds,
-        Role: 'arn:aws:iam::000000000000:role/worker',
-        Environment: {
-          Variables: {
-            ER_RPC: w.rpc,
-            ER_DELIVERIES_TABLE: { Ref: 'Deliveries' },
-            ER_DLQ_URL: { Ref: `${id}Dlq` },
-            ER_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
+          functionName: `${STACK}-${w.name}`,
+          asset: 'asset.remote',
+          timeoutSeconds: w.timeoutSeconds,
+          environment: {
             ER_REMOTE_URL: `${base}/${w.name}`,
             ER_REMOTE_TIMEOUT_MS: String(remoteCallTimeoutMs(w.timeoutSeconds)),
           },
         },
-      },
-      Metadata: { 'aws:asset:path': 'asset.remote', 'aws:asset:is-bundled': true },
-    };
-    resources[`${id}Mapping`] = {
-      Type: 'AWS::Lambda::EventSourceMapping',
-      Properties: {
-        EventSourceArn: { 'Fn::GetAtt': [`${id}Queue`, 'Arn'] },
-        FunctionName: { Ref: `${id}Function` },
-        BatchSize: 10,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-      },
-    };
+      ),
+    );
   }
   writeStackAssembly(dir, STACK, { Resources: resources });
 }

@@ -17,6 +17,7 @@ import { RedriveJournal } from '../../lib/ops/journal.ts';
 import { Operations } from '../../lib/ops/operations.ts';
 import { eventually, type Harness, startHarness, writeStackAssembly } from '../local/helpers.ts';
 import { deliveriesTableResource } from '../support/deliveries-table.ts';
+import { workerResources } from '../support/worker-template.ts';
 import { bundleAsset } from '../worker/support/bundle.ts';
 import { authorizedPayload } from '../worker/support/harness.ts';
 import { busEvent, queueMessage } from '../worker/support/messages.ts';
@@ -94,45 +95,13 @@ async function writeAssembly(dir: string): Promise<void> {
   writeStackAssembly(dir, 'redrive-dev', {
     Resources: {
       Deliveries: deliveriesTableResource(TABLE, { deadIndex: true }),
-      WorkDlq: { Type: 'AWS::SQS::Queue', Properties: { QueueName: DLQ } },
-      Work: {
-        Type: 'AWS::SQS::Queue',
-        Properties: {
-          QueueName: QUEUE,
-          VisibilityTimeout: 60,
-          RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['WorkDlq', 'Arn'] }, maxReceiveCount: 3 },
-        },
-      },
-      WorkFunction: {
-        Type: 'AWS::Lambda::Function',
-        Properties: {
-          Code: { S3Bucket: 'assets', S3Key: 'worker.zip' },
-          FunctionName: names.functionName(ctx, RPC),
-          Handler: 'index.handler',
-          Runtime: 'nodejs22.x',
-          MemorySize: 256,
-          Timeout: 10,
-          Role: 'arn:aws:iam::000000000000:role/worker',
-          Environment: {
-            Variables: {
-              ER_RPC: RPC,
-              ER_DELIVERIES_TABLE: { Ref: 'Deliveries' },
-              ER_DLQ_URL: { Ref: 'WorkDlq' },
-              ER_MAX_RECEIVE_COUNT: '3',
-            },
-          },
-        },
-        Metadata: { 'aws:asset:path': 'asset.worker', 'aws:asset:is-bundled': true },
-      },
-      WorkMapping: {
-        Type: 'AWS::Lambda::EventSourceMapping',
-        Properties: {
-          EventSourceArn: { 'Fn::GetAtt': ['Work', 'Arn'] },
-          FunctionName: { Ref: 'WorkFunction' },
-          BatchSize: 10,
-          FunctionResponseTypes: ['ReportBatchItemFailures'],
-        },
-      },
+      ...workerResources('Work', {
+        rpc: RPC,
+        queueName: QUEUE,
+        dlqName: DLQ,
+        functionName: names.functionName(ctx, RPC),
+        asset: 'asset.worker',
+      }),
     },
   });
 }

@@ -26,6 +26,7 @@ import { planReplay } from '../../lib/ops/replay.ts';
 import { planRouter } from '../../lib/plan/plan.ts';
 import { eventually, type Harness, startHarness, writeStackAssembly } from '../local/helpers.ts';
 import { deliveriesTableResource } from '../support/deliveries-table.ts';
+import { workerFunctionResources, workerQueueResources } from '../support/worker-template.ts';
 import { bundleAsset } from '../worker/support/bundle.ts';
 
 const WORK = 'Svc/Work';
@@ -111,15 +112,13 @@ describe('replay of a window (CLI, runtime archive, real worker)', { timeout: 18
       },
     };
     plan.rpcs.forEach((r, i) => {
-      resources[`Dlq${i}`] = { Type: 'AWS::SQS::Queue', Properties: { QueueName: names.dlqName(ctx, r.id) } };
-      resources[`Queue${i}`] = {
-        Type: 'AWS::SQS::Queue',
-        Properties: {
-          QueueName: names.queueName(ctx, r.id),
-          VisibilityTimeout: 60,
-          RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [`Dlq${i}`, 'Arn'] }, maxReceiveCount: 3 },
-        },
-      };
+      Object.assign(
+        resources,
+        workerQueueResources(`R${i}`, {
+          queueName: names.queueName(ctx, r.id),
+          dlqName: names.dlqName(ctx, r.id),
+        }),
+      );
     });
     plan.rules.forEach((rule, i) => {
       resources[`Rule${i}`] = {
@@ -132,46 +131,26 @@ describe('replay of a window (CLI, runtime archive, real worker)', { timeout: 18
             const q = plan.rpcs.findIndex((r) => r.id === t.rpc);
             return {
               Id: t.id,
-              Arn: { 'Fn::GetAtt': [`Queue${q}`, 'Arn'] },
+              Arn: { 'Fn::GetAtt': [`R${q}Queue`, 'Arn'] },
               InputTransformer: { InputTemplate: t.inputTemplate },
-              DeadLetterConfig: { Arn: { 'Fn::GetAtt': [`Dlq${q}`, 'Arn'] } },
+              DeadLetterConfig: { Arn: { 'Fn::GetAtt': [`R${q}Dlq`, 'Arn'] } },
             };
           }),
         },
       };
     });
     const work = plan.rpcs.findIndex((r) => r.id === WORK);
-    resources.WorkFunction = {
-      Type: 'AWS::Lambda::Function',
-      Properties: {
-        Code: { S3Bucket: 'assets', S3Key: 'worker.zip' },
-        FunctionName: names.functionName(ctx, WORK),
-        Handler: 'index.handler',
-        Runtime: 'nodejs22.x',
-        MemorySize: 256,
-        Timeout: 10,
-        Role: 'arn:aws:iam::000000000000:role/worker',
-        Environment: {
-          Variables: {
-            ER_RPC: WORK,
-            ER_DELIVERIES_TABLE: { Ref: 'Deliveries' },
-            ER_DLQ_URL: { Ref: `Dlq${work}` },
-            ER_MAX_RECEIVE_COUNT: '3',
-          },
-        },
-      },
-      Metadata: { 'aws:asset:path': 'asset.worker', 'aws:asset:is-bundled': true },
-    };
     // Mail/Other has no worker: its queue keeps whatever reaches it.
-    resources.WorkMapping = {
-      Type: 'AWS::Lambda::EventSourceMapping',
-      Properties: {
-        EventSourceArn: { 'Fn::GetAtt': [`Queue${work}`, 'Arn'] },
-        FunctionName: { Ref: 'WorkFunction' },
-        BatchSize: 10,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-      },
-    };
+    Object.assign(
+      resources,
+      workerFunctionResources('Work', {
+        rpc: WORK,
+        functionName: names.functionName(ctx, WORK),
+        asset: 'asset.worker',
+        queueId: `R${work}Queue`,
+        dlqId: `R${work}Dlq`,
+      }),
+    );
     writeStackAssembly(join(dir, 'cdk.out'), 'replay-dev', { Resources: resources });
   }
 
