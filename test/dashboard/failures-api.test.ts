@@ -5,28 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RouterSpec } from '../../lib/config/types.ts';
-import { type DashboardHarness, SPEC, startDashboardHarness } from './harness.ts';
+import { type DashboardHarness, STRICT_SPEC, startDashboardHarness } from './harness.ts';
 
 const CHARGE = 'BillingService/ChargeCard';
 const RECEIPT = 'MailService/SendReceipt';
 const API = '/_dashboard/api';
-
-const STRICT: RouterSpec = {
-  ...SPEC,
-  events: SPEC.events.map((e) =>
-    e.name === 'order.placed'
-      ? {
-          ...e,
-          schema: {
-            type: 'object',
-            required: ['orderId', 'email'],
-            properties: { orderId: { type: 'string' }, email: { type: 'string' } },
-          },
-        }
-      : e,
-  ),
-};
 
 interface Group {
   id: string;
@@ -50,7 +33,7 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
 describe('dashboard failure actions', { timeout: 120_000 }, () => {
   let h: DashboardHarness;
   before(async () => {
-    h = await startDashboardHarness(STRICT);
+    h = await startDashboardHarness(STRICT_SPEC);
   });
   after(async () => {
     await h?.close();

@@ -102,6 +102,27 @@ export const SPEC: RouterSpec = {
   ],
 };
 
+/** SPEC with a real schema on order.placed, for edit and retry (orderId and email required). */
+export const STRICT_SPEC: RouterSpec = {
+  ...SPEC,
+  events: SPEC.events.map((e) =>
+    e.name === 'order.placed'
+      ? {
+          ...e,
+          schema: {
+            type: 'object',
+            required: ['orderId', 'email'],
+            properties: {
+              orderId: { type: 'string' },
+              email: { type: 'string', format: 'email' },
+              total: { type: 'number', minimum: 0 },
+            },
+          },
+        }
+      : e,
+  ),
+};
+
 /** Writes a cloud assembly with each RPC's queue + DLQ and the deliveries table; returns its directory. */
 function writeAssembly(spec: RouterSpec, deadIndex = false): string {
   const ctx = { app: spec.app.name, stage: spec.app.stage };

@@ -9,35 +9,13 @@ import { after, before, describe, it } from 'node:test';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { RouterSpec } from '../../lib/config/types.ts';
 import { normaliseMessage } from '../../lib/ops/fingerprint.ts';
 import { Operations, PayloadRejected } from '../../lib/ops/operations.ts';
-import { type DashboardHarness, SPEC, startDashboardHarness } from '../dashboard/harness.ts';
+import { type DashboardHarness, STRICT_SPEC, startDashboardHarness } from '../dashboard/harness.ts';
 
 const CHARGE = 'BillingService/ChargeCard';
 const RECEIPT = 'MailService/SendReceipt';
 const TRACKING = 'MailService/SendTracking';
-
-/** The harness's spec with a real schema on order.placed (for edit and retry). */
-const STRICT: RouterSpec = {
-  ...SPEC,
-  events: SPEC.events.map((e) =>
-    e.name === 'order.placed'
-      ? {
-          ...e,
-          schema: {
-            type: 'object',
-            required: ['orderId', 'email'],
-            properties: {
-              orderId: { type: 'string' },
-              email: { type: 'string', format: 'email' },
-              total: { type: 'number', minimum: 0 },
-            },
-          },
-        }
-      : e,
-  ),
-};
 
 /** Receives everything on a queue (and leaves it hidden for a minute): what arrived there. */
 async function everything(h: DashboardHarness, rpc: string, which: 'queue' | 'dlq'): Promise<Message[]> {
@@ -68,7 +46,7 @@ describe('operations (lib/ops) on the local runtime', { timeout: 120_000 }, () =
   let ops: Operations;
 
   before(async () => {
-    h = await startDashboardHarness(STRICT);
+    h = await startDashboardHarness(STRICT_SPEC);
     const config = {
       endpoint: h.runtime.url,
       region: 'us-east-1',
@@ -76,7 +54,13 @@ describe('operations (lib/ops) on the local runtime', { timeout: 120_000 }, () =
     };
     sqs = new SQSClient(config);
     dynamodb = new DynamoDBClient(config);
-    ops = new Operations({ spec: STRICT, sqs, dynamodb, endpoint: h.runtime.url, operator: 'test:alice' });
+    ops = new Operations({
+      spec: STRICT_SPEC,
+      sqs,
+      dynamodb,
+      endpoint: h.runtime.url,
+      operator: 'test:alice',
+    });
   });
   after(async () => {
     sqs?.destroy();
