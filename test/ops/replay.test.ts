@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeReplayCommand, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { main } from '../../lib/cli/main.ts';
 import { loadRouterSpec } from '../../lib/codegen/spec.ts';
 import type { RouterSpec } from '../../lib/config/types.ts';
@@ -351,9 +352,51 @@ describe('replay of a window (CLI, runtime archive, real worker)', { timeout: 18
     assert.equal(await runs('failed'), 3);
     assert.deepEqual(await record('ok'), { status: 'COMPLETED', attempts: before.ok.attempts + 1 });
     assert.deepEqual(await record('dead'), { status: 'COMPLETED', attempts: before.dead.attempts + 1 });
-    // The same replay's event again (a duplicate copy) is not a second re-run
     const status = await ops.replays.status('replay-dev-second');
     assert.equal(status.rerunCompleted, true);
+    // And a second copy of that replay's event (SQS delivers at least once) is not a second re-run
+    const { QueueUrl = '' } = await h.sqs.send(
+      new GetQueueUrlCommand({
+        QueueName: names.queueName({ app: spec.app.name, stage: spec.app.stage }, WORK),
+      }),
+    );
+    await h.sqs.send(
+      new SendMessageCommand({
+        QueueUrl,
+        MessageBody: JSON.stringify({
+          rpc: WORK,
+          event: {
+            version: '0',
+            id: 'copy-of-a-replayed-event',
+            'detail-type': CHARGED,
+            source: SOURCE,
+            account: '000000000000',
+            time: new Date().toISOString(),
+            region: 'us-east-1',
+            resources: [],
+            'replay-name': 'replay-dev-second',
+            detail: {
+              metadata: {
+                eventId: 'ev-ok',
+                occurredAt: new Date().toISOString(),
+                publisher: 'CardNetwork',
+                schemaVersion: 1,
+              },
+              payload: { tx: 'ok', mode: 'ok' },
+            },
+          },
+        }),
+      }),
+    );
+    const skipped = (s: typeof status) => s.counts.find((c) => c.rpc === WORK)?.skippedCompleted ?? 0;
+    await eventually(
+      async () =>
+        skipped(await ops.replays.status('replay-dev-second')) === skipped(status) + 1 ? true : undefined,
+      20_000,
+      'the copy counted as skipped (completed) on the replay',
+    );
+    assert.equal(await runs('ok'), 2, 'the copy was acknowledged, not run');
+    assert.deepEqual(await record('ok'), { status: 'COMPLETED', attempts: before.ok.attempts + 1 });
   });
 
   it('an event carrying a replay-name the tool did not record is not a re-run', async () => {
