@@ -126,12 +126,10 @@ export function parseWhen(text: string, now = Date.now()): Date | undefined {
   return Number.isFinite(ms) ? new Date(ms) : undefined;
 }
 
-/** What every replay name of the router starts with (`<app>-<stage>-`). */
-export const replayNamePrefix = names.replayNamePrefix;
-
-function defaultName(spec: RouterSpec, now: Date): string {
+/** A fresh replay name: the router's replay-name prefix (the ops policy's), then the time. */
+function defaultName(prefix: string, now: Date): string {
   const stamp = now.toISOString().replace(/[-:]|\.\d{3}/g, '');
-  return `${replayNamePrefix({ app: spec.app.name, stage: spec.app.stage })}replay-${stamp}-${randomBytes(2).toString('hex')}`;
+  return `${prefix}replay-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
 /** Decides the rules, RPCs and events of a replay from the router's plan (pure, no AWS calls). */
@@ -150,13 +148,10 @@ export function planReplay(spec: RouterSpec, request: ReplayRequest, now = new D
   for (const r of request.rpcs ?? [])
     if (!knownRpcs.has(r))
       problems.push(`The router has no RPC "${r}". Known: ${[...knownRpcs].join(', ')}.`);
-  const name = request.name ?? defaultName(spec, now);
-  if (
-    !/^[.\-_A-Za-z0-9]{1,64}$/.test(name) ||
-    !name.startsWith(replayNamePrefix({ app: spec.app.name, stage: spec.app.stage }))
-  )
+  const name = request.name ?? defaultName(plan.replayNamePrefix, now);
+  if (!/^[.\-_A-Za-z0-9]{1,64}$/.test(name) || !name.startsWith(plan.replayNamePrefix))
     problems.push(
-      `Replay name "${name}" is not valid: it starts with ${replayNamePrefix({ app: spec.app.name, stage: spec.app.stage })} (the ops policy allows replays so named) and has at most 64 letters, digits, ".", "-" and "_".`,
+      `Replay name "${name}" is not valid: it starts with ${plan.replayNamePrefix} (the ops policy allows replays so named) and has at most 64 letters, digits, ".", "-" and "_".`,
     );
   if (problems.length > 0) throw new ReplayRefused(problems.join('\n'));
   const eventOk = (e: string) => !request.events?.length || request.events.includes(e);
