@@ -1,6 +1,7 @@
 /**
- * Replays, as the worker and the replay command both see them. EventBridge adds the field `replay-name` to the envelope of every
- * event it replays from an archive; the event itself is the archived one, unchanged. The operator's
+ * Replays, as the worker and the replay command both see them. EventBridge adds the field
+ * `replay-name` to the envelope of every event it replays from an archive; the event itself is the
+ * archived one, unchanged. The operator's
  * `event-router replay` writes, before it starts the replay, one ops record in the deliveries table:
  * partition `ops#replays`, sort key the replay name (never an RPC id: no `/`), with the RPCs it is for
  * and whether it reruns completed deliveries.
