@@ -84,6 +84,64 @@ export interface Phase {
   readonly p99: number;
 }
 
+/**
+ * When each delivery of the bench passed the runtime's stages (epoch ms, by eventId): routed to its
+ * queue (the bus's SendMessage done), and the length of the invocation that handled it (from the
+ * function process being handed the batch to its answer).
+ */
+export interface Trace {
+  readonly routed: Map<string, number>;
+  readonly invocationMs: Map<string, number>;
+}
+
+/** A delivery's latency in stages: publish -> routed, routed -> invoked, the invocation. */
+interface Stages {
+  readonly total: number;
+  readonly toRouted: number;
+  readonly toInvoked: number;
+  readonly invocation: number;
+}
+
+function stagesOf(id: string, sentAt: number, done: Map<string, number>, trace: Trace): Stages | undefined {
+  const end = done.get(id);
+  const routed = trace.routed.get(id);
+  const invocation = trace.invocationMs.get(id);
+  if (end === undefined || routed === undefined || invocation === undefined) return undefined;
+  return {
+    total: end - sentAt,
+    toRouted: routed - sentAt,
+    toInvoked: end - invocation - routed,
+    invocation,
+  };
+}
+
+/**
+ * Where the time of the fixed load's deliveries went: each stage's p50 and p99, and the stages of the
+ * slowest 1% (their medians), which are what sets the p99.
+ */
+function stageReport(stages: Stages[]): string {
+  if (stages.length === 0) return 'no stage timings recorded';
+  const names: [keyof Stages, string][] = [
+    ['toRouted', 'publish->routed'],
+    ['toInvoked', 'routed->invoked'],
+    ['invocation', 'invocation'],
+  ];
+  const sortedBy = (key: keyof Stages) => stages.map((s) => s[key]).sort((a, b) => a - b);
+  const each = names
+    .map(([key, name]) => {
+      const sorted = sortedBy(key);
+      return `${name} p50 ${percentile(sorted, 50).toFixed(1)} / p99 ${percentile(sorted, 99).toFixed(1)} ms`;
+    })
+    .join(', ');
+  const slowest = [...stages]
+    .sort((a, b) => b.total - a.total)
+    .slice(0, Math.max(1, Math.ceil(stages.length / 100)));
+  const tail = names
+    .map(([key, name]) => `${name} ${median(slowest.map((s) => s[key])).toFixed(1)}`)
+    .join(', ');
+  return `${each}; the slowest 1% (${slowest.length}), medians: ${tail} ms`;
+}
+
 /** Publishes `total` events with at most `inFlight` PutEvents requests at once and `perSecond` pacing (0 = none). */
 export async function drive(
   runtime: LocalRuntime,
@@ -151,7 +209,8 @@ export async function driveFromOutside(
   total: number,
   perSecond: number,
   measure: { start: (publisherPid: number) => void },
-): Promise<Phase & { publisherPid: number; publisherCpuMs: number }> {
+  trace?: Trace,
+): Promise<Phase & { publisherPid: number; publisherCpuMs: number; stages: string }> {
   const args = ['--import', 'tsx', join(ROOT, 'bench', 'publish-client.ts'), runtime.url, BUS, String(total)];
   const child = spawn(process.execPath, [...args, String(perSecond)], {
     cwd: ROOT,
@@ -188,6 +247,14 @@ export async function driveFromOutside(
     p99: percentile(latencies, 99),
     publisherPid: child.pid ?? 0,
     publisherCpuMs: cpuMs,
+    stages: trace
+      ? stageReport(
+          sent.flatMap(([id, t]) => {
+            const s = stagesOf(id, t, done, trace);
+            return s ? [s] : [];
+          }),
+        )
+      : '',
   };
 }
 
@@ -348,6 +415,7 @@ export async function run(): Promise<void> {
   const app = await assembly();
   const stateDir = mkdtempSync(join(tmpdir(), 'er-bench-runtime-'));
   const done = new Map<string, number>();
+  const trace: Trace = { routed: new Map(), invocationMs: new Map() };
   // Counts invocations, to show how full the poller's batches are at each load.
   const counter = new RequestCounter();
   const runtime = await LocalRuntime.start({
@@ -358,7 +426,13 @@ export async function run(): Promise<void> {
     events: {
       functionOutput: counter.events.functionOutput,
       delivery: (d) => {
-        if (d.outcome === 'ok') done.set(d.eventId, epochNow());
+        if (d.outcome !== 'ok') return;
+        done.set(d.eventId, epochNow());
+        trace.invocationMs.set(d.eventId, d.ms);
+      },
+      route: (r) => {
+        const id = (r.event.detail as { metadata?: { eventId?: unknown } } | undefined)?.metadata?.eventId;
+        if (r.outcome === 'delivered' && typeof id === 'string') trace.routed.set(id, epochNow());
       },
     },
   });
@@ -373,12 +447,19 @@ export async function run(): Promise<void> {
     const worker = runtime.model.functions.find((f) => f.environment.ER_RPC === RPC)?.name ?? '';
     let invocationsBefore = 0;
     let cpuBefore = { own: 0, functions: 0 };
-    const fixed = await driveFromOutside(runtime, done, FIXED_RATE * FIXED_SECONDS, FIXED_RATE, {
-      start: (publisherPid) => {
-        invocationsBefore = counter.invocations(worker);
-        cpuBefore = { own: ownCpuMs(), functions: childrenCpuMs(publisherPid) };
+    const fixed = await driveFromOutside(
+      runtime,
+      done,
+      FIXED_RATE * FIXED_SECONDS,
+      FIXED_RATE,
+      {
+        start: (publisherPid) => {
+          invocationsBefore = counter.invocations(worker);
+          cpuBefore = { own: ownCpuMs(), functions: childrenCpuMs(publisherPid) };
+        },
       },
-    });
+      trace,
+    );
     const cpu = {
       own: (ownCpuMs() - cpuBefore.own) / Math.max(1, fixed.deliveries),
       functions: (childrenCpuMs(fixed.publisherPid) - cpuBefore.functions) / Math.max(1, fixed.deliveries),
@@ -411,6 +492,7 @@ export async function run(): Promise<void> {
     console.log(
       `  fixed load ${FIXED_RATE}/s for ${FIXED_SECONDS}s: ${fixed.deliveries} deliveries, ${rate(fixed).toFixed(0)}/s, publish->handled p50 ${fixed.p50.toFixed(0)} ms, p99 ${fixed.p99.toFixed(0)} ms (goal p99 <= 50 ms); ${fixedFill.toFixed(1)} messages per invocation; the ${WARM_SECONDS} s before it (warm-up, not counted): p50 ${warm.p50.toFixed(0)} ms, p99 ${warm.p99.toFixed(0)} ms`,
     );
+    console.log(`    stages at that load: ${fixed.stages}`);
     console.log(
       `    CPU per delivery at that load: runtime ${cpu.own.toFixed(2)} ms (HTTP APIs, bus, queues and journal, DynamoDB), function processes ${cpu.functions.toFixed(2)} ms (worker, SDK, IPC), publisher ${cpu.publisher.toFixed(2)} ms (its own process: SDK client, signing); ${((FIXED_RATE * (cpu.own + cpu.functions + cpu.publisher)) / 1000).toFixed(2)} of ${availableParallelism()} cores at ${FIXED_RATE}/s; load average ${load.toFixed(1)}`,
     );
