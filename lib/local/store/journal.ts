@@ -10,16 +10,8 @@
  * the fdatasync runs in the background, and `close()` leaves the file open until an fdatasync in
  * flight has finished.
  */
-import {
-  closeSync,
-  existsSync,
-  fdatasync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { fdatasyncOffPool } from './sync-thread.ts';
 
 export type JournalRecord = Record<string, unknown>;
 
@@ -33,7 +25,8 @@ const NODE_IO: JournalIo = {
   writeSync: (fd, data) => {
     writeSync(fd, data);
   },
-  fdatasync,
+  // Off libuv's thread pool, which the local DynamoDB's LevelDB needs (see sync-thread.ts).
+  fdatasync: fdatasyncOffPool,
 };
 
 interface Waiter {
