@@ -48,7 +48,7 @@ const BATCH = 10;
 const INVOCATIONS = 4;
 const BUNDLE_GOAL_KB = 150;
 /** Alternating rounds of worker and Powertools (the order flips every round). */
-const ROUNDS = Number(process.env.ER_BENCH_ROUNDS) || 3;
+const ROUNDS = Number(process.env.ER_BENCH_ROUNDS) || 5;
 const POWERTOOLS_TABLE = 'idempotency';
 
 /**
@@ -213,6 +213,8 @@ interface Side {
   firstBytes: number;
   /** CPU ms per first delivery: this process (the worker's side), dynalite's process. */
   readonly cpu: { client: number[]; dynalite: number[] };
+  /** CPU ms per duplicate, the same way. */
+  readonly duplicateCpu: { client: number[]; dynalite: number[] };
   readonly first: number[];
   readonly duplicate: number[];
   firstRequests: number;
@@ -232,7 +234,10 @@ async function measure(side: Side, dynaliteCpuMs: () => number): Promise<void> {
   side.firstRequests += (side.requests() - before) / DELIVERIES;
   side.firstBytes += (side.bytes() - bytesBefore) / DELIVERIES;
   before = side.requests();
+  const duplicateCpuBefore = { client: ownCpuMs(), dynalite: dynaliteCpuMs() };
   const duplicate = await throughWorker(side.lane, resent(records));
+  side.duplicateCpu.client.push((ownCpuMs() - duplicateCpuBefore.client) / DELIVERIES);
+  side.duplicateCpu.dynalite.push((dynaliteCpuMs() - duplicateCpuBefore.dynalite) / DELIVERIES);
   side.duplicateRequests += (side.requests() - before) / DELIVERIES;
   side.first.push(first.rate);
   side.duplicate.push(duplicate.rate);
@@ -326,6 +331,7 @@ export async function run(): Promise<void> {
         bytes: ours.bytes,
         firstBytes: 0,
         cpu: { client: [], dynalite: [] },
+        duplicateCpu: { client: [], dynalite: [] },
         first: [],
         duplicate: [],
         firstRequests: 0,
@@ -339,6 +345,7 @@ export async function run(): Promise<void> {
         bytes: theirs.bytes,
         firstBytes: 0,
         cpu: { client: [], dynalite: [] },
+        duplicateCpu: { client: [], dynalite: [] },
         first: [],
         duplicate: [],
         firstRequests: 0,
@@ -409,6 +416,16 @@ export async function run(): Promise<void> {
           2,
         )}`,
         'goal >= 1.0',
+      ],
+      [
+        'CPU per duplicate, worker',
+        `${spread(ourSide.duplicateCpu.client, 2)} ms + dynalite ${spread(ourSide.duplicateCpu.dynalite, 2)} ms`,
+        '',
+      ],
+      [
+        'CPU per duplicate, Powertools',
+        `${spread(theirSide.duplicateCpu.client, 2)} ms + dynalite ${spread(theirSide.duplicateCpu.dynalite, 2)} ms`,
+        '',
       ],
       [
         'overhead of the worker',

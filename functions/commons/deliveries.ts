@@ -6,7 +6,12 @@
  * holds is judged from the stored `lockExpiresAt` and `expiresAt`, never from the item's presence
  * (TTL deletion can lag by days).
  */
-import { type AttributeValue, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -230,6 +235,23 @@ function readRawItem(item: Record<string, AttributeValue>): DeliveryRecord {
   ) as unknown as DeliveryRecord;
 }
 
+/**
+ * What a claim reads of an existing record when its write failed without returning it (dynalite
+ * does not; DynamoDB does): the fields `claimable` and `refusal` judge by, not the stored result.
+ */
+const CLAIM_STATE_NAMES = {
+  '#status': 'status',
+  '#attempts': 'attempts',
+  '#runs': 'runs',
+  '#retryAt': 'retryAt',
+  '#lock': 'lockExpiresAt',
+  '#expires': 'expiresAt',
+  '#hash': 'payloadHash',
+  '#rerun': 'rerunId',
+  '#lastError': 'lastError',
+} as const;
+const CLAIM_STATE_PROJECTION = Object.keys(CLAIM_STATE_NAMES).join(', ');
+
 /** Whether a plain claim could take `record` now. */
 function claimable(record: DeliveryRecord, request: ClaimRequest): boolean {
   if (record.expiresAt < Math.floor(request.now / 1000)) return true;
@@ -361,7 +383,7 @@ export class DeliveryStore {
       // notably on dynalite); what an existing record allows is decided from the item it returns.
       const claimed = await attempt('new');
       if (claimed) return claimed;
-      if (!seen && !read) seen = await this.get(key);
+      if (!seen && !read) seen = await this.claimState(key);
       read = true;
     }
     // An existing record (or a redrive or re-run id that did not apply): a plain claim, unless what
@@ -370,8 +392,26 @@ export class DeliveryStore {
       const next = await attempt('next');
       if (next) return next;
     }
-    if (!seen && !read) seen = await this.get(key);
+    if (!seen && !read) seen = await this.claimState(key);
     return refusal(seen, request);
+  }
+
+  /**
+   * The fields of a record a claim decides by, read consistently; sent as DynamoDB's own GetItem
+   * (the duplicate's path on dynalite: the document client's unmarshalling is not needed for them).
+   */
+  private async claimState(key: DeliveryKey): Promise<DeliveryRecord | undefined> {
+    const output = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { eventId: { S: key.eventId }, rpc: { S: key.rpc } },
+        ConsistentRead: true,
+        ProjectionExpression: CLAIM_STATE_PROJECTION,
+        ExpressionAttributeNames: CLAIM_STATE_NAMES,
+      }) as unknown as GetCommand,
+    );
+    const item = (output as { Item?: Record<string, AttributeValue> }).Item;
+    return item ? readRawItem(item) : undefined;
   }
 
   private async tryClaim(
