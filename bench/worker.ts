@@ -55,12 +55,15 @@ const POWERTOOLS_TABLE = 'idempotency';
  * A DynamoDB client for `endpoint` that counts the HTTP requests it sends (it makes no retries) and
  * the bytes of their bodies.
  */
-function countingClient(endpoint: string): {
+function countingClient(
+  endpoint: string,
+  options: { cacheMiddleware?: boolean } = {},
+): {
   client: DynamoDBClient;
   requests: () => number;
   bytes: () => number;
 } {
-  const client = clientFor(endpoint);
+  const client = clientFor(endpoint, options);
   let sent = 0;
   let bytes = 0;
   client.middlewareStack.add(
@@ -280,6 +283,8 @@ function coldImportMs(file: string, sdkFirst: boolean): number {
 export async function run(): Promise<void> {
   const dynalite = await startDynaliteProcess();
   const ours = countingClient(dynalite.endpoint);
+  // The worker's per-record requests, through a client with cacheMiddleware as on Lambda (clients.ts).
+  const oursCached = countingClient(dynalite.endpoint, { cacheMiddleware: true });
   const theirs = countingClient(dynalite.endpoint);
   try {
     const config: WorkerConfig = {
@@ -293,6 +298,7 @@ export async function run(): Promise<void> {
     };
     const wired = handler.withDependencies({
       dynamo: DynamoDBDocumentClient.from(ours.client, { marshallOptions: { removeUndefinedValues: true } }),
+      deliveryRequests: oursCached.client,
       queue: new RecordingQueue(),
       eventBus: new RecordingBus(),
       logger: quietLogger(),
@@ -327,8 +333,8 @@ export async function run(): Promise<void> {
       {
         name: 'worker',
         lane: () => worker,
-        requests: ours.requests,
-        bytes: ours.bytes,
+        requests: () => ours.requests() + oursCached.requests(),
+        bytes: () => ours.bytes() + oursCached.bytes(),
         firstBytes: 0,
         cpu: { client: [], dynalite: [] },
         duplicateCpu: { client: [], dynalite: [] },
@@ -482,6 +488,7 @@ export async function run(): Promise<void> {
       console.log(`  ${name.padEnd(width)}  ${value.padEnd(valueWidth)}  ${note}`);
   } finally {
     ours.client.destroy();
+    oursCached.client.destroy();
     theirs.client.destroy();
     dynalite.close();
   }

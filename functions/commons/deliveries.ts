@@ -8,6 +8,7 @@
  */
 import {
   type AttributeValue,
+  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
@@ -15,7 +16,6 @@ import {
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  type PutCommand,
   UpdateCommand,
   type UpdateCommandInput,
   type UpdateCommandOutput,
@@ -341,14 +341,24 @@ function claimShape(kind: Exclude<ClaimKind, 'new'>, request: EventFields): Clai
   return shape;
 }
 
+/** Sends DynamoDB's own commands (a DynamoDBClient, or a document client, which passes them on). */
+type RawSender = Pick<DynamoDBClient, 'send'>;
+
 /** Reads and writes delivery records. */
 export class DeliveryStore {
+  /** Where the per-record requests (claim, its read, completion) go. */
+  private readonly requests: RawSender;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     readonly tableName: string,
     /** Seconds a record is kept (sets `expiresAt`). */
     private readonly retentionSeconds: number,
-  ) {}
+    /** A client with `cacheMiddleware` for the per-record requests; `client` when not given. */
+    requests?: DynamoDBClient,
+  ) {
+    this.requests = requests ?? (client as unknown as RawSender);
+  }
 
   /**
    * Claims a delivery with one conditional write (two when the message carries a `DeadLetterId` or
@@ -401,17 +411,16 @@ export class DeliveryStore {
    * (the duplicate's path on dynalite: the document client's unmarshalling is not needed for them).
    */
   private async claimState(key: DeliveryKey): Promise<DeliveryRecord | undefined> {
-    const output = await this.client.send(
+    const output = await this.requests.send(
       new GetItemCommand({
         TableName: this.tableName,
         Key: { eventId: { S: key.eventId }, rpc: { S: key.rpc } },
         ConsistentRead: true,
         ProjectionExpression: CLAIM_STATE_PROJECTION,
         ExpressionAttributeNames: CLAIM_STATE_NAMES,
-      }) as unknown as GetCommand,
+      }),
     );
-    const item = (output as { Item?: Record<string, AttributeValue> }).Item;
-    return item ? readRawItem(item) : undefined;
+    return output.Item ? readRawItem(output.Item) : undefined;
   }
 
   private async tryClaim(
@@ -441,13 +450,13 @@ export class DeliveryStore {
         };
         if (request.correlationId) item.correlationId = { S: request.correlationId };
         if (request.causationId) item.causationId = { S: request.causationId };
-        await this.client.send(
+        await this.requests.send(
           new PutItemCommand({
             TableName: this.tableName,
             Item: item,
             ConditionExpression: NEW_CLAIM_CONDITION,
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }) as unknown as PutCommand,
+          }),
         );
         return { claimed: { kind: 'claimed', via: kind, attempt: 1, run: 1, lockExpiresAt } };
       }
@@ -522,7 +531,7 @@ export class DeliveryStore {
     };
     if (result !== undefined) values[':result'] = { S: result };
     try {
-      await this.client.send(
+      await this.requests.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { eventId: { S: key.eventId }, rpc: { S: key.rpc } },
@@ -530,7 +539,7 @@ export class DeliveryStore {
           ConditionExpression: OWNED_CONDITION,
           ExpressionAttributeNames: namesFor(update, OWNED_CONDITION),
           ExpressionAttributeValues: values,
-        }) as unknown as UpdateCommand,
+        }),
       );
       return true;
     } catch (error) {

@@ -5,7 +5,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { dynamo, eventBus, queue } from './clients.ts';
+import { deliveryRequests, dynamo, eventBus, queue } from './clients.ts';
 import { logger } from './logger.ts';
 import { createBatchHandler, type RpcRunner, type WorkerDependencies, type WorkerOptions } from './worker.ts';
 
@@ -21,6 +21,7 @@ export interface WorkerHandler {
 
 const defaultDependencies: WorkerDependencies = {
   dynamo,
+  deliveryRequests,
   queue,
   eventBus,
   logger,
@@ -34,13 +35,25 @@ export function createWorkerHandler(
   options: WorkerOptions = {},
   overrides: Partial<WorkerDependencies> = {},
 ): WorkerHandler {
-  const deps: WorkerDependencies = { ...defaultDependencies, ...overrides };
+  const deps: WorkerDependencies = { ...defaultDependencies, ...replacing({}, overrides) };
   const batch = createBatchHandler(runner, options, deps);
   const wrapped = middy<SQSEvent, SQSBatchResponse, Error, Context>(batch).use(
     injectLambdaContext(deps.logger, { resetKeys: true }),
   );
   return Object.assign((event: SQSEvent, context: Context) => wrapped(event, context), {
     withDependencies: (more: Partial<WorkerDependencies>) =>
-      createWorkerHandler(runner, options, { ...overrides, ...more }),
+      createWorkerHandler(runner, options, replacing(overrides, more)),
   });
+}
+
+/**
+ * `base` with `more` applied. Replacing `dynamo` without `deliveryRequests` drops the one set
+ * before, so that every DynamoDB request goes to the DynamoDB just given (a test's offline client).
+ */
+function replacing(
+  base: Partial<WorkerDependencies>,
+  more: Partial<WorkerDependencies>,
+): Partial<WorkerDependencies> {
+  const dropsRequests = 'dynamo' in more && !('deliveryRequests' in more);
+  return { ...base, ...(dropsRequests ? { deliveryRequests: undefined } : {}), ...more };
 }

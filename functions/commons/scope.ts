@@ -4,6 +4,7 @@
  * outcome line.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import type { RecordOutcome, RecordReport } from '../../common/outcome.ts';
@@ -25,6 +26,13 @@ export interface RpcRunner {
 /** What the worker talks to. The defaults are the module-scope clients; tests pass their own. */
 export interface WorkerDependencies {
   readonly dynamo: DynamoDBDocumentClient;
+  /**
+   * The client the delivery store's per-record requests go through (the claim, its read, the
+   * completion): one created with `cacheMiddleware`, so the SDK resolves each command's middleware
+   * once rather than on every request, which the document client cannot do. Tests that replace
+   * `dynamo` alone get `dynamo` for these too. @default dynamo
+   */
+  readonly deliveryRequests?: DynamoDBClient;
   readonly queue: QueuePort;
   readonly eventBus: EventBusPort;
   readonly logger: Logger;

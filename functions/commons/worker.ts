@@ -171,7 +171,12 @@ export function createBatchHandler(
       runner,
       config,
       options: resolved,
-      store: new DeliveryStore(deps.dynamo, config.deliveriesTable, config.recordRetentionSeconds),
+      store: new DeliveryStore(
+        deps.dynamo,
+        config.deliveriesTable,
+        config.recordRetentionSeconds,
+        deps.deliveryRequests,
+      ),
       validator: new PayloadValidator(config.eventSchemas),
       deps,
     };

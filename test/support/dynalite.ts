@@ -23,18 +23,21 @@ export interface LocalDynamo {
   readonly tableName: string;
   readonly client: DynamoDBClient;
   readonly doc: DynamoDBDocumentClient;
+  /** A client with `cacheMiddleware`, as the worker's `deliveryRequests` is on Lambda. */
+  readonly cached: DynamoDBClient;
   /** HTTP requests dynalite has served so far (each DynamoDB API call is one). */
   requests(): number;
   close(): Promise<void>;
 }
 
 /** A DynamoDB client for `endpoint` with dummy credentials. */
-export function clientFor(endpoint: string): DynamoDBClient {
+export function clientFor(endpoint: string, options: { cacheMiddleware?: boolean } = {}): DynamoDBClient {
   return new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     maxAttempts: 1,
+    ...options,
   });
 }
 
@@ -61,14 +64,17 @@ export async function startDynalite(tableName = 'deliveries'): Promise<LocalDyna
   const client = clientFor(endpoint);
   await createDeliveriesTable(client, tableName);
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const cached = clientFor(endpoint, { cacheMiddleware: true });
   return {
     endpoint,
     tableName,
     client,
     doc,
+    cached,
     requests: () => served,
     close: async () => {
       client.destroy();
+      cached.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

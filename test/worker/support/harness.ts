@@ -55,6 +55,7 @@ export async function startHarness(rpc: string): Promise<Harness> {
     wire: (handler, more = {}) =>
       handler.withDependencies({
         dynamo: dynamo.doc,
+        deliveryRequests: dynamo.cached,
         queue,
         eventBus: bus,
         logger: quietLogger(),
