@@ -20,8 +20,9 @@ export const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
  */
 export const deliveryRequests = new DynamoDBClient({ cacheMiddleware: true });
 
-const sqs = new SQSClient({});
-const eventBridge = new EventBridgeClient({});
+// Only the SDK's own commands go through these: their middleware is resolved once per command.
+const sqs = new SQSClient({ cacheMiddleware: true });
+const eventBridge = new EventBridgeClient({ cacheMiddleware: true });
 
 /** SQS for the worker: DLQ sends and visibility changes. */
 export const queue: QueuePort = {

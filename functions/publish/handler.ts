@@ -76,7 +76,8 @@ export type EntryResult =
 export function defaultDependencies(config: PublishConfig = loadPublishConfig()): PublishDependencies {
   return {
     config,
-    eventBridge: new EventBridgeClient({}),
+    // PutEvents on every request: its middleware resolved once (the document client below cannot).
+    eventBridge: new EventBridgeClient({ cacheMiddleware: true }),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({})),
     validator: new PayloadValidator(config.schemas),
     logger: new Logger({ serviceName: 'publish-api' }),
