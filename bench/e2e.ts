@@ -50,6 +50,11 @@ const RPC = 'ReceiptService/LinkReceipt';
 const FIXED_RATE = 100;
 const FIXED_SECONDS = 8;
 /**
+ * Runs of the fixed load, one after another: its p99 is set by the few slowest of 800 deliveries, so
+ * one hiccup of a shared machine moves it; the median of the runs, with their spread, is printed.
+ */
+const FIXED_RUNS = 3;
+/**
  * Seconds of the fixed load run first and not counted: the first seconds after start run code the JIT
  * has not optimized yet (runtime, dynalite, the worker and its SDK), the steady state is what is measured.
  */
@@ -465,8 +470,13 @@ export async function run(): Promise<void> {
       functions: (childrenCpuMs(fixed.publisherPid) - cpuBefore.functions) / Math.max(1, fixed.deliveries),
       publisher: fixed.publisherCpuMs / Math.max(1, fixed.deliveries),
     };
-    const load = loadavg()[0] ?? 0;
     const fixedFill = fixed.deliveries / Math.max(1, counter.invocations(worker) - invocationsBefore);
+    const load = loadavg()[0] ?? 0;
+    const fixedRuns: Phase[] = [fixed];
+    while (fixedRuns.length < FIXED_RUNS)
+      fixedRuns.push(
+        await driveFromOutside(runtime, done, FIXED_RATE * FIXED_SECONDS, FIXED_RATE, { start: () => {} }),
+      );
     const rate = (p: Phase) => p.deliveries / p.seconds;
     const saturated: Phase[] = [];
     const ceilings: number[] = [];
@@ -490,11 +500,14 @@ export async function run(): Promise<void> {
     const whole = (v: number) => v.toFixed(0);
     console.log(`example app, ${EVENT} -> ${RPC} (one delivery per event), durable state`);
     console.log(
-      `  fixed load ${FIXED_RATE}/s for ${FIXED_SECONDS}s: ${fixed.deliveries} deliveries, ${rate(fixed).toFixed(0)}/s, publish->handled p50 ${fixed.p50.toFixed(0)} ms, p99 ${fixed.p99.toFixed(0)} ms (goal p99 <= 50 ms); ${fixedFill.toFixed(1)} messages per invocation; the ${WARM_SECONDS} s before it (warm-up, not counted): p50 ${warm.p50.toFixed(0)} ms, p99 ${warm.p99.toFixed(0)} ms`,
+      `  fixed load ${FIXED_RATE}/s for ${FIXED_SECONDS}s: ${fixed.deliveries} deliveries, ${rate(fixed).toFixed(0)}/s, publish->handled p50 ${fixed.p50.toFixed(0)} ms, p99 ${fixed.p99.toFixed(0)} ms; p99 of ${FIXED_RUNS} such runs ${spread(
+        fixedRuns.map((p) => p.p99),
+        (v) => v.toFixed(0),
+      )} ms (median (min-max); goal p99 <= 50 ms); ${fixedFill.toFixed(1)} messages per invocation; the ${WARM_SECONDS} s before it (warm-up, not counted): p50 ${warm.p50.toFixed(0)} ms, p99 ${warm.p99.toFixed(0)} ms`,
     );
-    console.log(`    stages at that load: ${fixed.stages}`);
+    console.log(`    stages at that load (the first run): ${fixed.stages}`);
     console.log(
-      `    CPU per delivery at that load: runtime ${cpu.own.toFixed(2)} ms (HTTP APIs, bus, queues and journal, DynamoDB), function processes ${cpu.functions.toFixed(2)} ms (worker, SDK, IPC), publisher ${cpu.publisher.toFixed(2)} ms (its own process: SDK client, signing); ${((FIXED_RATE * (cpu.own + cpu.functions + cpu.publisher)) / 1000).toFixed(2)} of ${availableParallelism()} cores at ${FIXED_RATE}/s; load average ${load.toFixed(1)}`,
+      `    CPU per delivery at that load (the first run): runtime ${cpu.own.toFixed(2)} ms (HTTP APIs, bus, queues and journal, DynamoDB), function processes ${cpu.functions.toFixed(2)} ms (worker, SDK, IPC), publisher ${cpu.publisher.toFixed(2)} ms (its own process: SDK client, signing); ${((FIXED_RATE * (cpu.own + cpu.functions + cpu.publisher)) / 1000).toFixed(2)} of ${availableParallelism()} cores at ${FIXED_RATE}/s; load average ${load.toFixed(1)}`,
     );
     console.log(
       `  saturation (${SATURATION_EVENTS} events, PutEvents of 10), ${RUNS} runs: ${spread(rates, whole)} deliveries/s, publish->handled p50 ${spread(
