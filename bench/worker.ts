@@ -387,6 +387,8 @@ export async function run(): Promise<void> {
       (await bundleHandler('functions/remote-rpc/index.ts', { [EVENT]: EVENT_SCHEMAS[EVENT] })).length / 1024;
 
     const firstRate = median(ourSide.first);
+    const cpu = (ms: { client: number[]; dynalite: number[] }) =>
+      `${spread(ms.client, 2)} ms + dynalite ${spread(ms.dynalite, 2)} ms`;
     const rows: [string, string, string][] = [
       ['handler called directly', `${Math.round(direct).toLocaleString('en-US')} deliveries/s`, ''],
       [
@@ -405,14 +407,10 @@ export async function run(): Promise<void> {
       ],
       [
         'CPU per first delivery, worker',
-        `${spread(ourSide.cpu.client, 2)} ms + dynalite ${spread(ourSide.cpu.dynalite, 2)} ms`,
+        cpu(ourSide.cpu),
         'client process + dynalite process; steadier than rates on a busy machine',
       ],
-      [
-        'CPU per first delivery, Powertools',
-        `${spread(theirSide.cpu.client, 2)} ms + dynalite ${spread(theirSide.cpu.dynalite, 2)} ms`,
-        '',
-      ],
+      ['CPU per first delivery, Powertools', cpu(theirSide.cpu), ''],
       ['duplicates, worker', `${spread(ourSide.duplicate)}/s`, 'acknowledged, not run'],
       ['duplicates, Powertools', `${spread(theirSide.duplicate)}/s`, ''],
       [
@@ -423,16 +421,8 @@ export async function run(): Promise<void> {
         )}`,
         'goal >= 1.0',
       ],
-      [
-        'CPU per duplicate, worker',
-        `${spread(ourSide.duplicateCpu.client, 2)} ms + dynalite ${spread(ourSide.duplicateCpu.dynalite, 2)} ms`,
-        '',
-      ],
-      [
-        'CPU per duplicate, Powertools',
-        `${spread(theirSide.duplicateCpu.client, 2)} ms + dynalite ${spread(theirSide.duplicateCpu.dynalite, 2)} ms`,
-        '',
-      ],
+      ['CPU per duplicate, worker', cpu(ourSide.duplicateCpu), ''],
+      ['CPU per duplicate, Powertools', cpu(theirSide.duplicateCpu), ''],
       [
         'overhead of the worker',
         `x${Math.round(direct / firstRate)} (${(1000 / firstRate - 1000 / direct).toFixed(2)} ms/delivery)`,
