@@ -9,7 +9,8 @@
  * `duplicate-rpc`, `duplicate-event`, `duplicate-subscription`, `duplicate-publish`, `unknown-rpc`,
  * `unknown-event`, `handler-not-found`, `handler-not-exported`, `handler-in-remote`, `invalid-schema`,
  * `invalid-filter`, `filter-unknown-field`, `pattern-too-long`, `not-utf8`, `too-deep`, `alias-limit`,
- * `unsafe-pattern`, `unknown-meta-schema`, `bus-rule-quota`, `name-too-long`, `policy-too-large`,
+ * `unsafe-pattern`, `unknown-meta-schema`, `bus-rule-quota`, `name-too-long`, `policy-too-large` (queue
+ * policies, lib/config/policy-sizes.ts),
  * `duplicate-publisher`, `unknown-publisher`, `undeclared-follow-up`, `unauthorized-publisher`,
  * `publish-cycle`. Warnings: `unreachable-rpc`,
  * `unsubscribed-event`, `filter-unknown-payload-field`, `dedup-retention-short`, `dlq-retention-short`,
@@ -24,6 +25,7 @@ import { names } from '../naming.ts';
 import { DiagnosticBag } from './diagnostics.ts';
 import { formatDuration } from './durations.ts';
 import { checkHandlerEvents } from './handler-events.ts';
+import { checkPolicySizes } from './policy-sizes.ts';
 import { checkPublishCycles, checkPublishers } from './publishers.ts';
 import { checkPublishes, checkSubscriptions } from './references.ts';
 import { groupRules } from './rule-groups.ts';
@@ -219,6 +221,17 @@ export function loadSpecFromSource(
   if (bag.errorCount === 0) {
     checkRuleQuota(reader, app, services.services, subscriptions);
     checkQueuePolicies(reader, app, services.services, subscriptions);
+    if (app.name !== undefined) {
+      const publishersKey = top.get('publishers')?.keyNode;
+      checkPolicySizes(reader, {
+        app: app.name,
+        stage: app.stage,
+        auth: app.publishApi.auth,
+        publishers,
+        rpcs: allRpcs,
+        ...(publishersKey ? { publishersLocation: reader.loc(publishersKey) } : {}),
+      });
+    }
   }
 
   const diagnostics = bag.sorted();

@@ -189,6 +189,81 @@ describe('AWS quotas at validate time', () => {
     assert.deepEqual(load(manyRules(100)).diagnostics, []);
   });
 
+  /** The errors of a load (many unsubscribed events below also give warnings). */
+  const errors = (result: ReturnType<typeof load>) => summary(result).filter((d) => d.severity === 'error');
+
+  /**
+   * `publishers` publishers served by the publish API (IAM callers), each publishing `perPublisher`
+   * events with names `nameLength` long, and RPC ShipOrder publishing `followUps` events of its own.
+   */
+  function manyNames(
+    publishers: number,
+    perPublisher: number,
+    nameLength: number,
+    options: { putsOnBus?: boolean; followUps?: number } = {},
+  ): string {
+    const name = (prefix: string, i: number) => {
+      const base = `${prefix}.e${i}.`;
+      return `${base}${'x'.repeat(Math.max(1, nameLength - base.length))}`;
+    };
+    const declared = Array.from(
+      { length: publishers },
+      (_, p) =>
+        `  Partner${p}:\n    iam: arn:aws:iam::*:role/partner-${p}\n${options.putsOnBus ? '    putsOnBus: true\n' : ''}`,
+    ).join('');
+    const events = Array.from({ length: publishers * perPublisher }, (_, i) => {
+      const subscriber = i === 0 ? '    subscribers:\n      - id: OrderService/ShipOrder\n' : '';
+      return `  - name: ${name('partner', i)}\n    publisher: Partner${Math.floor(i / perPublisher)}\n    schema: { type: object }\n${subscriber}`;
+    });
+    const followUps = Array.from({ length: options.followUps ?? 0 }, (_, i) => name('shipped', i));
+    const followUpEvents = followUps.map(
+      (event) => `  - name: ${event}\n    publisher: OrderService/ShipOrder\n    schema: { type: object }\n`,
+    );
+    const rpc =
+      followUps.length > 0
+        ? `      ShipOrder:\n        publishes: [${followUps.join(', ')}]\n        intendedLoop: true\n`
+        : '      ShipOrder: {}\n';
+    return `app:\n  name: shop\npublishers:\n${declared}services:\n  OrderService:\n    rpcs:\n${rpc}events:\n${[...events, ...followUpEvents].join('')}`;
+  }
+
+  it("the publish function's role, when the publishers it serves list too many events, at publishers:", () => {
+    const yaml = manyNames(30, 12, 60);
+    const result = load(yaml);
+    assert.deepEqual(errors(result), [
+      { code: 'policy-too-large', ...where(yaml, 'publishers:'), severity: 'error' },
+    ]);
+    assert.match(
+      result.diagnostics[0]?.message ?? '',
+      /serves 30 publishers with 360 events .* over IAM's 10240 for a role's inline policies/,
+    );
+    assert.match(result.diagnostics[0]?.hint ?? '', /putsOnBus/);
+    assert.deepEqual(errors(load(manyNames(10, 12, 20))), []);
+  });
+
+  it('a publisher that puts on the bus itself, when its managed policy would pass 6,144 characters, at it', () => {
+    const yaml = manyNames(1, 150, 60, { putsOnBus: true });
+    const result = load(yaml);
+    assert.ok(
+      errors(result).some((d) => d.code === 'policy-too-large' && d.line === where(yaml, 'Partner0:').line),
+      JSON.stringify(errors(result)),
+    );
+    assert.match(
+      result.diagnostics.find((d) => /managed policy/.test(d.message))?.message ?? '',
+      /Partner0 may publish 150 events; .* over IAM's 6144 for a managed policy/,
+    );
+    assert.deepEqual(errors(load(manyNames(1, 40, 30, { putsOnBus: true }))), []);
+  });
+
+  it("an RPC's worker role, when it publishes too many kinds of follow-up, at the RPC", () => {
+    const yaml = manyNames(1, 1, 50, { followUps: 200 });
+    const result = load(yaml);
+    assert.deepEqual(errors(result), [
+      { code: 'policy-too-large', ...where(yaml, 'ShipOrder:'), severity: 'error' },
+    ]);
+    assert.match(result.diagnostics[0]?.message ?? '', /publishes 200 follow-up events; its worker's role/);
+    assert.deepEqual(errors(load(manyNames(1, 1, 20, { followUps: 20 }))), []);
+  });
+
   it('a declared raised quota lifts the limit, and is itself enforced', () => {
     assert.deepEqual(load(manyRules(301, '  quotas: { rulesPerBus: 500 }\n', 4), HANDLERS).diagnostics, []);
     const yaml = manyRules(301, '  quotas: { rulesPerBus: 300 }\n', 4);
