@@ -11,6 +11,10 @@
  *   occurredAt, correlation) is sent again (downstream dedups it) and the answer says `replayed: true`;
  * - a receipt with another payload: the idempotency key was reused for something else (409 Conflict).
  *
+ * When the bus did not accept the event, the receipt says so (`notSent`), until a retry of the same
+ * publish puts it on the bus: the status then tells the publisher the event never left the API, rather
+ * than showing it pending for good. Receipts are otherwise never changed.
+ *
  * The item has no `status`, so code that reads delivery records (status, dashboard) skips it.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -36,6 +40,17 @@ export interface PublishReceipt {
   readonly publishedAt: number;
   /** Epoch seconds; the table's TTL attribute. */
   readonly expiresAt: number;
+  /** The bus did not accept the event at its last publish (a retry with the same key sends it again). */
+  readonly notSent?: NotSent;
+}
+
+/** Why the bus did not accept a published event: PutEvents' error for its entry. */
+export interface NotSent {
+  /** Epoch ms. */
+  readonly at: number;
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
 }
 
 /** True for a receipt item (as opposed to a delivery record). */
@@ -48,6 +63,28 @@ export type ReceiptOutcome =
   | { readonly kind: 'first' }
   | { readonly kind: 'replay'; readonly original: PublishReceipt }
   | { readonly kind: 'conflict'; readonly original: PublishReceipt };
+
+/**
+ * Stores `notSent` on the receipt (or removes it, with `undefined`): the receipt is written again as it
+ * is, only while the stored one is this publish's (same payload hash). With PutItem, which the publish
+ * function may already use, rather than a wider grant for one attribute.
+ */
+export async function markNotSent(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  receipt: PublishReceipt,
+  notSent: NotSent | undefined,
+): Promise<void> {
+  const { notSent: _previous, ...rest } = receipt;
+  await client.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: notSent ? { ...rest, notSent } : rest,
+      ConditionExpression: 'attribute_exists(eventId) AND payloadHash = :hash',
+      ExpressionAttributeValues: { ':hash': receipt.payloadHash },
+    }),
+  );
+}
 
 /** Writes `receipt` unless one exists for its eventId; tells a replay from a conflict. */
 export async function recordReceipt(

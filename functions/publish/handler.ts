@@ -30,10 +30,17 @@ import {
   payloadHash,
   prepareEntries,
   type SendOptions,
+  type SendOutcome,
   sendEntries,
 } from '../../common/publish.ts';
 import { authorize, identifyCaller } from '../../common/publishers.ts';
-import { type PublishReceipt, RECEIPT_SORT_KEY, recordReceipt } from '../../common/receipts.ts';
+import {
+  markNotSent,
+  type NotSent,
+  type PublishReceipt,
+  RECEIPT_SORT_KEY,
+  recordReceipt,
+} from '../../common/receipts.ts';
 import { buildStatus, queryEvent } from '../../common/status.ts';
 import { loadPublishConfig, type PublishConfig } from './config.ts';
 import { json, problemResponse } from './http.ts';
@@ -145,7 +152,7 @@ async function publish(
 
   // Receipts: one conditional write each; a replay sends the original envelope, a conflict sends nothing.
   const results: (EntryResult | undefined)[] = prepared.map(() => undefined);
-  const toSend: { position: number; entry: PreparedEntry; replayed: boolean }[] = [];
+  const toSend: { position: number; entry: PreparedEntry; replayed: boolean; receipt: PublishReceipt }[] = [];
   await mapWithConcurrency(prepared, RECEIPT_CONCURRENCY, async (item, position) => {
     const receipt = receiptOf(
       item.entry,
@@ -168,7 +175,12 @@ async function publish(
       return;
     }
     const entry = outcome.kind === 'replay' ? replayOf(item.entry, outcome.original) : item.entry;
-    toSend.push({ position, entry, replayed: outcome.kind === 'replay' });
+    toSend.push({
+      position,
+      entry,
+      replayed: outcome.kind === 'replay',
+      receipt: outcome.kind === 'replay' ? outcome.original : receipt,
+    });
   });
   toSend.sort((a, b) => a.position - b.position);
 
@@ -196,6 +208,7 @@ async function publish(
           },
         };
   });
+  await noteWhatWasNotSent(deps, toSend, outcomes, now);
   const answered = results as EntryResult[];
   const failed = answered.filter((result) => result.status === 'FAILED');
   const conflicts = answered.filter((result) => result.status === 'CONFLICT');
@@ -295,12 +308,24 @@ async function status(
     now: (deps.now?.() ?? new Date()).getTime(),
   });
   if (!result) return unknown;
-  return json(
-    200,
+  const body =
     receipt && result.correlationId === undefined
       ? { ...result, correlationId: receipt.correlationId }
-      : result,
-  );
+      : result;
+  return json(200, receipt?.notSent ? { ...body, notOnBus: notOnBusOf(receipt, receipt.notSent) } : body);
+}
+
+/** What the status says about an event the bus did not accept (see receipts.ts). */
+function notOnBusOf(receipt: PublishReceipt, notSent: NotSent) {
+  const { at, code, message, retryable } = notSent;
+  return {
+    at: new Date(at).toISOString(),
+    error: { code, message, retryable },
+    hint:
+      receipt.idempotencyKey !== undefined
+        ? `The event never reached the bus. POST it again with idempotencyKey ${JSON.stringify(receipt.idempotencyKey)}: the same event (this eventId) is sent.`
+        : 'The event never reached the bus. Publish it again; it had no idempotencyKey, so the new publish gets a new eventId (send one to make retries safe).',
+  };
 }
 
 /** The eventId of `GET /events/{eventId}`: the path parameter, else the last path segment (decoded). */
@@ -362,3 +387,38 @@ export const handler = createHandler(() => {
   cached ??= defaultDependencies();
   return cached;
 });
+
+/**
+ * Keeps on each receipt whether its event reached the bus: an entry the bus did not accept is marked
+ * (its status then says so), and a retry that got it there clears the mark. Best effort: the answer
+ * already tells the caller what happened, so a failed mark is logged, never turned into an error.
+ */
+async function noteWhatWasNotSent(
+  deps: PublishDependencies,
+  sent: readonly { readonly receipt: PublishReceipt }[],
+  outcomes: readonly (SendOutcome | undefined)[],
+  now: Date,
+): Promise<void> {
+  const table = deps.config.deliveriesTable as string;
+  const marks = sent.flatMap(({ receipt }, i): { receipt: PublishReceipt; notSent?: NotSent }[] => {
+    const outcome = outcomes[i];
+    if (outcome?.ok) return receipt.notSent ? [{ receipt }] : [];
+    const notSent: NotSent = {
+      at: now.getTime(),
+      code: outcome?.errorCode ?? 'NotSent',
+      message: outcome?.errorMessage ?? 'The entry was not sent.',
+      retryable: outcome?.retryable ?? true,
+    };
+    return [{ receipt, notSent }];
+  });
+  await mapWithConcurrency(marks, RECEIPT_CONCURRENCY, async ({ receipt, notSent }) => {
+    try {
+      await markNotSent(deps.dynamo, table, receipt, notSent);
+    } catch (error) {
+      deps.logger.warn('Could not record on the receipt whether the event reached the bus', {
+        eventId: receipt.eventId,
+        error: (error as Error).message,
+      });
+    }
+  });
+}

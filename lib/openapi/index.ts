@@ -179,6 +179,25 @@ function commonSchemas(): Record<string, unknown> {
         completed: { type: 'boolean' },
         summary: { type: 'object', additionalProperties: { type: 'integer' } },
         rpcs: { type: 'array', items: ref('RpcDeliveryState') },
+        notOnBus: {
+          type: 'object',
+          description:
+            'Present when the bus did not accept the event at its last publish: its subscribers stay PENDING until it is published again (with the same idempotencyKey, the same event).',
+          required: ['at', 'error', 'hint'],
+          properties: {
+            at: { type: 'string', format: 'date-time' },
+            error: {
+              type: 'object',
+              required: ['code', 'message', 'retryable'],
+              properties: {
+                code: { type: 'string' },
+                message: { type: 'string' },
+                retryable: { type: 'boolean' },
+              },
+            },
+            hint: { type: 'string' },
+          },
+        },
       },
     },
   };

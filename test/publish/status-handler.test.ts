@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryRecord } from '../../common/contracts.ts';
 import { PayloadValidator } from '../../common/payload-schema.ts';
 import { type PublishReceipt, RECEIPT_SORT_KEY } from '../../common/receipts.ts';
@@ -311,6 +311,69 @@ describe('GET /events/{eventId}', () => {
     const { body } = await getStatus(eventId);
     assert.equal(body.completed, true);
     assert.equal(body.event, 'card.transaction.settled');
+  });
+});
+
+describe('an event the bus did not accept', () => {
+  const post = (key?: string) =>
+    route(
+      apiEvent('POST', '/events', {
+        body: JSON.stringify({
+          event: 'card.transaction.settled',
+          payload: { transactionId: 't-bus' },
+          ...(key !== undefined ? { idempotencyKey: key } : {}),
+        }),
+      }),
+      { ...deps, send: { sleep: async () => {}, maxAttempts: 2 } },
+    );
+  const storedReceipt = async (eventId: string) =>
+    (
+      await dynamo.doc.send(
+        new GetCommand({ TableName: TABLE, Key: { eventId, rpc: RECEIPT_SORT_KEY }, ConsistentRead: true }),
+      )
+    ).Item as PublishReceipt | undefined;
+
+  it('shows notOnBus with the error until a retry with the same key puts it on the bus', async () => {
+    // Given: the bus refuses the entry (throttled) at every attempt
+    stub.fate = () => 'ThrottlingException';
+    const failed = await post('k-bus');
+    assert.equal(failed.statusCode, 503);
+    const { eventId } = JSON.parse(failed.body) as { eventId: string };
+    // Then: its status says it never reached the bus, and how to send it
+    const before = await getStatus(eventId);
+    assert.equal(before.statusCode, 200);
+    const notOnBus = (before.body as unknown as { notOnBus?: { error: { code: string }; hint: string } })
+      .notOnBus;
+    assert.equal(notOnBus?.error.code, 'ThrottlingException');
+    assert.match(notOnBus?.hint ?? '', /idempotencyKey "k-bus": the same event/);
+    assert.equal((await storedReceipt(eventId))?.notSent?.retryable, true);
+    // When: the publisher retries with the same key and the bus accepts it
+    stub.fate = () => undefined;
+    const retried = await post('k-bus');
+    assert.equal(retried.statusCode, 202);
+    assert.equal((JSON.parse(retried.body) as { eventId: string; replayed?: boolean }).eventId, eventId);
+    // Then: the mark is gone, from the status and from the receipt
+    const after = await getStatus(eventId);
+    assert.equal('notOnBus' in after.body, false);
+    const receipt = await storedReceipt(eventId);
+    assert.equal(receipt?.notSent, undefined);
+    assert.equal(receipt?.publisher, 'CardNetwork');
+  });
+
+  it('without an idempotencyKey, says a new publish gets a new eventId; an accepted publish has no mark', async () => {
+    stub.fate = () => 'AccessDeniedException';
+    const failed = await post();
+    assert.equal(failed.statusCode, 502);
+    const { eventId } = JSON.parse(failed.body) as { eventId: string };
+    const { body } = await getStatus(eventId);
+    const notOnBus = (body as unknown as { notOnBus?: { error: { retryable: boolean }; hint: string } })
+      .notOnBus;
+    assert.equal(notOnBus?.error.retryable, false);
+    assert.match(notOnBus?.hint ?? '', /no idempotencyKey, so the new publish gets a new eventId/);
+    stub.fate = () => undefined;
+    const accepted = JSON.parse((await post()).body) as { eventId: string };
+    assert.equal('notOnBus' in (await getStatus(accepted.eventId)).body, false);
+    assert.equal((await storedReceipt(accepted.eventId))?.notSent, undefined);
   });
 });
 
