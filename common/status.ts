@@ -62,6 +62,40 @@ export interface EventStatus {
   readonly summary: Readonly<Record<RpcDeliveryState['status'], number>>;
   /** Subscribed RPCs first (in subscription order), then RPCs that have records but are no longer subscribed. */
   readonly rpcs: readonly RpcDeliveryState[];
+  /** The bus did not accept the event at its last publish through the API (its receipt says so). */
+  readonly notOnBus?: NotOnBus;
+}
+
+export interface NotOnBus {
+  readonly at: string;
+  readonly error: { readonly code: string; readonly message: string; readonly retryable: boolean };
+  /** How to get it onto the bus. */
+  readonly hint: string;
+}
+
+/**
+ * `status` with what the event's publish receipt adds: the correlationId when no record carries it,
+ * and `notOnBus` when the bus did not accept the event (receipts.ts).
+ */
+export function withReceipt(status: EventStatus, receipt: PublishReceipt | undefined): EventStatus {
+  if (!receipt) return status;
+  const notSent = receipt.notSent;
+  return {
+    ...status,
+    ...(status.correlationId === undefined ? { correlationId: receipt.correlationId } : {}),
+    ...(notSent
+      ? {
+          notOnBus: {
+            at: new Date(notSent.at).toISOString(),
+            error: { code: notSent.code, message: notSent.message, retryable: notSent.retryable },
+            hint:
+              receipt.idempotencyKey !== undefined
+                ? `The event never reached the bus. POST it again with idempotencyKey ${JSON.stringify(receipt.idempotencyKey)}: the same event (this eventId) is sent.`
+                : 'The event never reached the bus. Publish it again; it had no idempotencyKey, so the new publish gets a new eventId (send one to make retries safe).',
+          },
+        }
+      : {}),
+  };
 }
 
 const iso = (ms: number | undefined) => (typeof ms === 'number' ? new Date(ms).toISOString() : undefined);

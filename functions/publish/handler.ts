@@ -41,7 +41,7 @@ import {
   RECEIPT_SORT_KEY,
   recordReceipt,
 } from '../../common/receipts.ts';
-import { buildStatus, queryEvent } from '../../common/status.ts';
+import { buildStatus, queryEvent, withReceipt } from '../../common/status.ts';
 import { loadPublishConfig, type PublishConfig } from './config.ts';
 import { json, problemResponse } from './http.ts';
 import { decodeBody, type FieldProblem, parseRequest } from './request.ts';
@@ -308,24 +308,7 @@ async function status(
     now: (deps.now?.() ?? new Date()).getTime(),
   });
   if (!result) return unknown;
-  const body =
-    receipt && result.correlationId === undefined
-      ? { ...result, correlationId: receipt.correlationId }
-      : result;
-  return json(200, receipt?.notSent ? { ...body, notOnBus: notOnBusOf(receipt, receipt.notSent) } : body);
-}
-
-/** What the status says about an event the bus did not accept (see receipts.ts). */
-function notOnBusOf(receipt: PublishReceipt, notSent: NotSent) {
-  const { at, code, message, retryable } = notSent;
-  return {
-    at: new Date(at).toISOString(),
-    error: { code, message, retryable },
-    hint:
-      receipt.idempotencyKey !== undefined
-        ? `The event never reached the bus. POST it again with idempotencyKey ${JSON.stringify(receipt.idempotencyKey)}: the same event (this eventId) is sent.`
-        : 'The event never reached the bus. Publish it again; it had no idempotencyKey, so the new publish gets a new eventId (send one to make retries safe).',
-  };
+  return json(200, withReceipt(result, receipt));
 }
 
 /** The eventId of `GET /events/{eventId}`: the path parameter, else the last path segment (decoded). */

@@ -115,4 +115,44 @@ describe('status output of a handler that threw', () => {
       /FAILED .*TypeError: x; will be retried\n {6}at shout \(functions\/rpcs\/echo\/say\.ts:5:16\)\n {6}at fn \(functions\/rpcs\/echo\/say\\x1b\[2J\.ts:9:18\)\n/,
     );
   });
+
+  it('says, from the publish receipt, when the bus never accepted the event, and exits 4', async () => {
+    const { withReceipt } = await import('../../common/status.ts');
+    const pending: EventStatus = {
+      eventId: 'e-9',
+      event: 'card.transaction.settled',
+      completed: false,
+      summary: { PENDING: 1, IN_PROGRESS: 0, COMPLETED: 0, FAILED: 0, DEAD: 0 },
+      rpcs: [{ rpc: 'LedgerService/SettleTransaction', status: 'PENDING' }],
+    };
+    const receipt = {
+      eventId: 'e-9',
+      rpc: '#publish' as const,
+      eventName: 'card.transaction.settled',
+      publisher: 'CardNetwork',
+      payloadHash: 'h',
+      idempotencyKey: 'k\u001b[2J',
+      occurredAt: '2026-11-25T11:13:25.889Z',
+      correlationId: 'c-9',
+      publishedAt: 0,
+      expiresAt: 0,
+    };
+    assert.equal(exitCodeOf(withReceipt(pending, receipt)), 3);
+    const refused = withReceipt(pending, {
+      ...receipt,
+      notSent: {
+        at: Date.parse('2026-11-25T11:13:26Z'),
+        code: 'ThrottlingException',
+        message: 'Rate exceeded',
+        retryable: true,
+      },
+    });
+    assert.equal(refused.correlationId, 'c-9');
+    assert.equal(exitCodeOf(refused), 4);
+    const text = formatStatus(refused);
+    assert.match(text, /Not on the bus: ThrottlingException: Rate exceeded \(2026-11-25T11:13:26\.000Z\)\./);
+    // The key comes from the publisher: it never reaches the terminal raw.
+    assert.match(text, /POST it again with idempotencyKey "k\\u001b\[2J": the same event/);
+    assert.equal(text.includes('\u001b'), false);
+  });
 });

@@ -9,8 +9,9 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   buildStatus,
   type EventStatus,
-  queryDeliveries,
+  queryEvent,
   type RpcDeliveryState,
+  withReceipt,
 } from '../../../common/status.ts';
 import { names } from '../../naming.ts';
 import { filteredSubscriptionsByEvent, subscriptionsByEvent } from '../../plan/publish-api.ts';
@@ -30,7 +31,8 @@ export const usage = `event-router status <eventId> [options]
 
 Exit code: 0 when every subscribed RPC completed (a subscriber behind a content filter that has
 no record is taken as filtered out once every other one is done), 3 while some are pending or in
-progress, 4 when some failed or are dead, 1 when the event is unknown.`;
+progress, 4 when some failed or are dead or the bus did not accept the event, 1 when the event is
+unknown.`;
 
 function detail(state: RpcDeliveryState): string {
   switch (state.status) {
@@ -62,6 +64,12 @@ export function formatStatus(status: EventStatus): string {
         : []),
     ]),
     summaryLine(status),
+    ...(status.notOnBus
+      ? [
+          `Not on the bus: ${status.notOnBus.error.code}: ${status.notOnBus.error.message} (${status.notOnBus.at}).`,
+          status.notOnBus.hint,
+        ]
+      : []),
   ];
   // Ids, names and error texts come from events: printed escaped.
   return lines.map(escapeTerminal).join('\n');
@@ -88,8 +96,9 @@ function summaryLine(status: EventStatus): string {
   return `${done}; ${filtered === 1 ? 'the other has' : `the other ${filtered} have`} a content filter and no delivery record: the event most likely did not match ${filtered === 1 ? 'it' : 'them'}`;
 }
 
-/** 0 all completed (or the rest filtered out), 4 some failed or dead, 3 otherwise. */
+/** 0 all completed (or the rest filtered out), 4 some failed or dead or the event never reached the bus, 3 otherwise. */
 export function exitCodeOf(status: EventStatus): number {
+  if (status.notOnBus) return 4;
   if (status.completed || doneExceptFiltered(status)) return 0;
   return status.summary.FAILED + status.summary.DEAD > 0 ? 4 : 3;
 }
@@ -124,12 +133,15 @@ export async function run(args: string[]): Promise<number> {
   const client = new DynamoDBClient(clientSettings(endpoint));
   try {
     const table = values.table ?? names.deliveriesTableName({ app: spec.app.name, stage: spec.app.stage });
-    const records = await queryDeliveries(DynamoDBDocumentClient.from(client), table, eventId);
-    const status = buildStatus(eventId, records, {
+    const { records, receipt } = await queryEvent(DynamoDBDocumentClient.from(client), table, eventId);
+    // An event published through the API names itself on its receipt, before any RPC has a record.
+    const eventHint = hint ?? receipt?.eventName;
+    const built = buildStatus(eventId, records, {
       subscriptions,
       filtered: filteredSubscriptionsByEvent(spec),
-      ...(hint !== undefined ? { eventHint: hint } : {}),
+      ...(eventHint !== undefined ? { eventHint } : {}),
     });
+    const status = built && withReceipt(built, receipt);
     if (!status) {
       console.error(
         `No RPC has received event ${eventId} yet (no delivery records in ${table}). If it was just published, ` +
