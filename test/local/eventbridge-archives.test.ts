@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { replayedEvent } from '../../lib/local/services/eventbridge/archives.ts';
 import type { BusEventRecord } from '../../lib/local/services/eventbridge/bus.ts';
+import { ManualClock } from '../support/clock.ts';
 import { eventually, type Harness, startHarness } from './helpers.ts';
 
 interface Case {
@@ -311,5 +312,51 @@ describe('EventBridge archives and replays as AWS answers', { timeout: 60_000 },
     const event = { ...body } as Record<string, unknown>;
     delete event['replay-name'];
     assert.deepEqual(Object.keys(replayedEvent(event as unknown as BusEventRecord, 'r')), Object.keys(body));
+  });
+});
+
+describe('archives and replays on the runtime clock', { timeout: 30_000 }, () => {
+  it('stamp creation and replay times from it, and wait out STARTING on it', async () => {
+    const clock = new ManualClock(Date.parse('2026-11-20T10:00:00.000Z'));
+    const h = await startHarness({ clock });
+    try {
+      const busArn = `arn:aws:events:us-east-1:000000000000:event-bus/${BUS}`;
+      const { ArchiveArn } = await h.events.send(
+        new CreateArchiveCommand({ ArchiveName: 'clocked', EventSourceArn: busArn }),
+      );
+      const archive = await h.events.send(new DescribeArchiveCommand({ ArchiveName: 'clocked' }));
+      assert.equal(archive.CreationTime?.toISOString(), '2026-11-20T10:00:00.000Z');
+      await clock.advance(5_000);
+      await h.events.send(
+        new StartReplayCommand({
+          ReplayName: 'clocked-replay',
+          EventSourceArn: ArchiveArn,
+          EventStartTime: new Date('2026-11-20T09:00:00.000Z'),
+          EventEndTime: new Date('2026-11-20T10:00:01.000Z'),
+          Destination: { Arn: busArn },
+        }),
+      );
+      const started = await h.events.send(new DescribeReplayCommand({ ReplayName: 'clocked-replay' }));
+      assert.equal(started.ReplayStartTime?.toISOString(), '2026-11-20T10:00:05.000Z');
+      // Real time passing does not end STARTING; the runtime's clock does.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.equal(started.State, 'STARTING');
+      assert.equal(
+        (await h.events.send(new DescribeReplayCommand({ ReplayName: 'clocked-replay' }))).State,
+        'STARTING',
+      );
+      await clock.advance(250);
+      await eventually(
+        async () =>
+          (await h.events.send(new DescribeReplayCommand({ ReplayName: 'clocked-replay' }))).State ===
+          'COMPLETED'
+            ? true
+            : undefined,
+        10_000,
+        'the replay completed after the clock passed STARTING',
+      );
+    } finally {
+      await h.close();
+    }
   });
 });

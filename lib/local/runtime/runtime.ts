@@ -177,6 +177,7 @@ export class LocalRuntime {
     const buses = new EventBuses(store, region, account, stateDir);
     const archives = new EventArchives(buses, region, account, stateDir, {
       ...(options.replayStartingMs !== undefined ? { startingMs: options.replayStartingMs } : {}),
+      clock: store.clock,
     });
     const moveTasks = new MoveTasks(store);
     let runtime: LocalRuntime | undefined;

@@ -29,6 +29,7 @@ import {
   type PatternMatcher,
   validatePattern,
 } from '../../../patterns/index.ts';
+import { type Clock, realClock } from '../../clock.ts';
 import { Journal, type JournalRecord } from '../../store/journal.ts';
 import { AwsError, eventsErrors } from '../aws-error.ts';
 import type { BusEventRecord, EventBuses } from './bus.ts';
@@ -107,6 +108,7 @@ export function replayedEvent(event: BusEventRecord, replayName: string): BusEve
 export class EventArchives {
   private readonly archives = new Map<string, Archive>();
   private readonly replays = new Map<string, Replay>();
+  private readonly clock: Clock;
   private readonly journal: Journal | undefined;
   private readonly restored: JournalRecord[] = [];
   private closed = false;
@@ -116,8 +118,13 @@ export class EventArchives {
     private readonly region: string,
     private readonly account: string,
     stateDir?: string,
-    private readonly options: { readonly startingMs?: number } = {},
+    private readonly options: {
+      readonly startingMs?: number;
+      /** The runtime's clock (archive and replay times, the STARTING pause). @default realClock */
+      readonly clock?: Clock;
+    } = {},
   ) {
+    this.clock = options.clock ?? realClock;
     if (stateDir) {
       const { journal, records } = Journal.open(join(stateDir, 'archives.journal'));
       this.journal = journal;
@@ -139,9 +146,9 @@ export class EventArchives {
    * stays are kept). The first call also restores the journal.
    */
   configure(definitions: readonly ArchiveDefinition[]): void {
-    for (const d of definitions) if (!this.archives.has(d.name)) this.define(d, Date.now());
+    for (const d of definitions) if (!this.archives.has(d.name)) this.define(d, this.clock.now());
     if (this.restored.length === 0) return;
-    const now = Date.now();
+    const now = this.clock.now();
     for (const r of this.restored.splice(0)) {
       if (r.t === 'archive') {
         const d = r.archive as ArchiveDefinition;
@@ -184,7 +191,7 @@ export class EventArchives {
   }
 
   private *snapshot(): Iterable<JournalRecord> {
-    const now = Date.now();
+    const now = this.clock.now();
     for (const archive of this.archives.values()) {
       if (archive.created) {
         const {
@@ -209,7 +216,7 @@ export class EventArchives {
   private archive(bus: string, event: BusEventRecord): Promise<void> | undefined {
     if ('replay-name' in event) return undefined;
     const durable: Promise<void>[] = [];
-    const now = Date.now();
+    const now = this.clock.now();
     for (const archive of this.archives.values()) {
       if (archive.busName !== bus) continue;
       let matched = true;
@@ -279,7 +286,7 @@ export class EventArchives {
             retentionDays: typeof input.RetentionDays === 'number' ? input.RetentionDays : undefined,
             description: typeof input.Description === 'string' ? input.Description : undefined,
           }),
-          Date.now(),
+          this.clock.now(),
           true,
         );
         const {
@@ -387,7 +394,8 @@ export class EventArchives {
   private setState(r: Replay, state: ReplayState, reason?: string): void {
     r.state = state;
     if (reason !== undefined) r.stateReason = reason;
-    if (state === 'COMPLETED' || state === 'CANCELLED' || state === 'FAILED') r.replayEndTime = Date.now();
+    if (state === 'COMPLETED' || state === 'CANCELLED' || state === 'FAILED')
+      r.replayEndTime = this.clock.now();
     this.journal?.append({ t: 'replay', replay: r });
   }
 
@@ -446,7 +454,7 @@ export class EventArchives {
       filterArns,
       eventStartTime,
       eventEndTime,
-      replayStartTime: Date.now(),
+      replayStartTime: this.clock.now(),
       state: 'STARTING',
     };
     this.replays.set(name, replay);
@@ -456,7 +464,9 @@ export class EventArchives {
   }
 
   private async run(replay: Replay, archive: Archive): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, this.options.startingMs ?? 250).unref());
+    await new Promise<void>((resolve) =>
+      this.clock.after(this.options.startingMs ?? 250, resolve, { unref: true }),
+    );
     // Stopped meanwhile: the journal keeps it active, so the next start reports it FAILED.
     if (this.closed) return;
     const cancelled = () => {
@@ -478,7 +488,7 @@ export class EventArchives {
         this.buses.route(
           archive.busName,
           replayedEvent(e.event, replay.name),
-          Date.now(),
+          this.clock.now(),
           only.size ? only : undefined,
         ),
       );
