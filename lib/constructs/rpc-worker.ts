@@ -202,7 +202,8 @@ export class RpcWorker extends Construct {
    * Each action is one the worker code or its event source mapping calls: the mapping receives, deletes and
    * reads the queue's attributes; the worker changes visibility (backoff), sends a message back to its
    * queue when its receives are used up, sends poison messages to its DLQ,
-   * reads and updates delivery records (claims are conditional UpdateItem calls, never PutItem) and
+   * writes delivery records (a new delivery is claimed with a conditional PutItem, `attribute_not_exists`;
+   * every later write is a conditional UpdateItem; a duplicate's record is read with GetItem) and
    * publishes its declared follow-ups under its own source.
    */
   private policyStatements(refs: RouterRefs): iam.PolicyStatement[] {
@@ -234,7 +235,7 @@ export class RpcWorker extends Construct {
       // worker code only writes items whose `rpc` is its own.
       new iam.PolicyStatement({
         sid: 'RecordDeliveries',
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         resources: [refs.tableArn],
       }),
     ];
