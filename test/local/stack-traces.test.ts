@@ -61,8 +61,8 @@ describe('stack traces of a throwing handler under dev', { timeout: 600_000 }, (
     eventId = await s.publish('boom');
     const deadLine = (l: string) => l.includes('☠') && l.includes(eventId.slice(0, 8));
     await s.waitFor(deadLine, from);
-    // The stack lines follow the dead-lettered line (written just after it).
-    await s.waitFor((l) => /^\s{4}at /.test(l), s.lines.findIndex(deadLine) + 1);
+    // The stack lines follow the dead-lettered line (the terminal writes them with it, in one write).
+    await s.waitFor((l) => /^\s{4}at /.test(l) && at(9).test(l), s.lines.findIndex(deadLine) + 1);
   });
   after(async () => {
     await s?.close();

@@ -134,10 +134,9 @@ export function isOutcomeLine(line: string): boolean {
 export function terminalEvents(options: { verbose: boolean; write?: (line: string) => void }): RuntimeEvents {
   const write = options.write ?? ((line: string) => console.log(line));
   return {
-    delivery: (d) => {
-      write(formatDelivery(d));
-      for (const line of formatStack(d, options.verbose)) write(line);
-    },
+    // A delivery and the frames under it in one write, so that a reader of the output (a pipe, a
+    // log collector) never gets the delivery line without its stack.
+    delivery: (d) => write([formatDelivery(d), ...formatStack(d, options.verbose)].join('\n')),
     route: (r) => {
       const line = formatRoute(r);
       if (line) write(line);
