@@ -7,15 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Template } from 'aws-cdk-lib/assertions';
-import { PayloadValidator } from '../../common/payload-schema.ts';
-import { loadPublishConfig } from '../../functions/publish/config.ts';
 import { type PublishDependencies, route } from '../../functions/publish/handler.ts';
 import { buildForTest } from '../support/cdk.ts';
 import { type LocalDynamo, startDynalite } from '../support/dynalite.ts';
 import { makeSpec } from '../support/specs.ts';
 import { apiEvent } from './support/api-events.ts';
 import { type EventBridgeStub, startEventBridgeStub } from './support/eventbridge-stub.ts';
-import { publishEnv } from './support/fixtures.ts';
+import { publishDependencies } from './support/fixtures.ts';
 
 /** The DynamoDB actions of the publish function's role, from a synthesized core stack. */
 function grantedTableActions(): string[] {
@@ -53,15 +51,7 @@ describe("the publish function's DynamoDB calls against its role", () => {
       },
       { step: 'initialize', name: 'recordIamCall' },
     );
-    const config = loadPublishConfig(publishEnv());
-    deps = {
-      config,
-      eventBridge: stub.client(),
-      dynamo: dynamo.doc,
-      validator: new PayloadValidator(config.schemas),
-      logger: { info() {}, warn() {}, error() {} },
-      send: { sleep: async () => {}, maxAttempts: 2 },
-    };
+    deps = publishDependencies(stub, dynamo, { send: { sleep: async () => {}, maxAttempts: 2 } });
   });
   after(async () => {
     await stub.close();

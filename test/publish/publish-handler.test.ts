@@ -8,7 +8,13 @@ import { MAX_ENTRY_BYTES } from '../../functions/publish/limits.ts';
 import { type LocalDynamo, startDynalite } from '../support/dynalite.ts';
 import { apiEvent, postEvents } from './support/api-events.ts';
 import { type EventBridgeStub, startEventBridgeStub } from './support/eventbridge-stub.ts';
-import { CARD_NETWORK_CALLER, MOBILE_CALLER, publishEnv, VALID_PAYLOAD } from './support/fixtures.ts';
+import {
+  CARD_NETWORK_CALLER,
+  MOBILE_CALLER,
+  publishDependencies,
+  publishEnv,
+  VALID_PAYLOAD,
+} from './support/fixtures.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const NOW = new Date('2026-11-25T10:00:00.000Z');
@@ -54,16 +60,11 @@ after(async () => {
 });
 beforeEach(() => {
   stub.reset();
-  const config = loadPublishConfig(publishEnv());
-  deps = {
-    config,
-    eventBridge: stub.client(),
-    dynamo: dynamo.doc,
-    validator: new PayloadValidator(config.schemas),
+  deps = publishDependencies(stub, dynamo, {
     logger: silent,
     send: { sleep: async () => {}, maxAttempts: 3 },
     now: () => NOW,
-  };
+  });
 });
 
 describe('POST /events: one event', () => {

@@ -2,14 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryRecord } from '../../common/contracts.ts';
-import { PayloadValidator } from '../../common/payload-schema.ts';
 import { type PublishReceipt, RECEIPT_SORT_KEY } from '../../common/receipts.ts';
-import { loadPublishConfig } from '../../functions/publish/config.ts';
 import { type PublishDependencies, route } from '../../functions/publish/handler.ts';
 import { type LocalDynamo, startDynalite } from '../support/dynalite.ts';
 import { apiEvent } from './support/api-events.ts';
 import { type EventBridgeStub, startEventBridgeStub } from './support/eventbridge-stub.ts';
-import { MOBILE_CALLER, publishEnv } from './support/fixtures.ts';
+import { MOBILE_CALLER, publishDependencies } from './support/fixtures.ts';
 
 const TABLE = 'cardflow-dev-deliveries';
 const NOW = Date.parse('2026-11-25T10:00:00.000Z');
@@ -75,15 +73,7 @@ async function getStatus(eventId: string, query?: Record<string, string>, caller
 before(async () => {
   dynamo = await startDynalite(TABLE);
   stub = await startEventBridgeStub();
-  const config = loadPublishConfig(publishEnv());
-  deps = {
-    config,
-    eventBridge: stub.client(),
-    dynamo: dynamo.doc,
-    validator: new PayloadValidator(config.schemas),
-    logger: { info() {}, warn() {}, error() {} },
-    now: () => new Date(NOW),
-  };
+  deps = publishDependencies(stub, dynamo, { now: () => new Date(NOW) });
 });
 after(async () => {
   await dynamo.close();

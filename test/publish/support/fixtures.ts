@@ -1,6 +1,11 @@
 /** Schemas and configuration shared by the publish tests. */
 import { BUNDLE_DEFINES, ENV } from '../../../common/contracts.ts';
+import { PayloadValidator } from '../../../common/payload-schema.ts';
 import { PUBLISHERS_DEFINE, type PublisherDirectory } from '../../../common/publishers.ts';
+import { loadPublishConfig } from '../../../functions/publish/config.ts';
+import type { PublishDependencies } from '../../../functions/publish/handler.ts';
+import type { LocalDynamo } from '../../support/dynalite.ts';
+import type { EventBridgeStub } from './eventbridge-stub.ts';
 
 /** The role the card network's gateway signs with (an assumed-role session of it). */
 export const CARD_NETWORK_CALLER = 'arn:aws:sts::123456789012:assumed-role/card-network-gateway/session-1';
@@ -83,5 +88,25 @@ export function publishEnv(overrides: Record<string, string> = {}): Record<strin
     }),
     [PUBLISHERS_DEFINE]: JSON.stringify(PUBLISHERS),
     ...overrides,
+  };
+}
+
+/**
+ * The publish function's dependencies for a test: the configuration of publishEnv(), the given
+ * EventBridge stub and DynamoDB (dynalite), a silent logger; `more` replaces any of them.
+ */
+export function publishDependencies(
+  stub: EventBridgeStub,
+  dynamo: LocalDynamo,
+  more: Partial<PublishDependencies> = {},
+): PublishDependencies {
+  const config = loadPublishConfig(publishEnv());
+  return {
+    config,
+    eventBridge: stub.client(),
+    dynamo: dynamo.doc,
+    validator: new PayloadValidator(config.schemas),
+    logger: { info() {}, warn() {}, error() {} },
+    ...more,
   };
 }
