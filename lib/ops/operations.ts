@@ -63,21 +63,11 @@ import {
   OPS_ATTRIBUTES,
   readDeadLetter,
 } from './dead-letter.ts';
+import { OpsError } from './errors.ts';
 import { fingerprint, normaliseMessage } from './fingerprint.ts';
 import { isLocalEndpoint, operatorIdentity } from './identity.ts';
 import type { RedriveJournal } from './journal.ts';
 import { Replays } from './replay.ts';
-
-/** A request that cannot be served as asked (unknown RPC, message not found, ...). `status` is its HTTP status. */
-export class OpsError extends Error {
-  override readonly name = 'OpsError';
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
 
 /** An edited payload that breaks its event's schema: nothing was sent. */
 export class PayloadRejected extends OpsError {

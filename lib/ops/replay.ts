@@ -34,6 +34,7 @@ import type { RouterSpec } from '../config/types.ts';
 import { names } from '../naming.ts';
 import { planRouter } from '../plan/plan.ts';
 import type { AuditLog } from './audit.ts';
+import { OpsError } from './errors.ts';
 
 export type ReplayState = 'STARTING' | 'RUNNING' | 'CANCELLING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
 
@@ -98,17 +99,6 @@ export interface ReplayStatus {
   readonly rpcs: readonly string[];
 }
 
-/** A replay the operator cannot start as asked. */
-export class ReplayRefused extends Error {
-  override readonly name = 'ReplayRefused';
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
 const COUNTERS: readonly ReplayCounter[] = ['completed', 'deadLettered', 'skippedCompleted', 'skippedDead'];
 const TERMINAL: ReadonlySet<string> = new Set(['COMPLETED', 'CANCELLED', 'FAILED']);
 const RETENTION_SECONDS = 400 * 24 * 3600;
@@ -153,14 +143,14 @@ export function planReplay(spec: RouterSpec, request: ReplayRequest, now = new D
     problems.push(
       `Replay name "${name}" is not valid: it starts with ${plan.replayNamePrefix} (the ops policy allows replays so named) and has at most 64 letters, digits, ".", "-" and "_".`,
     );
-  if (problems.length > 0) throw new ReplayRefused(problems.join('\n'));
+  if (problems.length > 0) throw new OpsError(problems.join('\n'));
   const eventOk = (e: string) => !request.events?.length || request.events.includes(e);
   const rpcOk = (r: string) => !request.rpcs?.length || request.rpcs.includes(r);
   const rules = plan.rules
     .filter((rule) => eventOk(rule.eventName) && rule.targets.some((t) => rpcOk(t.rpc)))
     .map((rule) => ({ name: rule.name, event: rule.eventName, rpcs: rule.targets.map((t) => t.rpc) }));
   if (rules.length === 0)
-    throw new ReplayRefused(
+    throw new OpsError(
       `No subscription delivers ${request.events?.length ? request.events.join(', ') : 'any event'} to ${request.rpcs?.length ? request.rpcs.join(', ') : 'any RPC'}: nothing to replay.`,
     );
   const rpcs = [...new Set(rules.flatMap((r) => r.rpcs).filter(rpcOk))];
@@ -219,6 +209,16 @@ export class Replays {
   async start(plan: ReplayPlan): Promise<ReplayStatus> {
     const who = await this.whoami();
     const what = `replay ${plan.name}: ${plan.events.join(', ')} from ${plan.from} to ${plan.to}${plan.rerunCompleted ? ', rerunning completed deliveries' : ''}`;
+    const audited = (outcome: 'ok' | 'failed', detail: string) =>
+      this.audit.record({
+        who,
+        action: 'replay',
+        rpc: plan.rpcs.join(', '),
+        what,
+        count: 0,
+        outcome,
+        detail,
+      });
     try {
       const { ArchiveArn, EventSourceArn } = await this.events.send(
         new DescribeArchiveCommand({ ArchiveName: plan.archiveName }),
@@ -262,28 +262,15 @@ export class Replays {
       );
     } catch (error) {
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      await this.audit.record({
-        who,
-        action: 'replay',
-        rpc: plan.rpcs.join(', '),
-        what,
-        count: 0,
-        outcome: 'failed',
-        detail: reason,
-      });
+      await audited('failed', reason);
       if ((error as Error).name === 'ConditionalCheckFailedException')
-        throw new ReplayRefused(`A replay named ${plan.name} was recorded before; choose another name.`, 409);
-      throw new ReplayRefused(`The replay could not be started: ${reason}`, 409);
+        throw new OpsError(`A replay named ${plan.name} was recorded before; choose another name.`, 409);
+      throw new OpsError(`The replay could not be started: ${reason}`, 409);
     }
-    await this.audit.record({
-      who,
-      action: 'replay',
-      rpc: plan.rpcs.join(', '),
-      what,
-      count: 0,
-      outcome: 'ok',
-      detail: `started; rules ${plan.rules.map((r) => r.name).join(', ')}${plan.alsoReached.length ? `; also reaches ${plan.alsoReached.join(', ')}` : ''}`,
-    });
+    await audited(
+      'ok',
+      `started; rules ${plan.rules.map((r) => r.name).join(', ')}${plan.alsoReached.length ? `; also reaches ${plan.alsoReached.join(', ')}` : ''}`,
+    );
     return this.status(plan.name);
   }
 
@@ -423,7 +410,7 @@ export class Replays {
         outcome: 'failed',
         detail: reason,
       });
-      throw new ReplayRefused(`Replay ${name} could not be cancelled: ${reason}`, 409);
+      throw new OpsError(`Replay ${name} could not be cancelled: ${reason}`, 409);
     }
   }
 

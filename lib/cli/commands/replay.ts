@@ -4,13 +4,14 @@
  * the replay to its end with progress, and reports what the workers did (lib/ops/replay.ts); `replay
  * status <name>` and `replay cancel <name>` for a replay started before.
  */
+
+import { OpsError } from '../../ops/errors.ts';
 import type { Operations } from '../../ops/operations.ts';
 import {
   countsLine,
   parseWhen,
   planReplay,
   type ReplayPlan,
-  ReplayRefused,
   type ReplayStatus,
   totalCounts,
 } from '../../ops/replay.ts';
@@ -191,7 +192,7 @@ export async function run(args: string[]): Promise<number> {
         ...(values.name ? { name: values.name } : {}),
       });
     } catch (error) {
-      console.error(error instanceof ReplayRefused ? error.message : String(error));
+      console.error(error instanceof OpsError ? error.message : String(error));
       return 2;
     }
     if (!values.json) printPlan(plan);
@@ -209,9 +210,7 @@ export async function run(args: string[]): Promise<number> {
       await context.ops.replays.start(plan);
       return await follow(context.ops, plan.name, plan.rpcs, wait, values.json === true);
     } catch (error) {
-      console.error(
-        error instanceof ReplayRefused ? error.message : explainOpsError(error, 'replay', values.endpoint),
-      );
+      console.error(explainOpsError(error, 'replay', values.endpoint));
       return 1;
     } finally {
       context.close();
@@ -231,11 +230,7 @@ export async function run(args: string[]): Promise<number> {
     else printResult({ ...status, pending });
     return 0;
   } catch (error) {
-    console.error(
-      error instanceof ReplayRefused
-        ? error.message
-        : explainOpsError(error, `replay ${action}`, values.endpoint),
-    );
+    console.error(explainOpsError(error, `replay ${action}`, values.endpoint));
     return 1;
   } finally {
     context.close();

@@ -43,8 +43,9 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { RouterSpec } from '../../config/types.ts';
 import { viewOf } from '../../ops/dead-letter.ts';
-import { type FailureReport, Operations, OpsError, PayloadRejected } from '../../ops/operations.ts';
-import { parseWhen, planReplay, ReplayRefused } from '../../ops/replay.ts';
+import { OpsError } from '../../ops/errors.ts';
+import { type FailureReport, Operations, PayloadRejected } from '../../ops/operations.ts';
+import { parseWhen, planReplay } from '../../ops/replay.ts';
 import type { EventLog } from '../runtime/event-log.ts';
 import { readBody } from '../runtime/server.ts';
 import { DashboardData, DashboardRequestError, type EventLookup, type PeekedMessage } from './data.ts';
@@ -518,8 +519,8 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
         await currentOps().replays.start(plan);
         answer(req, res, 202, plan, `/?replay=${encodeURIComponent(plan.name)}#replay`);
       } catch (error) {
-        const status = error instanceof ReplayRefused ? error.status : errorStatus(error);
-        const text = error instanceof ReplayRefused ? error.message : errorText(error, options.endpoint);
+        const status = errorStatus(error);
+        const text = errorText(error, options.endpoint);
         if (wantsJson) sendJson(res, status, { error: text });
         else
           send(res, 303, 'text/plain; charset=utf-8', text, false, {
