@@ -14,6 +14,7 @@
 import { IAM } from '../../common/aws-limits.ts';
 import { publisherSource } from '../../common/naming.ts';
 import { names } from '../naming.ts';
+import { servedByPublishApi } from './publishers.ts';
 import type { ExternalPublisherSpec, PublishApiAuth, RpcSpec, SourceLocation } from './types.ts';
 import type { YamlReader } from './yaml-reader.ts';
 
@@ -58,7 +59,7 @@ export function checkPolicySizes(reader: YamlReader, input: PolicySizeInput): vo
   const statement = (p: ExternalPublisherSpec, sid = `Publish${p.name}`) =>
     putEventsStatementChars(sid, bus, publisherSource(input.app, p.name), p.events) + 1;
 
-  const served = input.publishers.filter((p) => p.identity?.kind === input.auth.type && p.events.length > 0);
+  const served = input.publishers.filter((p) => servedByPublishApi(p, input.auth));
   const publishRole = REST_OF_PUBLISH_ROLE + served.reduce((sum, p) => sum + statement(p), 0);
   const at = input.publishersLocation ?? served.at(-1)?.location;
   if (publishRole > IAM.rolePolicyChars && at)

@@ -15,6 +15,14 @@ import { closest } from './suggest.ts';
 import type { ExternalPublisherSpec, PublishApiAuth, SubscriptionSpec } from './types.ts';
 import type { YamlReader } from './yaml-reader.ts';
 
+/** Whether the publish API serves `publisher`: it proves who it is the way the API authenticates, and has events. */
+export function servedByPublishApi(
+  publisher: Pick<ExternalPublisherSpec, 'identity' | 'events'>,
+  auth: PublishApiAuth,
+): boolean {
+  return publisher.identity?.kind === auth.type && publisher.events.length > 0;
+}
+
 /** Checks publishers against events and RPCs; returns the external publishers with their events. */
 export function checkPublishers(
   reader: YamlReader,

@@ -11,6 +11,7 @@ import {
   SCHEMA_VERSION_KEY,
 } from '../../common/contracts.ts';
 import { PUBLISHERS_DEFINE, type PublisherDirectory } from '../../common/publishers.ts';
+import { servedByPublishApi } from '../config/publishers.ts';
 import type { RouterSpec } from '../config/types.ts';
 import { type NameContext, names } from '../naming.ts';
 import type { PublishApiPlan, PublisherPlan } from './types.ts';
@@ -37,8 +38,7 @@ export function filteredSubscriptionsByEvent(
 
 /** The publishers the API serves: those that prove who they are the way the API authenticates. */
 export function servedPublishers(spec: RouterSpec, publishers: readonly PublisherPlan[]): PublisherPlan[] {
-  const auth = spec.app.publishApi.auth.type;
-  return publishers.filter((p) => p.identity?.kind === auth && p.events.length > 0);
+  return publishers.filter((p) => servedByPublishApi(p, spec.app.publishApi.auth));
 }
 
 /**
